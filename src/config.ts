@@ -1,0 +1,171 @@
+/**
+ * The only reader of the environment. {@linkcode loadConfig} turns variables into a
+ * frozen, typed {@linkcode Config}; a bad value fails start-up with a message that
+ * names the variable.
+ */
+
+/** Everything the service reads from its environment, parsed. */
+export interface Config {
+  /** TCP port the service listens on. `PORT`, default 8000. */
+  readonly port: number;
+  /** Address the service listens on. `HOST`, default 127.0.0.1 (0.0.0.0 for all). */
+  readonly host: string;
+  /** libSQL URL: `file:` for the embedded database, `http(s)://` or `libsql://` for a server. */
+  readonly databaseUrl: string;
+  /** Auth token for a remote libSQL server. `DATABASE_AUTH_TOKEN`. */
+  readonly databaseAuthToken: string | undefined;
+  /** Busy timeout for the database, in milliseconds. `AUTOCOMM_BUSY_TIMEOUT_MS`, default 10000. */
+  readonly busyTimeoutMs: number;
+  /** Folder for the embedded database, held files and keys. `AUTOCOMM_DATA_DIR`, default `./data`. */
+  readonly dataDir: string;
+  /** Root folder of local import files. `AUTOCOMM_IMPORT_ROOT`, default `<dataDir>/import`. */
+  readonly importRoot: string;
+  /** IANA time zone of schedules and "today". `AUTOCOMM_TIMEZONE`, default `UTC`. */
+  readonly timeZone: string;
+  /** Default minimum file age. `AUTOCOMM_MIN_FILE_AGE_SECONDS`, default 60. */
+  readonly minFileAgeSeconds: number;
+  /** Longest a run may take before its lease expires. `AUTOCOMM_RUN_TIMEOUT_SECONDS`, default 1800. */
+  readonly runTimeoutSeconds: number;
+  /** How long finished runs are kept. `AUTOCOMM_RUN_RETENTION_DAYS`, default 365. */
+  readonly runRetentionDays: number;
+  /** SMTP server for completion reports, e.g. `smtp://user:pass@host:587`. `SMTP_URL`. */
+  readonly smtpUrl: string | undefined;
+  /** Sender of completion reports. `SMTP_FROM`, default `autocomm@localhost`. */
+  readonly smtpFrom: string;
+  /** Base URL used in links sent by e-mail. `AUTOCOMM_PUBLIC_URL`, default `http://localhost:<port>`. */
+  readonly publicUrl: string;
+  /** Bearer token that acts as admin on the API. `AUTOCOMM_API_TOKEN`. */
+  readonly apiToken: string | undefined;
+  /** Secret of the Run Now webhook signatures. `AUTOCOMM_WEBHOOK_SECRET`. */
+  readonly webhookSecret: string | undefined;
+  /** Origins allowed to frame the pages. `AUTOCOMM_HOST_ORIGINS`, comma-separated. */
+  readonly hostOrigins: readonly string[];
+  /** Log level. `AUTOCOMM_LOG_LEVEL`: debug, info, warn, error; default info. */
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** Raised when a variable has a value the service cannot use. */
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${raw}`);
+  }
+  return value;
+}
+
+/** True when `zone` is an IANA time zone name this runtime knows. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function databaseUrl(env: Env, dataDir: string): string {
+  const raw = text(env, "DATABASE_URL");
+  if (raw === undefined) return `file:${dataDir}/autocomm.db`;
+  if (!/^(file:|https?:\/\/|libsql:\/\/|wss?:\/\/)/.test(raw)) {
+    throw new ConfigError(
+      "DATABASE_URL",
+      `expected a file:, http(s)://, libsql:// or ws(s):// URL, got "${
+        raw.replace(/\/\/[^@/]*@/, "//…@")
+      }"`,
+    );
+  }
+  return raw;
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const raw = text(env, name) ?? fallback;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error();
+  } catch {
+    throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+/** Options of {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /** Variables to read instead of the process environment. */
+  env?: Env;
+}
+
+/** Reads and checks every variable. Throws {@linkcode ConfigError} naming a bad one. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? Deno.env.toObject();
+  const port = integer(env, "PORT", 8000, 0, 65535);
+  const dataDir = (text(env, "AUTOCOMM_DATA_DIR") ?? "./data").replace(/\/+$/, "");
+  const timeZone = text(env, "AUTOCOMM_TIMEZONE") ?? "UTC";
+  if (!isTimeZone(timeZone)) {
+    throw new ConfigError(
+      "AUTOCOMM_TIMEZONE",
+      `unknown time zone "${timeZone}"; use an IANA name such as America/Chicago`,
+    );
+  }
+  const smtpUrl = text(env, "SMTP_URL");
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/]/.test(smtpUrl)) {
+    throw new ConfigError("SMTP_URL", "expected smtp://host:port or smtps://host:port");
+  }
+  const logLevel = text(env, "AUTOCOMM_LOG_LEVEL") ?? "info";
+  if (logLevel !== "debug" && logLevel !== "info" && logLevel !== "warn" && logLevel !== "error") {
+    throw new ConfigError(
+      "AUTOCOMM_LOG_LEVEL",
+      `expected debug, info, warn or error, got "${logLevel}"`,
+    );
+  }
+  const hostOrigins = (text(env, "AUTOCOMM_HOST_ORIGINS") ?? "").split(",").map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const origin of hostOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(
+        "AUTOCOMM_HOST_ORIGINS",
+        `"${origin}" is not an origin like https://sis.example.org`,
+      );
+    }
+  }
+  return Object.freeze({
+    port,
+    host: text(env, "HOST") ?? "127.0.0.1",
+    databaseUrl: databaseUrl(env, dataDir),
+    databaseAuthToken: text(env, "DATABASE_AUTH_TOKEN"),
+    busyTimeoutMs: integer(env, "AUTOCOMM_BUSY_TIMEOUT_MS", 10_000, 0, 600_000),
+    dataDir,
+    importRoot: (text(env, "AUTOCOMM_IMPORT_ROOT") ?? `${dataDir}/import`).replace(/\/+$/, ""),
+    timeZone,
+    minFileAgeSeconds: integer(env, "AUTOCOMM_MIN_FILE_AGE_SECONDS", 60, 0, 86_400),
+    runTimeoutSeconds: integer(env, "AUTOCOMM_RUN_TIMEOUT_SECONDS", 1800, 10, 86_400),
+    runRetentionDays: integer(env, "AUTOCOMM_RUN_RETENTION_DAYS", 365, 1, 36_500),
+    smtpUrl,
+    smtpFrom: text(env, "SMTP_FROM") ?? "autocomm@localhost",
+    publicUrl: url(env, "AUTOCOMM_PUBLIC_URL", `http://localhost:${port}`),
+    apiToken: text(env, "AUTOCOMM_API_TOKEN"),
+    webhookSecret: text(env, "AUTOCOMM_WEBHOOK_SECRET"),
+    hostOrigins: Object.freeze(hostOrigins),
+    logLevel,
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * Opens the database the configuration names: the embedded libSQL file (WAL mode,
+ * busy timeout) or a remote libSQL server. The main process reads and writes through
+ * this client; bulk imports run in a child process with their own connection
+ * (see `src/pipeline/executor.ts`).
+ */
+import { type Client, createClient } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import * as schema from "./schema/mod.ts";
+
+/** The Drizzle database with the full schema. */
+export type Db = LibSQLDatabase<typeof schema>;
+
+/** An open database: the Drizzle handle and the client under it. */
+export interface Database {
+  readonly db: Db;
+  readonly client: Client;
+  /** True for the embedded file, false for a remote server. */
+  readonly embedded: boolean;
+  /** File system path of the embedded database (undefined for a remote one). */
+  readonly filePath: string | undefined;
+  close(): void;
+}
+
+/** What {@linkcode openDatabase} needs of the configuration. */
+export interface DatabaseConfig {
+  readonly databaseUrl: string;
+  readonly databaseAuthToken?: string | undefined;
+  readonly busyTimeoutMs: number;
+}
+
+/** The path of a `file:` URL, or undefined for a remote URL. */
+export function filePathOf(url: string): string | undefined {
+  if (!url.startsWith("file:")) return undefined;
+  const rest = url.slice("file:".length).replace(/\?.*$/, "");
+  return rest.startsWith("//") ? new URL(url).pathname : rest;
+}
+
+/** Opens the database; creates the folder of an embedded file and sets WAL mode. */
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  const filePath = filePathOf(config.databaseUrl);
+  if (filePath !== undefined) {
+    const dir = filePath.replace(/\/[^/]*$/, "");
+    if (dir !== "" && dir !== filePath) await Deno.mkdir(dir, { recursive: true });
+  }
+  const client = createClient({
+    url: config.databaseUrl,
+    ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
+    timeout: config.busyTimeoutMs,
+  });
+  if (filePath !== undefined) {
+    await client.execute("PRAGMA journal_mode = WAL");
+    await client.execute("PRAGMA synchronous = NORMAL");
+  }
+  const db = drizzle(client, { schema });
+  return {
+    db,
+    client,
+    embedded: filePath !== undefined,
+    filePath,
+    close: () => client.close(),
+  };
+}

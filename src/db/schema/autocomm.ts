@@ -1,0 +1,144 @@
+/** The AutoComm side of the database: records, runs, their reports, connections. */
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** One AutoComm record: a file, where it goes, and when. */
+export const records = sqliteTable("autocomm_records", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  schoolId: integer("school_id").notNull(),
+  name: text("name").notNull(),
+  table: text("table_name").notNull(),
+  attendanceMode: text("attendance_mode"),
+  hour: integer("hour").notNull().default(0),
+  minute: integer("minute").notNull().default(0),
+  days: text("days").notNull().default(""),
+  executionOff: integer("execution_off", { mode: "boolean" }).notNull().default(false),
+  source: text("source").notNull().default("local"),
+  connectionId: integer("connection_id"),
+  path: text("path").notNull(),
+  fieldDelimiter: text("field_delimiter").notNull().default("tab"),
+  recordDelimiter: text("record_delimiter").notNull().default("CRLF"),
+  charset: text("charset").notNull().default("windows-1252"),
+  sortOrder: integer("sort_order"),
+  synchronize: integer("synchronize", { mode: "boolean" }).notNull().default(false),
+  updateExisting: integer("update_existing", { mode: "boolean" }).notNull().default(false),
+  inactivateExited: integer("inactivate_exited", { mode: "boolean" }).notNull().default(false),
+  expectRecordCount: integer("expect_record_count", { mode: "boolean" }).notNull().default(false),
+  emailTo: text("email_to").notNull().default(""),
+  /** JSON array of catalog field names, one per column of the file. */
+  fields: text("fields", { mode: "json" }).$type<string[]>().notNull(),
+  ignoreBlankCells: integer("ignore_blank_cells", { mode: "boolean" }).notNull().default(false),
+  removalLimitPercent: integer("removal_limit_percent").notNull().default(10),
+  minFileAgeSeconds: integer("min_file_age_seconds"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+}, (t) => [uniqueIndex("records_school_name").on(t.schoolId, t.name)]);
+
+/** One run of a record (or a one-off import). */
+export const runs = sqliteTable("runs", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  recordId: integer("record_id"),
+  schoolId: integer("school_id").notNull(),
+  table: text("table_name").notNull(),
+  /** schedule, run_now, webhook, api, cli, approval. */
+  trigger: text("trigger").notNull(),
+  /** queued, running, waiting, succeeded, … (SPEC.md §7). */
+  status: text("status").notNull(),
+  /** `recordId@YYYY-MM-DDTHH:MM` for scheduled runs: the claim of that slot. */
+  slotKey: text("slot_key"),
+  /** The record's settings as the run used them (JSON). */
+  options: text("options", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  preview: integer("preview", { mode: "boolean" }).notNull().default(false),
+  queuedAt: text("queued_at").notNull(),
+  startedAt: text("started_at"),
+  endedAt: text("ended_at"),
+  /** While running: when the run's lease ends unless renewed. */
+  leaseExpiresAt: text("lease_expires_at"),
+  /** The run this one approves (approval runs). */
+  approvesRunId: integer("approves_run_id"),
+  fileName: text("file_name"),
+  fileSize: integer("file_size"),
+  fileSha256: text("file_sha256"),
+  /** Where a held file is kept until approved or discarded. */
+  heldPath: text("held_path"),
+  heldUntil: text("held_until"),
+  /** The date the run used as "today" (YYYY-MM-DD). */
+  today: text("today"),
+  read: integer("read").notNull().default(0),
+  inserted: integer("inserted").notNull().default(0),
+  updated: integer("updated").notNull().default(0),
+  unchanged: integer("unchanged").notNull().default(0),
+  skipped: integer("skipped").notNull().default(0),
+  rejected: integer("rejected").notNull().default(0),
+  removed: integer("removed").notNull().default(0),
+  inactivated: integer("inactivated").notNull().default(0),
+  blankLines: integer("blank_lines").notNull().default(0),
+  shortRows: integer("short_rows").notNull().default(0),
+  /** Why a run failed or the file was rejected. */
+  message: text("message"),
+  emailStatus: text("email_status"),
+  emailError: text("email_error"),
+  emailAttempts: integer("email_attempts").notNull().default(0),
+}, (t) => [
+  uniqueIndex("runs_slot").on(t.slotKey),
+  index("runs_record").on(t.recordId, t.id),
+  index("runs_status").on(t.status),
+]);
+
+/** A rejected row, or a row-level problem, of a run. */
+export const runErrors = sqliteTable("run_errors", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  runId: integer("run_id").notNull(),
+  line: integer("line").notNull(),
+  field: text("field").notNull(),
+  code: text("code").notNull(),
+  message: text("message").notNull(),
+  /** The row's cells as read (JSON array), for the rejected-rows CSV. */
+  row: text("row"),
+}, (t) => [index("run_errors_run").on(t.runId, t.line)]);
+
+/** File-level notes of a run. */
+export const runNotes = sqliteTable("run_notes", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  runId: integer("run_id").notNull(),
+  code: text("code").notNull(),
+  message: text("message").notNull(),
+  line: integer("line"),
+}, (t) => [index("run_notes_run").on(t.runId)]);
+
+/**
+ * What a committed run did (or, for a held run or a preview, would do): one row per
+ * key inserted, updated, removed, inactivated or re-activated.
+ */
+export const runChanges = sqliteTable("run_changes", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  runId: integer("run_id").notNull(),
+  table: text("table_name").notNull(),
+  /** insert, update, remove, inactivate, reactivate, drop. */
+  action: text("action").notNull(),
+  /** The match key as a JSON object of catalog names. */
+  key: text("key").notNull(),
+  /** For updates: JSON object field → [old, new] (personal fields redacted elsewhere). */
+  changes: text("changes"),
+}, (t) => [index("run_changes_run").on(t.runId), index("run_changes_feed").on(t.id)]);
+
+/** An SFTP server that records can read from. */
+export const connections = sqliteTable("managed_connections", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull(),
+  description: text("description").notNull().default(""),
+  host: text("host").notNull(),
+  port: integer("port").notNull().default(22),
+  /** password or key. */
+  authMethod: text("auth_method").notNull(),
+  username: text("username").notNull(),
+  /** AES-256-GCM ciphertext of the password or private key (+ passphrase), base64. */
+  secret: text("secret"),
+  secretKeyId: text("secret_key_id"),
+  allowDownload: integer("allow_download", { mode: "boolean" }).notNull().default(true),
+  allowUpload: integer("allow_upload", { mode: "boolean" }).notNull().default(false),
+  allowLegacyCiphers: integer("allow_legacy_ciphers", { mode: "boolean" }).notNull()
+    .default(false),
+  hostFingerprint: text("host_fingerprint"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+}, (t) => [uniqueIndex("connections_name").on(t.name)]);

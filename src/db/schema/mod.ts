@@ -1,0 +1,2 @@
+export * from "./autocomm.ts";
+export * from "./sis.ts";

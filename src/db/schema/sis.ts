@@ -1,0 +1,209 @@
+/**
+ * The SIS side of the database: school setup, and the import tables, whose
+ * importable columns come from the field catalog so the two cannot disagree.
+ */
+import {
+  index,
+  integer,
+  primaryKey,
+  real,
+  type SQLiteColumnBuilderBase,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+import { type CatalogField, coreCatalog, type ImportTable } from "../../sis/catalog.ts";
+
+/** True when every value of a code field is a whole number, so it is stored as one. */
+export function isNumericCode(field: CatalogField): boolean {
+  return field.type === "code" && (field.codes ?? []).every((c) => /^-?\d+$/.test(c));
+}
+
+function column(field: CatalogField): SQLiteColumnBuilderBase {
+  switch (field.type) {
+    case "integer":
+    case "boolean":
+      return integer(field.column);
+    case "decimal":
+      return real(field.column);
+    case "code":
+      return isNumericCode(field) ? integer(field.column) : text(field.column);
+    default:
+      return text(field.column);
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+function pick(t: Record<string, any>, ...names: string[]): [any, ...any[]] {
+  const found = names.map((n) => {
+    const c = t[n];
+    if (c === undefined) throw new Error(`schema: no column ${n}`);
+    return c;
+  });
+  return found as [unknown, ...unknown[]];
+}
+
+function catalogColumns(t: ImportTable, skip: readonly string[] = []) {
+  const fields = t === "attendance"
+    ? coreCatalog("attendance", "meeting").fields
+    : coreCatalog(t).fields;
+  return Object.fromEntries(
+    fields.filter((f) => !skip.includes(f.column)).map((f) => [f.column, column(f)]),
+  );
+}
+
+/** The district's schools; School_Number 0 is the District Office. */
+export const schools = sqliteTable("schools", {
+  schoolNumber: integer("school_number").primaryKey(),
+  name: text("name").notNull(),
+  /** daily, meeting or both. */
+  attendanceMethod: text("attendance_method").notNull().default("daily"),
+});
+
+export const terms = sqliteTable("terms", {
+  schoolNumber: integer("school_number").notNull(),
+  termId: integer("term_id").notNull(),
+  abbreviation: text("abbreviation").notNull(),
+  firstDay: text("first_day").notNull(),
+  lastDay: text("last_day").notNull(),
+}, (t) => [primaryKey({ columns: [t.schoolNumber, t.termId] })]);
+
+export const periods = sqliteTable("periods", {
+  schoolNumber: integer("school_number").notNull(),
+  abbreviation: text("abbreviation").notNull(),
+  sortOrder: integer("sort_order").notNull(),
+}, (t) => [primaryKey({ columns: [t.schoolNumber, t.abbreviation] })]);
+
+export const days = sqliteTable("days", {
+  schoolNumber: integer("school_number").notNull(),
+  abbreviation: text("abbreviation").notNull(),
+  sortOrder: integer("sort_order").notNull(),
+}, (t) => [primaryKey({ columns: [t.schoolNumber, t.abbreviation] })]);
+
+export const attendanceCodes = sqliteTable("attendance_codes", {
+  schoolNumber: integer("school_number").notNull(),
+  id: integer("id").notNull(),
+  code: text("code").notNull(),
+  description: text("description").notNull().default(""),
+  /** present, absent or tardy… as the school defines it. */
+  presence: text("presence").notNull().default("present"),
+}, (t) => [
+  primaryKey({ columns: [t.schoolNumber, t.id] }),
+  uniqueIndex("attendance_codes_code").on(t.schoolNumber, t.code),
+]);
+
+/** Extension tables a district defines on an import table. */
+export const extensionTables = sqliteTable("extension_tables", {
+  name: text("name").primaryKey(),
+  baseTable: text("base_table").notNull(),
+});
+
+export const extensionFields = sqliteTable("extension_fields", {
+  extensionTable: text("extension_table").notNull(),
+  name: text("name").notNull(),
+  type: text("type").notNull(),
+  maxLength: integer("max_length"),
+  description: text("description"),
+}, (t) => [primaryKey({ columns: [t.extensionTable, t.name] })]);
+
+/** Values of extension fields, one row per record and field. */
+export const extensionValues = sqliteTable("extension_values", {
+  extensionTable: text("extension_table").notNull(),
+  field: text("field").notNull(),
+  /** id of the row of the base table. */
+  recordId: integer("record_id").notNull(),
+  value: text("value"),
+}, (t) => [primaryKey({ columns: [t.extensionTable, t.field, t.recordId] })]);
+
+export const students = sqliteTable("students", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  ...catalogColumns("students"),
+  lastRunId: integer("last_run_id"),
+}, (t) => [
+  uniqueIndex("students_key").on(...pick(t, "student_number")),
+  index("students_school").on(...pick(t, "schoolid", "enroll_status")),
+  index("students_run").on(t.lastRunId),
+]);
+
+/** Closed enrollments of students, kept as history. */
+export const reenrollments = sqliteTable("reenrollments", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  studentNumber: integer("student_number").notNull(),
+  schoolId: integer("schoolid").notNull(),
+  gradeLevel: integer("grade_level"),
+  entryDate: text("entrydate"),
+  exitDate: text("exitdate"),
+  entryCode: text("entrycode"),
+  exitCode: text("exitcode"),
+  runId: integer("run_id"),
+}, (t) => [index("reenrollments_student").on(t.studentNumber)]);
+
+export const teachers = sqliteTable("teachers", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  ...catalogColumns("teachers"),
+  lastRunId: integer("last_run_id"),
+}, (t) => [
+  uniqueIndex("teachers_key").on(...pick(t, "teachernumber", "schoolid")),
+  index("teachers_school").on(...pick(t, "schoolid", "status")),
+]);
+
+/** The district course catalog. Which schools offer a course is in schoolCourses. */
+export const courses = sqliteTable("courses", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  ...catalogColumns("courses", ["schoolid"]),
+  lastRunId: integer("last_run_id"),
+}, (t) => [uniqueIndex("courses_key").on(...pick(t, "course_number"))]);
+
+export const schoolCourses = sqliteTable("school_courses", {
+  schoolId: integer("schoolid").notNull(),
+  courseNumber: text("course_number").notNull(),
+  offered: integer("offered").notNull().default(1),
+  lastRunId: integer("last_run_id"),
+}, (t) => [primaryKey({ columns: [t.schoolId, t.courseNumber] })]);
+
+export const sections = sqliteTable("sections", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  ...catalogColumns("sections"),
+  inactive: integer("inactive").notNull().default(0),
+  lastRunId: integer("last_run_id"),
+}, (t) => [
+  uniqueIndex("sections_key").on(
+    ...pick(t, "schoolid", "termid", "course_number", "section_number"),
+  ),
+]);
+
+/** The (period, day) meetings of a section, from its expression. */
+export const sectionMeetings = sqliteTable("section_meetings", {
+  sectionId: integer("section_id").notNull(),
+  period: text("period").notNull(),
+  day: text("day").notNull(),
+}, (t) => [primaryKey({ columns: [t.sectionId, t.period, t.day] })]);
+
+/** Student schedules (PowerSchool's CC table). */
+export const cc = sqliteTable("cc", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  ...catalogColumns("schedules"),
+  sectionId: integer("section_id").notNull(),
+  dropped: integer("dropped").notNull().default(0),
+  lastRunId: integer("last_run_id"),
+}, (t) => [
+  uniqueIndex("cc_key").on(
+    ...pick(t, "student_number", "schoolid", "termid", "course_number", "section_number"),
+  ),
+  index("cc_section").on(t.sectionId),
+  index("cc_scope").on(...pick(t, "schoolid", "termid", "dropped")),
+]);
+
+export const attendance = sqliteTable("attendance", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** daily or meeting. */
+  mode: text("mode").notNull(),
+  ...catalogColumns("attendance"),
+  lastRunId: integer("last_run_id"),
+}, (t) => [
+  uniqueIndex("attendance_key").on(
+    t.mode,
+    ...pick(t, "student_number", "schoolid", "att_date", "course_number", "section_number"),
+  ),
+  index("attendance_scope").on(...pick(t, "schoolid", "att_date")),
+]);
