@@ -6,6 +6,7 @@ import { seedDemo } from "../sis/demo.ts";
 import { isImportTable, readSisTable } from "../sis/readout.ts";
 import { ensureDistrictOffice, loadSetup, readSetup, SetupError } from "../sis/setup.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
+import { RUN_COMMANDS } from "./run_commands.ts";
 
 /** What every command gets. */
 export interface CommandContext {
@@ -28,6 +29,15 @@ Commands:
   sis TABLE [--school N] [--limit N] [--offset N] [--json]
                                      print rows of an SIS table
   seed-demo                          load the demo district, example files and records
+  import --table T --fields A,B,… --school N [options] FILE
+                                     import a file once (see the README for every option)
+  run <recordId> | run --school N <name> [--preview] [--json]
+                                     run a stored AutoComm record now
+  records [--school N] [--json]      list AutoComm records
+  runs list [--record N] [--json]    list runs, newest first
+  runs show <runId> [--json|--csv]   a run's report (--csv: the rejected rows)
+  runs approve <runId>               apply a held run's kept file once
+  runs discard <runId>               discard a held run
 
 Tables: students, teachers, courses, sections, schedules, attendance`;
 
@@ -179,6 +189,7 @@ const seed: Command = async (_args, { database, config, out }) => {
 };
 
 export const COMMANDS: Record<string, Command> = {
+  ...RUN_COMMANDS,
   db,
   setup,
   fields,

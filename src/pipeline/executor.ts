@@ -1,0 +1,208 @@
+/**
+ * The import's own connection to the database. Imports run in a child process
+ * (see `child.ts`), and there the embedded file is opened with `node:sqlite` —
+ * the only SQLite library in that process — for its fast reused prepared
+ * statements (PERFORMANCE.md); a remote libSQL server is reached with
+ * `@libsql/client`. Both sit behind this one small interface, so every stage
+ * and every SQL statement is the same on both paths.
+ */
+import { type Client, createClient, type InValue, type Transaction } from "@libsql/client";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { filePathOf } from "../db/client.ts";
+
+/** A value a statement takes or returns. */
+export type SqlValue = string | number | bigint | null | Uint8Array;
+/** A row, keyed by column name. */
+export type SqlRow = Record<string, SqlValue>;
+
+/** The statements an import needs. */
+export interface SqlExecutor {
+  /** True for the embedded file (temporary tables live on the connection). */
+  readonly embedded: boolean;
+  /** Rows of a query. */
+  all(sql: string, args?: readonly SqlValue[]): Promise<SqlRow[]>;
+  /** Runs one statement; returns the rows it changed. */
+  run(sql: string, args?: readonly SqlValue[]): Promise<number>;
+  /** Runs a script of several statements without arguments. */
+  exec(sql: string): Promise<void>;
+  /** Runs one statement once per argument list (a prepared statement, or a batch). */
+  many(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /** Starts the write transaction of the apply (BEGIN IMMEDIATE). */
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  /** True while a transaction of {@linkcode begin} is open. */
+  readonly inTransaction: boolean;
+  close(): void;
+}
+
+/** What {@linkcode openExecutor} needs of the configuration. */
+export interface ExecutorConfig {
+  readonly databaseUrl: string;
+  readonly databaseAuthToken?: string | undefined;
+  readonly busyTimeoutMs: number;
+}
+
+/** Opens the import connection the configuration names. */
+export function openExecutor(config: ExecutorConfig): SqlExecutor {
+  const path = filePathOf(config.databaseUrl);
+  return path !== undefined
+    ? new NodeSqliteExecutor(path, config.busyTimeoutMs)
+    : new LibsqlExecutor(
+      createClient({
+        url: config.databaseUrl,
+        ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
+        timeout: config.busyTimeoutMs,
+      }),
+    );
+}
+
+class NodeSqliteExecutor implements SqlExecutor {
+  readonly embedded = true;
+  #db: DatabaseSync;
+  #statements = new Map<string, StatementSync>();
+  #inTx = false;
+
+  constructor(path: string, busyTimeoutMs: number) {
+    this.#db = new DatabaseSync(path, { timeout: busyTimeoutMs });
+    this.#db.exec(
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
+    );
+  }
+
+  get inTransaction() {
+    return this.#inTx;
+  }
+
+  #prepare(sql: string): StatementSync {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      s.setReadBigInts(false);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  all(sql: string, args: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    return Promise.resolve(this.#prepare(sql).all(...args) as SqlRow[]);
+  }
+
+  run(sql: string, args: readonly SqlValue[] = []): Promise<number> {
+    return Promise.resolve(Number(this.#prepare(sql).run(...args).changes));
+  }
+
+  exec(sql: string): Promise<void> {
+    this.#db.exec(sql);
+    return Promise.resolve();
+  }
+
+  many(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    const s = this.#prepare(sql);
+    for (const r of rows) s.run(...r);
+    return Promise.resolve();
+  }
+
+  begin(): Promise<void> {
+    this.#db.exec("BEGIN IMMEDIATE");
+    this.#inTx = true;
+    return Promise.resolve();
+  }
+
+  commit(): Promise<void> {
+    this.#db.exec("COMMIT");
+    this.#inTx = false;
+    return Promise.resolve();
+  }
+
+  rollback(): Promise<void> {
+    if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+    this.#inTx = false;
+    return Promise.resolve();
+  }
+
+  close(): void {
+    this.#statements.clear();
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+function toRow(columns: readonly string[], row: Record<string, unknown>): SqlRow {
+  const out: SqlRow = {};
+  for (const c of columns) {
+    const v = row[c];
+    out[c] = v instanceof ArrayBuffer ? new Uint8Array(v) : (v ?? null) as SqlValue;
+  }
+  return out;
+}
+
+class LibsqlExecutor implements SqlExecutor {
+  readonly embedded = false;
+  #client: Client;
+  #tx: Transaction | undefined;
+
+  constructor(client: Client) {
+    this.#client = client;
+  }
+
+  get inTransaction() {
+    return this.#tx !== undefined;
+  }
+
+  get #target(): Client | Transaction {
+    return this.#tx ?? this.#client;
+  }
+
+  async all(sql: string, args: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    const rs = await this.#target.execute({ sql, args: args as InValue[] });
+    return rs.rows.map((r) => toRow(rs.columns, r as unknown as Record<string, unknown>));
+  }
+
+  async run(sql: string, args: readonly SqlValue[] = []): Promise<number> {
+    const rs = await this.#target.execute({ sql, args: args as InValue[] });
+    return rs.rowsAffected;
+  }
+
+  async exec(sql: string): Promise<void> {
+    if (this.#tx) {
+      for (const statement of splitStatements(sql)) await this.#tx.execute(statement);
+    } else {
+      await this.#client.executeMultiple(sql);
+    }
+  }
+
+  async many(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    const CHUNK = 500;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const statements = rows.slice(i, i + CHUNK).map((args) => ({ sql, args: args as InValue[] }));
+      if (this.#tx) await this.#tx.batch(statements);
+      else await this.#client.batch(statements, "write");
+    }
+  }
+
+  async begin(): Promise<void> {
+    this.#tx = await this.#client.transaction("write");
+  }
+
+  async commit(): Promise<void> {
+    const tx = this.#tx;
+    this.#tx = undefined;
+    await tx?.commit();
+  }
+
+  async rollback(): Promise<void> {
+    const tx = this.#tx;
+    this.#tx = undefined;
+    if (tx && !tx.closed) await tx.rollback();
+  }
+
+  close(): void {
+    this.#tx?.close();
+    this.#client.close();
+  }
+}
+
+/** Splits a script on semicolons that end statements (our scripts have no literals with `;`). */
+function splitStatements(sql: string): string[] {
+  return sql.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter((s) => s !== "");
+}

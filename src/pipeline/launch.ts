@@ -1,0 +1,148 @@
+/**
+ * The service side of a run: queue it (a run row with the settings snapshot),
+ * start the import process, and wait for it. Used by the CLI, the pages, the API
+ * and the scheduler alike.
+ */
+import { eq } from "drizzle-orm";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import { runs } from "../db/schema/autocomm.ts";
+import type { StoredRecord } from "../records/store.ts";
+import { fromFileUrl } from "../util/paths.ts";
+import type { RunSettings } from "./run.ts";
+
+/** How a run was started (SPEC.md §7). */
+export type Trigger = "schedule" | "run_now" | "webhook" | "api" | "cli" | "approval";
+
+/** The settings of a run of a stored record. */
+export function recordSettings(
+  record: StoredRecord,
+  config: Pick<Config, "minFileAgeSeconds">,
+): RunSettings {
+  return {
+    table: record.table as RunSettings["table"],
+    attendanceMode: record.attendanceMode as RunSettings["attendanceMode"],
+    schoolId: record.schoolId,
+    fields: record.fields,
+    fieldDelimiter: record.fieldDelimiter as RunSettings["fieldDelimiter"],
+    recordDelimiter: record.recordDelimiter as RunSettings["recordDelimiter"],
+    charset: record.charset as RunSettings["charset"],
+    updateExisting: record.updateExisting,
+    ignoreBlankCells: record.ignoreBlankCells,
+    synchronize: record.synchronize,
+    removalLimitPercent: record.removalLimitPercent,
+    inactivateExited: record.inactivateExited,
+    expectRecordCount: record.expectRecordCount,
+    path: record.path,
+    file: null,
+    minFileAgeSeconds: record.minFileAgeSeconds ?? config.minFileAgeSeconds,
+    recordName: record.name,
+    emailTo: record.emailTo,
+  };
+}
+
+/** Options of {@linkcode queueRun}. */
+export interface QueueRunOptions {
+  recordId?: number | null;
+  trigger: Trigger;
+  preview?: boolean;
+  slotKey?: string | null;
+  approvesRunId?: number | null;
+}
+
+/** Creates the run row (status queued) and returns its id. */
+export async function queueRun(
+  db: Db,
+  settings: RunSettings,
+  options: QueueRunOptions,
+): Promise<number> {
+  const [row] = await db.insert(runs).values({
+    recordId: options.recordId ?? null,
+    schoolId: settings.schoolId,
+    table: settings.table,
+    trigger: options.trigger,
+    status: "queued",
+    slotKey: options.slotKey ?? null,
+    options: settings as unknown as Record<string, unknown>,
+    preview: options.preview ?? false,
+    queuedAt: new Date().toISOString(),
+    approvesRunId: options.approvesRunId ?? null,
+    fileName: settings.file?.split("/").pop() ?? settings.path?.split(/[\\/]/).pop() ?? null,
+  }).returning({ id: runs.id });
+  return row!.id;
+}
+
+/** The variables an import process needs to reach the same database and files. */
+export function childEnv(config: Config): Record<string, string> {
+  const env: Record<string, string> = {
+    DATABASE_URL: config.databaseUrl,
+    AUTOCOMM_DATA_DIR: config.dataDir,
+    AUTOCOMM_IMPORT_ROOT: config.importRoot,
+    AUTOCOMM_TIMEZONE: config.timeZone,
+    AUTOCOMM_BUSY_TIMEOUT_MS: String(config.busyTimeoutMs),
+    AUTOCOMM_RUN_TIMEOUT_SECONDS: String(config.runTimeoutSeconds),
+    AUTOCOMM_MIN_FILE_AGE_SECONDS: String(config.minFileAgeSeconds),
+    AUTOCOMM_LOG_LEVEL: config.logLevel,
+  };
+  if (config.databaseAuthToken) env["DATABASE_AUTH_TOKEN"] = config.databaseAuthToken;
+  return env;
+}
+
+const CHILD = fromFileUrl(new URL("./child.ts", import.meta.url));
+const DENO_JSON = fromFileUrl(new URL("../../deno.json", import.meta.url));
+
+/** Options of {@linkcode runImportProcess}. */
+export interface RunProcessOptions {
+  onProgress?: (event: Record<string, unknown>) => void;
+  /** Kill the import after this many seconds (default: the run timeout). */
+  timeoutSeconds?: number;
+}
+
+/** Starts the import process for a queued run and waits for it to exit. */
+export async function runImportProcess(
+  config: Config,
+  runId: number,
+  options: RunProcessOptions = {},
+): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--frozen", `--config=${DENO_JSON}`, CHILD, String(runId)],
+    env: childEnv(config),
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const timeout = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, (options.timeoutSeconds ?? config.runTimeoutSeconds) * 1000);
+  try {
+    const decoder = new TextDecoderStream();
+    let buffered = "";
+    for await (const text of child.stdout.pipeThrough(decoder)) {
+      buffered += text;
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          options.onProgress?.(JSON.parse(line));
+        } catch {
+          // not a progress line
+        }
+      }
+    }
+    const status = await child.status;
+    return status.code;
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
+/** A finished run row. */
+export async function getRun(db: Db, runId: number) {
+  const [row] = await db.select().from(runs).where(eq(runs.id, runId));
+  return row;
+}

@@ -1,0 +1,571 @@
+/**
+ * The orchestrator of one run, in the import's own process:
+ *
+ *   claim (run row) → fetch → decode → parse → frame → map → stage → validate+apply → report
+ *
+ * It owns the run row. Every stage is its own module; this file only composes
+ * them, keeps the counts, and decides the run's status.
+ */
+import { createHash } from "node:crypto";
+import type { Charset } from "./decode.ts";
+import { decodeStream } from "./decode.ts";
+import { type FileNote, FileRejection, type RowError } from "./errors.ts";
+import type { SqlExecutor, SqlValue } from "./executor.ts";
+import {
+  type FieldDelimiter,
+  parseRecords,
+  type ParseStats,
+  type RecordDelimiter,
+} from "./parse.ts";
+import { buildPlan, type ImportPlan, mapRow, type RowCheck } from "./plan.ts";
+import {
+  createStage,
+  dropStage,
+  indexStage,
+  stageBatch,
+  type StageNames,
+  stageNames,
+} from "./stage.ts";
+import { applyStaged, type RunCounts } from "./apply.ts";
+import { resolveImportPath, UnsafePathError } from "./paths.ts";
+import { type AttendanceMode, type ExtensionDefinition, type ImportTable } from "../sis/catalog.ts";
+import { type DayDef, parseExpression, type PeriodDef } from "../sis/expressions.ts";
+import { todayIn } from "../sis/values.ts";
+
+/** The settings a run uses, snapshotted on the run row when it is queued. */
+export interface RunSettings {
+  table: ImportTable;
+  attendanceMode: AttendanceMode | null;
+  schoolId: number;
+  fields: string[];
+  fieldDelimiter: FieldDelimiter;
+  recordDelimiter: RecordDelimiter;
+  charset: Charset;
+  updateExisting: boolean;
+  ignoreBlankCells: boolean;
+  synchronize: boolean;
+  removalLimitPercent: number;
+  inactivateExited: boolean;
+  expectRecordCount: boolean;
+  /** Path relative to the import root (records), or null when `file` is given. */
+  path: string | null;
+  /** Absolute or working-directory path of a one-off file (CLI import). */
+  file: string | null;
+  /** Seconds the file must be unchanged; 0 reads at once. */
+  minFileAgeSeconds: number;
+  recordName: string | null;
+  emailTo: string;
+}
+
+/** Final statuses of a run (SPEC.md §7). */
+export type RunStatus =
+  | "queued"
+  | "running"
+  | "waiting"
+  | "succeeded"
+  | "succeeded_with_errors"
+  | "rejected"
+  | "failed"
+  | "held"
+  | "discarded"
+  | "no_file"
+  | "empty"
+  | "interrupted"
+  | "preview";
+
+/** What the import process needs besides the database. */
+export interface RunEnvironment {
+  importRoot: string;
+  dataDir: string;
+  timeZone: string;
+  runTimeoutSeconds: number;
+  /** The current instant; tests may fix it. */
+  now?: () => Date;
+  onProgress?: (event: { phase: string; rows: number }) => void;
+}
+
+/** What a run ended with. */
+export interface RunOutcome {
+  runId: number;
+  status: RunStatus;
+  counts: RunCounts;
+  message: string | null;
+}
+
+const ZERO: RunCounts = {
+  read: 0,
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  skipped: 0,
+  rejected: 0,
+  removed: 0,
+  inactivated: 0,
+  blankLines: 0,
+  shortRows: 0,
+};
+
+const BATCH = 2000;
+/** Most change-log entries a preview keeps. */
+const PREVIEW_CHANGES = 10_000;
+
+interface RunRow {
+  recordId: number | null;
+  settings: RunSettings;
+  trigger: string;
+  preview: boolean;
+  approves: number | null;
+}
+
+async function loadRun(exec: SqlExecutor, runId: number): Promise<RunRow> {
+  const [row] = await exec.all(
+    "SELECT record_id, options, trigger, preview, approves_run_id FROM runs WHERE id = ?",
+    [runId],
+  );
+  if (!row) throw new Error(`There is no run ${runId}`);
+  return {
+    recordId: row["record_id"] === null ? null : Number(row["record_id"]),
+    settings: JSON.parse(String(row["options"])) as RunSettings,
+    trigger: String(row["trigger"]),
+    preview: Number(row["preview"]) === 1,
+    approves: row["approves_run_id"] === null ? null : Number(row["approves_run_id"]),
+  };
+}
+
+/** Extension tables and the record school's periods and days, read once per run. */
+async function loadSetup(exec: SqlExecutor, schoolId: number) {
+  const extRows = await exec.all(
+    `SELECT e.name, e.base_table, f.name AS field, f.type, f.max_length, f.description
+     FROM extension_tables e JOIN extension_fields f ON f.extension_table = e.name ORDER BY e.name, f.name`,
+  );
+  const extensions = new Map<
+    string,
+    ExtensionDefinition & { fields: ExtensionDefinition["fields"][number][] }
+  >();
+  for (const r of extRows) {
+    const name = String(r["name"]);
+    let ext = extensions.get(name);
+    if (!ext) {
+      ext = { table: String(r["base_table"]) as ImportTable, name, fields: [] };
+      extensions.set(name, ext);
+    }
+    ext.fields.push({
+      name: String(r["field"]),
+      type: String(r["type"]) as "text",
+      ...(r["max_length"] !== null ? { maxLength: Number(r["max_length"]) } : {}),
+    });
+  }
+  const periods = (await exec.all(
+    "SELECT abbreviation, sort_order FROM periods WHERE school_number = ? ORDER BY sort_order",
+    [schoolId],
+  )).map((r) => ({ abbreviation: String(r["abbreviation"]), sortOrder: Number(r["sort_order"]) }));
+  const days = (await exec.all(
+    "SELECT abbreviation, sort_order FROM days WHERE school_number = ? ORDER BY sort_order",
+    [schoolId],
+  )).map((r) => ({ abbreviation: String(r["abbreviation"]), sortOrder: Number(r["sort_order"]) }));
+  return { extensions: [...extensions.values()], periods, days };
+}
+
+function rowCheck(plan: ImportPlan, periods: PeriodDef[], days: DayDef[]): RowCheck | undefined {
+  if (plan.table !== "sections") return undefined;
+  return (values, line) => {
+    const expression = values.get("Expression");
+    if (typeof expression !== "string" || expression === "") return { errors: [], extra: [null] };
+    const parsed = parseExpression(expression, periods, days);
+    if (!parsed.ok) {
+      return {
+        errors: [{
+          line,
+          field: "Expression",
+          code: "bad_expression",
+          message: `Expression: ${parsed.message}`,
+        }],
+        extra: [null],
+      };
+    }
+    return { errors: [], extra: [JSON.stringify(parsed.meetings.map((m) => [m.period, m.day]))] };
+  };
+}
+
+/** Where the file of a run is, or why it cannot be read. */
+async function locate(
+  exec: SqlExecutor,
+  run: RunRow,
+  env: RunEnvironment,
+): Promise<string> {
+  if (run.approves !== null) {
+    const [held] = await exec.all("SELECT held_path FROM runs WHERE id = ?", [run.approves]);
+    const path = held?.["held_path"];
+    if (typeof path !== "string") {
+      throw new FileRejection("no_held_file", `Run ${run.approves} has no held file`);
+    }
+    return path;
+  }
+  if (run.settings.file !== null) return run.settings.file;
+  return await resolveImportPath(env.importRoot, run.settings.path ?? "", run.settings.schoolId);
+}
+
+/** Reads a file as a stream of chunks while hashing it. */
+async function* hashed(path: string, hash: ReturnType<typeof createHash>, size: { bytes: number }) {
+  using file = await Deno.open(path, { read: true });
+  for await (const chunk of file.readable) {
+    hash.update(chunk);
+    size.bytes += chunk.byteLength;
+    yield chunk;
+  }
+}
+
+const NUMBER_OF_RECORDS = /^\s*number_of_records\s*=\s*(\d+)\s*$/i;
+
+/** Executes a queued run to its end. Never throws for problems in the file. */
+export async function executeRun(
+  exec: SqlExecutor,
+  runId: number,
+  env: RunEnvironment,
+): Promise<RunOutcome> {
+  const now = env.now ?? (() => new Date());
+  const run = await loadRun(exec, runId);
+  const s = run.settings;
+  const started = now();
+  const claimed = await exec.run(
+    `UPDATE runs SET status = 'running', started_at = ?, lease_expires_at = ? WHERE id = ? AND status IN ('queued', 'waiting')`,
+    [
+      started.toISOString(),
+      new Date(started.getTime() + (env.runTimeoutSeconds + 60) * 1000).toISOString(),
+      runId,
+    ],
+  );
+  if (claimed === 0) throw new Error(`Run ${runId} is not queued`);
+  const today = todayIn(env.timeZone, started);
+  const notes: FileNote[] = [];
+  const counts: RunCounts = { ...ZERO };
+  const names = stageNames(exec, runId);
+
+  const finish = async (
+    status: RunStatus,
+    message: string | null,
+    extra: Record<string, SqlValue> = {},
+  ) => {
+    const fields: Record<string, SqlValue> = {
+      status,
+      message,
+      ended_at: now().toISOString(),
+      lease_expires_at: null,
+      today,
+      read: counts.read,
+      inserted: counts.inserted,
+      updated: counts.updated,
+      unchanged: counts.unchanged,
+      skipped: counts.skipped,
+      rejected: counts.rejected,
+      removed: counts.removed,
+      inactivated: counts.inactivated,
+      blank_lines: counts.blankLines,
+      short_rows: counts.shortRows,
+      ...extra,
+    };
+    const keys = Object.keys(fields);
+    await exec.run(
+      `UPDATE runs SET ${keys.map((k) => `"${k}" = ?`).join(", ")} WHERE id = ?`,
+      [...keys.map((k) => fields[k]!), runId],
+    );
+    if (notes.length > 0) {
+      await exec.many(
+        "INSERT INTO run_notes (run_id, code, message, line) VALUES (?, ?, ?, ?)",
+        notes.map((n) => [runId, n.code, n.message, n.line ?? null]),
+      );
+    }
+    return { runId, status, counts, message };
+  };
+
+  // Fetch.
+  let path: string;
+  try {
+    path = await locate(exec, run, env);
+  } catch (error) {
+    if (error instanceof UnsafePathError) {
+      return await finish("rejected", `Cannot read the file: ${error.message}`);
+    }
+    if (error instanceof FileRejection) return await finish("rejected", error.message);
+    throw error;
+  }
+  const fileName = path.split("/").pop() ?? path;
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(path);
+  } catch {
+    return await finish("no_file", `There is no file at ${s.file ?? s.path}`, {
+      file_name: fileName,
+    });
+  }
+  if (!stat.isFile) {
+    return await finish("no_file", `${s.file ?? s.path} is not a file`, { file_name: fileName });
+  }
+  const stableFor = (now().getTime() - (stat.mtime?.getTime() ?? 0)) / 1000;
+  if (run.approves === null && s.minFileAgeSeconds > 0 && stableFor < s.minFileAgeSeconds) {
+    await exec.run(
+      "UPDATE runs SET status = 'waiting', lease_expires_at = NULL, file_name = ?, file_size = ?, message = ? WHERE id = ?",
+      [
+        fileName,
+        stat.size,
+        `The file changed ${
+          Math.max(0, Math.floor(stableFor))
+        } s ago; waiting until it has been unchanged for ${s.minFileAgeSeconds} s`,
+        runId,
+      ],
+    );
+    return { runId, status: "waiting", counts, message: null };
+  }
+
+  const { extensions, periods, days } = await loadSetup(exec, s.schoolId);
+  const plan = buildPlan(s.table, s.fields, s.schoolId, {
+    mode: s.attendanceMode ?? "daily",
+    extensions,
+    ignoreBlankCells: s.ignoreBlankCells,
+  });
+  const check = rowCheck(plan, periods, days);
+  const hash = createHash("sha256");
+  const size = { bytes: 0 };
+  const stats: ParseStats = { blankLines: 0, records: 0, lines: 0 };
+  let dataRecords = 0;
+  let unstagedRejected = 0;
+  let declared: number | null = null;
+  let first = true;
+
+  await createStage(exec, plan, names);
+  try {
+    // Decode, parse, frame, map and stage, one batch at a time.
+    try {
+      const records = parseRecords(decodeStream(hashed(path, hash, size), s.charset, { notes }), {
+        fieldDelimiter: s.fieldDelimiter,
+        recordDelimiter: s.recordDelimiter,
+        notes,
+        stats,
+        batchSize: BATCH,
+      });
+      if (exec.embedded) await exec.exec("BEGIN");
+      for await (const batch of records) {
+        const rows: SqlValue[][] = [];
+        const errors: (RowError & { row: string | null })[] = [];
+        for (const record of batch) {
+          if (first) {
+            first = false;
+            const only = record.fields.length === 1 ||
+              record.fields.slice(1).every((f) => f.trim() === "");
+            const m = only ? NUMBER_OF_RECORDS.exec(record.fields[0] ?? "") : null;
+            if (m) {
+              declared = Number(m[1]);
+              if (!s.expectRecordCount) {
+                notes.push({
+                  code: "record_count_line_skipped",
+                  message:
+                    `Line ${record.line} (number_of_records=${declared}) was skipped; the record does not check it`,
+                  line: record.line,
+                });
+              }
+              continue;
+            }
+            if (s.expectRecordCount) {
+              throw new FileRejection(
+                "missing_record_count",
+                `Cannot read line ${record.line}: the record expects the first line to read number_of_records=N`,
+                { line: record.line },
+              );
+            }
+          }
+          if (dataRecords === 0 && isHeader(plan, record.fields)) {
+            const kind = isHeader(plan, record.fields);
+            if (kind === "same") {
+              notes.push({
+                code: "header_skipped",
+                message: `Line ${record.line} is a header row; skipped`,
+                line: record.line,
+              });
+              continue;
+            }
+            throw new FileRejection(
+              "header_mismatch",
+              `Cannot read line ${record.line}: it is a header naming the fields in another order than the record's field list (${
+                plan.mappedNames.join(", ")
+              }); the columns would land in the wrong fields`,
+              { line: record.line },
+            );
+          }
+          dataRecords++;
+          const mapped = mapRow(plan, record.line, record.fields, check);
+          if (mapped.short) counts.shortRows++;
+          if (mapped.staged) rows.push(mapped.staged);
+          else unstagedRejected++;
+          if (mapped.errors.length > 0) {
+            const row = JSON.stringify(record.fields);
+            for (const e of mapped.errors) errors.push({ ...e, row });
+          }
+        }
+        await stageBatch(exec, plan, names, rows, errors);
+        env.onProgress?.({ phase: "stage", rows: dataRecords });
+      }
+      if (exec.embedded) await exec.exec("COMMIT");
+      if (s.expectRecordCount && declared === null && dataRecords === 0 && first === false) {
+        throw new FileRejection(
+          "missing_record_count",
+          "The record expects a first line number_of_records=N",
+        );
+      }
+      if (s.expectRecordCount && declared !== null && declared !== dataRecords) {
+        throw new FileRejection(
+          "record_count_mismatch",
+          `Cannot import: line 1 says number_of_records=${declared} but the file has ${dataRecords} data records`,
+          { line: 1 },
+        );
+      }
+    } catch (error) {
+      if (exec.embedded) await exec.exec("ROLLBACK").catch(() => {});
+      if (error instanceof FileRejection) {
+        counts.blankLines = stats.blankLines;
+        return await finish("rejected", error.message, {
+          file_name: fileName,
+          file_size: size.bytes || stat.size,
+          file_sha256: null,
+        });
+      }
+      throw error;
+    }
+    const sha256 = hash.digest("hex");
+    counts.read = dataRecords;
+    counts.blankLines = stats.blankLines;
+    const fileInfo = { file_name: fileName, file_size: size.bytes, file_sha256: sha256 };
+    if (dataRecords === 0) {
+      return await finish("empty", "The file has no data records; nothing was changed", fileInfo);
+    }
+    await indexStage(exec, plan, names);
+
+    // Validate and apply in one transaction; a savepoint lets a held run or a
+    // preview keep its report while every change to the SIS is undone.
+    await exec.begin();
+    try {
+      await exec.exec("SAVEPOINT apply");
+      const result = await applyStaged(exec, plan, names, {
+        runId,
+        today,
+        updateExisting: s.updateExisting,
+        synchronize: s.synchronize,
+        inactivateExited: s.inactivateExited,
+        removalLimitPercent: s.removalLimitPercent,
+        enforceRemovalLimit: run.approves === null,
+        ...(env.onProgress ? { onProgress: env.onProgress } : {}),
+      });
+      Object.assign(counts, {
+        inserted: result.counts.inserted,
+        updated: result.counts.updated,
+        unchanged: result.counts.unchanged,
+        skipped: result.counts.skipped,
+        removed: result.counts.removed,
+        inactivated: result.counts.inactivated,
+      });
+      counts.rejected = counts.read - counts.inserted - counts.updated - counts.unchanged -
+        counts.skipped;
+      let status: RunStatus;
+      let message: string | null = null;
+      const extra: Record<string, SqlValue> = { ...fileInfo };
+      if (result.held) {
+        await exec.exec("ROLLBACK TO apply");
+        status = "held";
+        counts.removed = result.held.removals;
+        message =
+          `Held: Synchronize Mode would remove ${result.held.removals} of ${result.held.activeBefore} active records (more than the removal limit of ${s.removalLimitPercent}%). Nothing was changed; approve or discard the run.`;
+        await exec.run(
+          `INSERT INTO run_changes (run_id, table_name, action, key, changes) SELECT ?, ?, 'remove', key, NULL FROM ${names.removals} ORDER BY id`,
+          [runId, plan.table],
+        );
+        const kept = await keepHeldFile(path, env.dataDir, runId, fileName);
+        extra["held_path"] = kept;
+        extra["held_until"] = new Date(now().getTime() + 24 * 3600 * 1000).toISOString();
+      } else if (run.preview) {
+        const changes = await exec.all(
+          `SELECT table_name, action, key, changes FROM run_changes WHERE run_id = ? ORDER BY id LIMIT ${PREVIEW_CHANGES}`,
+          [runId],
+        );
+        await exec.exec("ROLLBACK TO apply");
+        await exec.many(
+          "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, ?, ?, ?)",
+          changes.map((
+            c,
+          ) => [runId, c["table_name"]!, c["action"]!, c["key"]!, c["changes"] ?? null]),
+        );
+        status = "preview";
+      } else {
+        status = counts.rejected > 0 ? "succeeded_with_errors" : "succeeded";
+      }
+      await exec.exec("RELEASE apply");
+      await writeErrors(exec, plan, names, runId);
+      if (status === "succeeded" || status === "succeeded_with_errors") {
+        // A committed run settles earlier held runs: an approved one is done, any
+        // other held run of the same record is discarded.
+        if (run.approves !== null) {
+          await exec.run("UPDATE runs SET status = 'approved' WHERE id = ? AND status = 'held'", [
+            run.approves,
+          ]);
+        }
+        if (run.recordId !== null) {
+          await exec.run(
+            "UPDATE runs SET status = 'discarded', message = 'Discarded: a later run of the record committed' WHERE record_id = ? AND status = 'held' AND id < ?",
+            [run.recordId, runId],
+          );
+        }
+      }
+      const outcome = await finish(status, message, extra);
+      await exec.commit();
+      return outcome;
+    } catch (error) {
+      await exec.rollback().catch(() => {});
+      throw error;
+    }
+  } finally {
+    await dropStage(exec, names).catch(() => {});
+  }
+}
+
+/** Copies row errors from staging into the run's report, with each row's cells. */
+async function writeErrors(exec: SqlExecutor, plan: ImportPlan, names: StageNames, runId: number) {
+  const all = [...plan.keys, ...plan.values, ...plan.extensions, ...plan.context];
+  const cells = plan.columns.map((f) => {
+    const pf = all.find((p) => p.field === f);
+    return pf ? `s.${pf.stageColumn}` : "NULL";
+  });
+  await exec.run(
+    `INSERT INTO run_errors (run_id, line, field, code, message, row)
+     SELECT ?, e.line, e.field, e.code, e.message,
+       coalesce(e.row, (SELECT json_array(${
+      cells.join(", ")
+    }) FROM ${names.rows} s WHERE s.line = e.line))
+     FROM ${names.errors} e ORDER BY e.line, e.rowid`,
+    [runId],
+  );
+}
+
+/** `same` for a header equal to the field list, `other` for catalog names in another order. */
+function isHeader(plan: ImportPlan, cells: readonly string[]): "same" | "other" | null {
+  const names = cells.map((c) => c.trim().toLowerCase()).filter((c) => c !== "");
+  if (names.length === 0) return null;
+  const mapped = plan.mappedNames.map((n) => n.toLowerCase());
+  const normal = (n: string) => n.replace(/^\[([^\]]+)\]\.\[([^\]]+)\]$/, "$1.$2");
+  if (names.length === mapped.length && names.every((n, i) => normal(n) === mapped[i])) {
+    return "same";
+  }
+  const catalog = new Set(plan.catalog.fields.map((f) => f.name.toLowerCase()));
+  if (names.length >= 2 && names.every((n) => catalog.has(normal(n)))) return "other";
+  return null;
+}
+
+async function keepHeldFile(
+  path: string,
+  dataDir: string,
+  runId: number,
+  fileName: string,
+): Promise<string> {
+  const dir = `${dataDir}/held`;
+  await Deno.mkdir(dir, { recursive: true });
+  const target = `${dir}/run-${runId}-${fileName.replace(/[^A-Za-z0-9._-]/g, "_")}`;
+  await Deno.copyFile(path, target);
+  return target;
+}

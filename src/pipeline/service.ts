@@ -1,0 +1,227 @@
+/**
+ * Runs as the rest of the service sees them: run a record, import a one-off file,
+ * approve or discard a held run, and read a run's report. Each queues a run row
+ * and executes it in the import process.
+ */
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import { runChanges, runErrors, runNotes, runs } from "../db/schema/autocomm.ts";
+import { getRecord } from "../records/store.ts";
+import { getRun, queueRun, recordSettings, runImportProcess, type Trigger } from "./launch.ts";
+import type { RunSettings } from "./run.ts";
+
+/** What running needs. */
+export interface RunDeps {
+  db: Db;
+  config: Config;
+}
+
+/** A run already in progress for the record. */
+export class RunInProgress extends Error {
+  readonly runId: number;
+  constructor(runId: number) {
+    super(`The record is already running (run ${runId})`);
+    this.name = "RunInProgress";
+    this.runId = runId;
+  }
+}
+
+/** A run cannot be approved or discarded in its state. */
+export class RunStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunStateError";
+  }
+}
+
+/** Executes a queued run in the import process; a process that died leaves it interrupted. */
+export async function executeQueued(deps: RunDeps, runId: number): Promise<void> {
+  await runImportProcess(deps.config, runId);
+  await deps.db.update(runs).set({
+    status: "interrupted",
+    message: "The import process stopped before the run finished; nothing was changed",
+    endedAt: new Date().toISOString(),
+    leaseExpiresAt: null,
+  }).where(and(eq(runs.id, runId), inArray(runs.status, ["queued", "running"])));
+}
+
+/** The active (queued or running) run of a record, if any. */
+export async function activeRunOf(db: Db, recordId: number): Promise<number | undefined> {
+  const [row] = await db.select({ id: runs.id }).from(runs).where(
+    and(
+      eq(runs.recordId, recordId),
+      inArray(runs.status, ["queued", "running"]),
+      eq(runs.preview, false),
+    ),
+  ).limit(1);
+  return row?.id;
+}
+
+/** Options of {@linkcode runRecord}. */
+export interface RunRecordOptions {
+  trigger: Trigger;
+  preview?: boolean;
+}
+
+/** Queues and executes a run of a stored record; returns the run id. */
+export async function runRecord(
+  deps: RunDeps,
+  recordId: number,
+  options: RunRecordOptions,
+): Promise<number> {
+  const record = await getRecord(deps.db, recordId);
+  if (!record) throw new RunStateError(`There is no record ${recordId}`);
+  if (!options.preview) {
+    const active = await activeRunOf(deps.db, recordId);
+    if (active !== undefined) throw new RunInProgress(active);
+  }
+  const runId = await queueRun(deps.db, recordSettings(record, deps.config), {
+    recordId,
+    trigger: options.trigger,
+    preview: options.preview ?? false,
+  });
+  await executeQueued(deps, runId);
+  return runId;
+}
+
+/** Queues and executes a one-off import of a file; returns the run id. */
+export async function importFile(
+  deps: RunDeps,
+  settings: RunSettings,
+  options: { preview?: boolean; trigger?: Trigger } = {},
+): Promise<number> {
+  const runId = await queueRun(deps.db, settings, {
+    trigger: options.trigger ?? "cli",
+    preview: options.preview ?? false,
+  });
+  await executeQueued(deps, runId);
+  return runId;
+}
+
+/** Applies a held run's kept file once; returns the approval run's id. */
+export async function approveRun(
+  deps: RunDeps,
+  runId: number,
+  trigger: Trigger = "approval",
+): Promise<number> {
+  const held = await getRun(deps.db, runId);
+  if (!held) throw new RunStateError(`There is no run ${runId}`);
+  if (held.status !== "held") throw new RunStateError(`Run ${runId} is ${held.status}, not held`);
+  // The claim: only one approval moves the run out of held.
+  const claimed = await deps.db.update(runs).set({ status: "approved" })
+    .where(and(eq(runs.id, runId), eq(runs.status, "held"))).returning({ id: runs.id });
+  if (claimed.length === 0) throw new RunStateError(`Run ${runId} is no longer held`);
+  const approval = await queueRun(deps.db, held.options as unknown as RunSettings, {
+    recordId: held.recordId,
+    trigger,
+    approvesRunId: runId,
+  });
+  await executeQueued(deps, approval);
+  const done = await getRun(deps.db, approval);
+  if (done?.status === "succeeded" || done?.status === "succeeded_with_errors") {
+    if (held.heldPath) await Deno.remove(held.heldPath).catch(() => {});
+    await deps.db.update(runs).set({ heldPath: null }).where(eq(runs.id, runId));
+  } else {
+    await deps.db.update(runs).set({ status: "held" }).where(
+      and(eq(runs.id, runId), eq(runs.status, "approved")),
+    );
+  }
+  return approval;
+}
+
+/** Discards a held run and its kept file. */
+export async function discardRun(
+  deps: RunDeps,
+  runId: number,
+  reason = "Discarded by a person",
+): Promise<void> {
+  const held = await getRun(deps.db, runId);
+  if (!held) throw new RunStateError(`There is no run ${runId}`);
+  const done = await deps.db.update(runs).set({
+    status: "discarded",
+    message: reason,
+    heldPath: null,
+  })
+    .where(and(eq(runs.id, runId), eq(runs.status, "held"))).returning({ id: runs.id });
+  if (done.length === 0) throw new RunStateError(`Run ${runId} is ${held.status}, not held`);
+  if (held.heldPath) await Deno.remove(held.heldPath).catch(() => {});
+}
+
+/** The report of a run as the CLI and the API print it. */
+export async function runReport(db: Db, runId: number, options: { errorLimit?: number } = {}) {
+  const run = await getRun(db, runId);
+  if (!run) throw new RunStateError(`There is no run ${runId}`);
+  const errors = await db.select({
+    line: runErrors.line,
+    field: runErrors.field,
+    code: runErrors.code,
+    message: runErrors.message,
+  }).from(runErrors).where(eq(runErrors.runId, runId)).orderBy(
+    asc(runErrors.line),
+    asc(runErrors.id),
+  )
+    .limit(options.errorLimit ?? 1_000_000);
+  const notes = await db.select({
+    code: runNotes.code,
+    message: runNotes.message,
+    line: runNotes.line,
+  })
+    .from(runNotes).where(eq(runNotes.runId, runId)).orderBy(asc(runNotes.id));
+  return {
+    runId: run.id,
+    recordId: run.recordId,
+    status: run.status,
+    trigger: run.trigger,
+    message: run.message,
+    file: { name: run.fileName, size: run.fileSize, sha256: run.fileSha256 },
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    counts: {
+      read: run.read,
+      inserted: run.inserted,
+      updated: run.updated,
+      unchanged: run.unchanged,
+      skipped: run.skipped,
+      rejected: run.rejected,
+      removed: run.removed,
+      inactivated: run.inactivated,
+      blankLines: run.blankLines,
+      shortRows: run.shortRows,
+    },
+    errors,
+    notes: notes.map((n) => (n.line === null ? { code: n.code, message: n.message } : n)),
+  };
+}
+
+/** The change log of a run (what it did, or for a held run or preview, would do). */
+export async function runChangeLog(
+  db: Db,
+  runId: number,
+  options: { limit?: number; offset?: number } = {},
+) {
+  return await db.select({
+    table: runChanges.table,
+    action: runChanges.action,
+    key: runChanges.key,
+    changes: runChanges.changes,
+  }).from(runChanges).where(eq(runChanges.runId, runId)).orderBy(asc(runChanges.id))
+    .limit(options.limit ?? 1000).offset(options.offset ?? 0);
+}
+
+/** Runs, newest first. */
+export async function listRuns(
+  db: Db,
+  options: { recordId?: number; limit?: number; offset?: number } = {},
+) {
+  const q = db.select().from(runs);
+  return await (options.recordId === undefined ? q : q.where(eq(runs.recordId, options.recordId)))
+    .orderBy(desc(runs.id)).limit(options.limit ?? 50).offset(options.offset ?? 0);
+}
+
+/** Number of runs (of a record). */
+export async function countRuns(db: Db, recordId?: number): Promise<number> {
+  const q = db.select({ n: sql<number>`count(*)` }).from(runs);
+  const [row] = await (recordId === undefined ? q : q.where(eq(runs.recordId, recordId)));
+  return Number(row?.n ?? 0);
+}

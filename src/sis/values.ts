@@ -1,0 +1,111 @@
+/**
+ * Reading cell values (SPEC.md §4.8): trimmed text, integers that may be written
+ * `224401.0`, decimals, booleans, and dates as MM/DD/YYYY, M/D/YYYY or YYYY-MM-DD
+ * (`0/0/0` and `00/00/0000` mean blank). Results are values, not exceptions, and
+ * messages never repeat the value (it may be personal data).
+ */
+
+/** A read value, or why it could not be read. */
+export type ValueResult<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+const ok = <T>(value: T): ValueResult<T> => ({ ok: true, value });
+const bad = <T>(code: string, message: string): ValueResult<T> => ({ ok: false, code, message });
+
+function isRealDate(y: number, m: number, d: number): boolean {
+  if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1) return false;
+  const days = [
+    31,
+    (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28,
+    31,
+    30,
+    31,
+    30,
+    31,
+    31,
+    30,
+    31,
+    30,
+    31,
+  ];
+  return d <= days[m - 1]!;
+}
+
+const iso = (y: number, m: number, d: number) =>
+  `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+
+/** A date as `YYYY-MM-DD`, or null for a blank date. */
+export function parseDate(text: string): ValueResult<string | null> {
+  if (text === "") return ok(null);
+  let m = /^(\d{1,2})\/(\d{1,2})\/(\d{1,4})$/.exec(text);
+  if (m) {
+    const month = Number(m[1]), day = Number(m[2]), year = Number(m[3]);
+    if (month === 0 && day === 0 && year === 0) return ok(null);
+    if (m[3]!.length !== 4) {
+      return bad("bad_date", "not a date (use MM/DD/YYYY or YYYY-MM-DD with a 4-digit year)");
+    }
+    if (!isRealDate(year, month, day)) {
+      return bad("bad_date", "not a real date (month/day out of range)");
+    }
+    return ok(iso(year, month, day));
+  }
+  m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
+  if (m) {
+    const year = Number(m[1]), month = Number(m[2]), day = Number(m[3]);
+    if (year === 0 && month === 0 && day === 0) return ok(null);
+    if (!isRealDate(year, month, day)) {
+      return bad("bad_date", "not a real date (month/day out of range)");
+    }
+    return ok(iso(year, month, day));
+  }
+  return bad("bad_date", "not a date (use MM/DD/YYYY, M/D/YYYY or YYYY-MM-DD)");
+}
+
+/** An integer; `224401.0` is 224401. Null for blank. */
+export function parseInteger(text: string, min?: number, max?: number): ValueResult<number | null> {
+  if (text === "") return ok(null);
+  const m = /^([+-]?\d+)(?:\.0*)?$/.exec(text);
+  if (!m) return bad("bad_integer", "not a whole number");
+  const value = Number(m[1]);
+  if (!Number.isSafeInteger(value)) return bad("out_of_range", "the number is too large");
+  if (min !== undefined && value < min) return bad("out_of_range", `must be at least ${min}`);
+  if (max !== undefined && value > max) return bad("out_of_range", `must be at most ${max}`);
+  return ok(value === 0 ? 0 : value);
+}
+
+/** A decimal number. Null for blank. */
+export function parseDecimal(text: string): ValueResult<number | null> {
+  if (text === "") return ok(null);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(text)) return bad("bad_decimal", "not a number");
+  return ok(Number(text));
+}
+
+const TRUE = new Set(["true", "t", "1", "yes", "y"]);
+const FALSE = new Set(["false", "f", "0", "no", "n"]);
+
+/** A boolean as 1 or 0: true/false, t/f, 1/0, yes/no. Null for blank. */
+export function parseBoolean(text: string): ValueResult<number | null> {
+  if (text === "") return ok(null);
+  const t = text.toLowerCase();
+  if (TRUE.has(t)) return ok(1);
+  if (FALSE.has(t)) return ok(0);
+  return bad("bad_boolean", "not true/false, t/f, 1/0 or yes/no");
+}
+
+/** The day after `date` (YYYY-MM-DD). */
+export function nextDay(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Today's date (YYYY-MM-DD) in an IANA time zone. */
+export function todayIn(timeZone: string, now: Date = new Date()): string {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).formatToParts(now);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
+  return `${get("year")}-${get("month")}-${get("day")}`;
+}
