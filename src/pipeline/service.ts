@@ -64,23 +64,50 @@ export interface RunRecordOptions {
   preview?: boolean;
 }
 
-/** Queues and executes a run of a stored record; returns the run id. */
+/**
+ * Queues a run of a stored record (status queued) and returns its id. A record
+ * with a queued, running or waiting run answers {@linkcode RunInProgress}: the
+ * unique index on active runs is the claim, so two callers cannot both start one.
+ */
+export async function queueRecordRun(
+  deps: RunDeps,
+  recordId: number,
+  options: RunRecordOptions & { slotKey?: string },
+): Promise<number> {
+  const record = await getRecord(deps.db, recordId);
+  if (!record) throw new RunStateError(`There is no record ${recordId}`);
+  const settings = recordSettings(record, deps.config);
+  try {
+    return await queueRun(deps.db, settings, {
+      recordId,
+      trigger: options.trigger,
+      preview: options.preview ?? false,
+      ...(options.slotKey !== undefined ? { slotKey: options.slotKey } : {}),
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const active = await activeRunOf(deps.db, recordId);
+    if (active !== undefined) throw new RunInProgress(active);
+    throw error;
+  }
+}
+
+/** True for a UNIQUE constraint failure (a claim someone else holds). */
+export function isUniqueViolation(error: unknown): boolean {
+  const cause = (error as { cause?: unknown })?.cause;
+  const text = `${error instanceof Error ? error.message : ""} ${
+    cause instanceof Error ? cause.message : ""
+  }`;
+  return /UNIQUE constraint failed/i.test(text);
+}
+
+/** Queues and executes a run of a stored record to its end; returns the run id. */
 export async function runRecord(
   deps: RunDeps,
   recordId: number,
   options: RunRecordOptions,
 ): Promise<number> {
-  const record = await getRecord(deps.db, recordId);
-  if (!record) throw new RunStateError(`There is no record ${recordId}`);
-  if (!options.preview) {
-    const active = await activeRunOf(deps.db, recordId);
-    if (active !== undefined) throw new RunInProgress(active);
-  }
-  const runId = await queueRun(deps.db, recordSettings(record, deps.config), {
-    recordId,
-    trigger: options.trigger,
-    preview: options.preview ?? false,
-  });
+  const runId = await queueRecordRun(deps, recordId, options);
   await executeQueued(deps, runId);
   return runId;
 }
@@ -112,11 +139,23 @@ export async function approveRun(
   const claimed = await deps.db.update(runs).set({ status: "approved" })
     .where(and(eq(runs.id, runId), eq(runs.status, "held"))).returning({ id: runs.id });
   if (claimed.length === 0) throw new RunStateError(`Run ${runId} is no longer held`);
-  const approval = await queueRun(deps.db, held.options as unknown as RunSettings, {
-    recordId: held.recordId,
-    trigger,
-    approvesRunId: runId,
-  });
+  let approval: number;
+  try {
+    approval = await queueRun(deps.db, held.options as unknown as RunSettings, {
+      recordId: held.recordId,
+      trigger,
+      approvesRunId: runId,
+    });
+  } catch (error) {
+    await deps.db.update(runs).set({ status: "held" }).where(
+      and(eq(runs.id, runId), eq(runs.status, "approved")),
+    );
+    if (isUniqueViolation(error) && held.recordId !== null) {
+      const active = await activeRunOf(deps.db, held.recordId);
+      if (active !== undefined) throw new RunInProgress(active);
+    }
+    throw error;
+  }
   await executeQueued(deps, approval);
   const done = await getRun(deps.db, approval);
   if (done?.status === "succeeded" || done?.status === "succeeded_with_errors") {

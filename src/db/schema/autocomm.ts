@@ -1,4 +1,5 @@
 /** The AutoComm side of the database: records, runs, their reports, connections. */
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** One AutoComm record: a file, where it goes, and when. */
@@ -80,6 +81,10 @@ export const runs = sqliteTable("runs", {
   emailAttempts: integer("email_attempts").notNull().default(0),
 }, (t) => [
   uniqueIndex("runs_slot").on(t.slotKey),
+  // One active run per record: the claim that makes Run Now answer "already running".
+  uniqueIndex("runs_one_active").on(t.recordId).where(
+    sql`status IN ('queued', 'running', 'waiting') AND preview = 0 AND record_id IS NOT NULL`,
+  ),
   index("runs_record").on(t.recordId, t.id),
   index("runs_status").on(t.status),
 ]);
@@ -142,3 +147,36 @@ export const connections = sqliteTable("managed_connections", {
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
 }, (t) => [uniqueIndex("connections_name").on(t.name)]);
+
+/** Signed-in sessions (standalone sign-in or a host launch). The id is stored hashed. */
+export const sessions = sqliteTable("sessions", {
+  /** SHA-256 (hex) of the session cookie value. */
+  idHash: text("id_hash").primaryKey(),
+  user: text("user").notNull(),
+  /** viewer, runner, editor or admin. */
+  role: text("role").notNull(),
+  /** School context chosen at sign-in or launch. */
+  schoolId: integer("school_id").notNull().default(0),
+  /** Anti-CSRF token of forms posted in this session. */
+  csrfToken: text("csrf_token").notNull(),
+  createdAt: text("created_at").notNull(),
+  expiresAt: text("expires_at").notNull(),
+}, (t) => [index("sessions_expiry").on(t.expiresAt)]);
+
+/** One-time tokens: local administrator sign-in links and host launch tokens. */
+export const oneTimeTokens = sqliteTable("one_time_tokens", {
+  /** SHA-256 (hex) of the token. */
+  tokenHash: text("token_hash").primaryKey(),
+  /** admin_link or launch. */
+  kind: text("kind").notNull(),
+  expiresAt: text("expires_at").notNull(),
+  usedAt: text("used_at"),
+});
+
+/** Webhook deliveries already accepted: a delivery id is used once. */
+export const webhookDeliveries = sqliteTable("webhook_deliveries", {
+  deliveryId: text("delivery_id").primaryKey(),
+  recordId: integer("record_id").notNull(),
+  runId: integer("run_id"),
+  receivedAt: text("received_at").notNull(),
+});

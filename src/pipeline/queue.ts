@@ -1,0 +1,56 @@
+/**
+ * The service's run queue: runs are applied one at a time per process (and, the
+ * database's write lock being one, one at a time per database), each in its own
+ * import process, so the process that serves pages never blocks on an apply.
+ */
+import type { Logger } from "../log.ts";
+import { executeQueued, type RunDeps } from "./service.ts";
+
+/** A queue of run ids executed one after another. */
+export interface RunQueue {
+  /** Adds a queued run; it starts when the runs before it have finished. */
+  enqueue(runId: number): void;
+  /** Resolves when every run enqueued so far has finished. */
+  idle(): Promise<void>;
+  /** Runs waiting or executing. */
+  readonly size: number;
+}
+
+/** Options of {@linkcode createRunQueue}. */
+export interface RunQueueOptions {
+  logger?: Logger;
+  /** Called after each run ends (e-mail reports, host callbacks); errors are logged. */
+  onFinished?: (runId: number) => Promise<void>;
+}
+
+/** Creates a queue that executes runs in the import process, one at a time. */
+export function createRunQueue(deps: RunDeps, options: RunQueueOptions = {}): RunQueue {
+  const pending: number[] = [];
+  let tail: Promise<void> = Promise.resolve();
+  let active = 0;
+  return {
+    enqueue(runId: number) {
+      pending.push(runId);
+      active++;
+      tail = tail.then(async () => {
+        pending.shift();
+        try {
+          await executeQueued(deps, runId);
+        } catch (error) {
+          options.logger?.error("run_failed_to_start", { runId, error: String(error) });
+        }
+        try {
+          await options.onFinished?.(runId);
+        } catch (error) {
+          options.logger?.error("run_after_hook_failed", { runId, error: String(error) });
+        } finally {
+          active--;
+        }
+      });
+    },
+    idle: () => tail,
+    get size() {
+      return active;
+    },
+  };
+}
