@@ -165,6 +165,7 @@ export function convert(field: CatalogField, text: string): ValueResult<SqlValue
       return { ok: true, value: numeric ? Number(code) : code };
     }
     default:
+      if (text === "") return { ok: true, value: null };
       if (field.maxLength !== undefined && text.length > field.maxLength) {
         return {
           ok: false,

@@ -331,6 +331,7 @@ export async function executeRun(
   let unstagedRejected = 0;
   let declared: number | null = null;
   let first = true;
+  let stagingOpen = false;
 
   await createStage(exec, plan, names);
   try {
@@ -343,7 +344,12 @@ export async function executeRun(
         stats,
         batchSize: BATCH,
       });
-      if (exec.embedded) await exec.exec("BEGIN");
+      // Staging writes only the import's temporary tables: one transaction on the
+      // embedded file makes them fast and takes no lock on the SIS tables.
+      if (exec.embedded) {
+        await exec.exec("BEGIN");
+        stagingOpen = true;
+      }
       for await (const batch of records) {
         const rows: SqlValue[][] = [];
         const errors: (RowError & { row: string | null })[] = [];
@@ -404,7 +410,10 @@ export async function executeRun(
         await stageBatch(exec, plan, names, rows, errors);
         env.onProgress?.({ phase: "stage", rows: dataRecords });
       }
-      if (exec.embedded) await exec.exec("COMMIT");
+      if (stagingOpen) {
+        stagingOpen = false;
+        await exec.exec("COMMIT");
+      }
       if (s.expectRecordCount && declared === null && dataRecords === 0 && first === false) {
         throw new FileRejection(
           "missing_record_count",
@@ -419,7 +428,7 @@ export async function executeRun(
         );
       }
     } catch (error) {
-      if (exec.embedded) await exec.exec("ROLLBACK").catch(() => {});
+      if (stagingOpen) await exec.exec("ROLLBACK");
       if (error instanceof FileRejection) {
         counts.blankLines = stats.blankLines;
         return await finish("rejected", error.message, {

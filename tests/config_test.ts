@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+Deno.test("the defaults give the embedded database under ./data and UTC", () => {
+  const config = loadConfig({ env: {} });
+  assert.equal(config.port, 8000);
+  assert.equal(config.host, "127.0.0.1");
+  assert.equal(config.databaseUrl, "file:./data/autocomm.db");
+  assert.equal(config.importRoot, "./data/import");
+  assert.equal(config.timeZone, "UTC");
+  assert.equal(config.minFileAgeSeconds, 60);
+  assert.equal(config.runTimeoutSeconds, 1800);
+  assert.equal(config.runRetentionDays, 365);
+  assert.equal(config.smtpUrl, undefined);
+  assert.equal(config.publicUrl, "http://localhost:8000");
+  assert.ok(Object.isFrozen(config));
+});
+
+Deno.test("every variable is read when set", () => {
+  const config = loadConfig({
+    env: {
+      PORT: "9000",
+      HOST: "0.0.0.0",
+      DATABASE_URL: "http://127.0.0.1:8080",
+      DATABASE_AUTH_TOKEN: "secret",
+      AUTOCOMM_DATA_DIR: "/var/lib/autocomm/",
+      AUTOCOMM_IMPORT_ROOT: "/srv/import",
+      AUTOCOMM_TIMEZONE: "America/Chicago",
+      AUTOCOMM_MIN_FILE_AGE_SECONDS: "0",
+      AUTOCOMM_RUN_TIMEOUT_SECONDS: "60",
+      AUTOCOMM_RUN_RETENTION_DAYS: "30",
+      AUTOCOMM_BUSY_TIMEOUT_MS: "2000",
+      SMTP_URL: "smtp://mail.example.org:587",
+      SMTP_FROM: "autocomm@example.org",
+      AUTOCOMM_PUBLIC_URL: "https://autocomm.example.org/",
+      AUTOCOMM_API_TOKEN: "token",
+      AUTOCOMM_WEBHOOK_SECRET: "hook",
+      AUTOCOMM_HOST_ORIGINS: "https://sis.example.org, https://sis2.example.org",
+      AUTOCOMM_LOG_LEVEL: "debug",
+    },
+  });
+  assert.equal(config.port, 9000);
+  assert.equal(config.host, "0.0.0.0");
+  assert.equal(config.databaseUrl, "http://127.0.0.1:8080");
+  assert.equal(config.databaseAuthToken, "secret");
+  assert.equal(config.dataDir, "/var/lib/autocomm");
+  assert.equal(config.importRoot, "/srv/import");
+  assert.equal(config.timeZone, "America/Chicago");
+  assert.equal(config.minFileAgeSeconds, 0);
+  assert.equal(config.runTimeoutSeconds, 60);
+  assert.equal(config.runRetentionDays, 30);
+  assert.equal(config.busyTimeoutMs, 2000);
+  assert.equal(config.smtpUrl, "smtp://mail.example.org:587");
+  assert.equal(config.smtpFrom, "autocomm@example.org");
+  assert.equal(config.publicUrl, "https://autocomm.example.org");
+  assert.equal(config.apiToken, "token");
+  assert.equal(config.webhookSecret, "hook");
+  assert.deepEqual(config.hostOrigins, ["https://sis.example.org", "https://sis2.example.org"]);
+  assert.equal(config.logLevel, "debug");
+});
+
+const BAD: [string, string][] = [
+  ["PORT", "eighty"],
+  ["PORT", "70000"],
+  ["DATABASE_URL", "postgres://db/autocomm"],
+  ["AUTOCOMM_TIMEZONE", "Mars/Olympus_Mons"],
+  ["AUTOCOMM_MIN_FILE_AGE_SECONDS", "-5"],
+  ["AUTOCOMM_RUN_TIMEOUT_SECONDS", "1.5"],
+  ["AUTOCOMM_RUN_RETENTION_DAYS", "0"],
+  ["SMTP_URL", "mail.example.org"],
+  ["AUTOCOMM_PUBLIC_URL", "ftp://example.org"],
+  ["AUTOCOMM_HOST_ORIGINS", "https://sis.example.org/path"],
+  ["AUTOCOMM_LOG_LEVEL", "loud"],
+];
+
+for (const [name, value] of BAD) {
+  Deno.test(`a bad ${name} fails with a message naming the variable (${value})`, () => {
+    assert.throws(() => loadConfig({ env: { [name]: value } }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.variable, name);
+      assert.match(error.message, new RegExp(`^${name}: `));
+      return true;
+    });
+  });
+}
+
+Deno.test("the service refuses to start on a bad variable and says which", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--frozen", "src/main.ts"],
+    env: { AUTOCOMM_TIMEZONE: "Nowhere/Land", PORT: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 78);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    /AUTOCOMM_TIMEZONE: unknown time zone "Nowhere\/Land"/,
+  );
+});
