@@ -2,7 +2,13 @@
 import { desc, eq } from "drizzle-orm";
 import { runErrors } from "../db/schema/autocomm.ts";
 import { findRecordByName, getRecord, listRecords } from "../records/store.ts";
-import { CHARSETS, checkFields, FIELD_DELIMITERS, RECORD_DELIMITERS } from "../records/validate.ts";
+import {
+  allowedModes,
+  CHARSETS,
+  checkFields,
+  FIELD_DELIMITERS,
+  RECORD_DELIMITERS,
+} from "../records/validate.ts";
 import type { RunSettings } from "../pipeline/run.ts";
 import {
   approveRun,
@@ -112,6 +118,16 @@ const importCommand: Command = async (args, context) => {
   const schoolSetup = setup.schools.find((s) => s.schoolNumber === school);
   if (!schoolSetup) {
     throw new UsageError(`There is no school ${school}; load the school setup first`);
+  }
+  if (table === "attendance") {
+    const allowed = allowedModes(schoolSetup.attendanceMethod);
+    if (!allowed.includes(mode ?? "daily")) {
+      throw new UsageError(
+        `School ${school} records attendance by ${
+          allowed.join(" and ")
+        } only; use --attendance-mode ${allowed[0]}`,
+      );
+    }
   }
   const checked = checkFields(values.fields.split(","), table, {
     ...(mode ? { mode } : {}),

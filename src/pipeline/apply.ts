@@ -178,7 +178,8 @@ async function reject(
   const { names } = ctx;
   await ctx.exec.run(
     `INSERT INTO ${names.errors} (line, field, code, message)
-     SELECT s.line, ${lit(field)}, ${lit(code)}, ${message} FROM ${names.rows} s WHERE ${where}`,
+     SELECT s.line, ${lit(field)}, ${lit(code)}, coalesce(${message}, ${lit(`${field}: ${code}`)})
+     FROM ${names.rows} s WHERE ${where}`,
     args,
   );
 }
@@ -326,7 +327,7 @@ async function checkTable(ctx: Ctx): Promise<void> {
       const exitGiven = exitV ? `(${provided(exitV)} AND s.v_exitdate IS NOT NULL)` : "0";
       await reject(
         ctx,
-        `s.rej = 0 AND s.tid IS NULL AND NOT ${exitGiven} AND s.def IS NULL AND ${entry} IS NOT NULL`,
+        `s.rej = 0 AND s.tid IS NULL AND NOT ${exitGiven} AND s.def IS NULL AND ${entry} IS NOT NULL AND ${effSchool} IS NOT NULL`,
         "EntryDate",
         "no_term",
         `'EntryDate: no term of school ' || ${effSchool} || ' contains this date, so ExitDate cannot default; add the term or give ExitDate'`,

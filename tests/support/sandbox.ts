@@ -217,6 +217,25 @@ export class Sandbox implements AsyncDisposable {
     return (await this.sis(table)).find((r) => r[field] === value);
   }
 
+  /** Rows of a read-only query on the sandbox's database (for what the CLI does not show). */
+  async query(
+    sql: string,
+    args: (string | number | null)[] = [],
+  ): Promise<Record<string, unknown>[]> {
+    const url = this.env["DATABASE_URL"] ?? `file:${this.data.dir}/autocomm.db`;
+    const client = createClient({ url });
+    try {
+      const rs = await client.execute({ sql, args });
+      return rs.rows.map((r) => {
+        const out: Record<string, unknown> = {};
+        for (const c of rs.columns) out[c] = typeof r[c] === "bigint" ? Number(r[c]) : r[c];
+        return out;
+      });
+    } finally {
+      client.close();
+    }
+  }
+
   /** A digest of every SIS table's rows, to prove a refused file changed nothing. */
   async checksum(): Promise<string> {
     const url = this.env["DATABASE_URL"] ?? `file:${this.data.dir}/autocomm.db`;
