@@ -26,7 +26,7 @@ import {
   type StageNames,
   stageNames,
 } from "./stage.ts";
-import { applyStaged, type RunCounts } from "./apply.ts";
+import { applyStaged, heldRemovals, type RunCounts } from "./apply.ts";
 import { resolveImportPath, UnsafePathError } from "./paths.ts";
 import { type AttendanceMode, type ExtensionDefinition, type ImportTable } from "../sis/catalog.ts";
 import { type DayDef, parseExpression, type PeriodDef } from "../sis/expressions.ts";
@@ -477,14 +477,16 @@ export async function executeRun(
       let message: string | null = null;
       const extra: Record<string, SqlValue> = { ...fileInfo };
       if (result.held) {
+        // The keys that would go are the held run's report; keep them past the rollback.
+        const keys = await heldRemovals(exec, names);
         await exec.exec("ROLLBACK TO apply");
         status = "held";
         counts.removed = result.held.removals;
         message =
           `Held: Synchronize Mode would remove ${result.held.removals} of ${result.held.activeBefore} active records (more than the removal limit of ${s.removalLimitPercent}%). Nothing was changed; approve or discard the run.`;
-        await exec.run(
-          `INSERT INTO run_changes (run_id, table_name, action, key, changes) SELECT ?, ?, 'remove', key, NULL FROM ${names.removals} ORDER BY id`,
-          [runId, plan.table],
+        await exec.many(
+          "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, 'remove', ?, NULL)",
+          keys.map((k) => [runId, plan.table, k["key"] ?? null]),
         );
         const kept = await keepHeldFile(path, env.dataDir, runId, fileName);
         extra["held_path"] = kept;
