@@ -1,0 +1,80 @@
+/**
+ * All or nothing: an import process killed in the middle of its transaction,
+ * after at least one batch of SIS rows has been written, leaves every SIS table
+ * exactly as it was.
+ */
+import assert from "node:assert/strict";
+import { loadConfig } from "../../src/config.ts";
+import { openDatabase } from "../../src/db/client.ts";
+import { queueRun } from "../../src/pipeline/launch.ts";
+import type { RunSettings } from "../../src/pipeline/run.ts";
+import { REPO_ROOT } from "../support/cli.ts";
+import { Sandbox, TEACHER_FIELDS, tsv } from "../support/sandbox.ts";
+
+Deno.test("killing the import process mid-transaction changes no SIS table", async () => {
+  await using sb = await Sandbox.create();
+  await sb.import(tsv(["T0", "Ada", "Lovelace"]), { table: "teachers", fields: TEACHER_FIELDS });
+  const rows = 300_000;
+  const lines: string[] = [];
+  for (let i = 1; i <= rows; i++) lines.push(`T${i}\tFirst${i}\tLast${i}`);
+  const file = await sb.write("big.txt", lines.join("\n") + "\n");
+  const before = await sb.checksum();
+
+  // Queue the run the way the service does, then start the import process ourselves.
+  const config = loadConfig({ env: sb.env });
+  const database = await openDatabase(config);
+  const settings: RunSettings = {
+    table: "teachers",
+    attendanceMode: null,
+    schoolId: 100,
+    fields: TEACHER_FIELDS,
+    fieldDelimiter: "tab",
+    recordDelimiter: "LF",
+    charset: "utf-8",
+    updateExisting: true,
+    ignoreBlankCells: false,
+    synchronize: false,
+    removalLimitPercent: 10,
+    inactivateExited: false,
+    expectRecordCount: false,
+    path: null,
+    file,
+    minFileAgeSeconds: 0,
+    recordName: null,
+    emailTo: "",
+  };
+  const runId = await queueRun(database.db, settings, { trigger: "cli" });
+  database.close();
+
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--frozen", `--config=${REPO_ROOT}/deno.json`, `${REPO_ROOT}/src/pipeline/child.ts`, String(runId)],
+    env: sb.env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let killedAfter: Record<string, unknown> | undefined;
+  let buffered = "";
+  for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+    buffered += text;
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    const event = lines.map((l) => JSON.parse(l)).find((e) => e.event === "progress" && e.phase === "insert");
+    if (event) {
+      killedAfter = event;
+      child.kill("SIGKILL");
+      break;
+    }
+  }
+  const status = await child.status;
+  await child.stderr.cancel();
+  assert.ok(killedAfter, "the import finished before a batch was reported");
+  assert.ok(Number(killedAfter["rows"]) > 0 && Number(killedAfter["rows"]) < rows, JSON.stringify(killedAfter));
+  assert.equal(status.signal, "SIGKILL", "the import process ended before it was killed");
+
+  assert.equal(await sb.checksum(), before, "the killed import left changes behind");
+  const [run] = await sb.query("SELECT status FROM runs WHERE id = ?", [runId]);
+  assert.equal(run?.["status"], "running", "the run stays running until its lease is found expired");
+  // The database is healthy: the next import works.
+  const next = await sb.import(tsv(["T1", "Grace", "Hopper"]), { table: "teachers", fields: TEACHER_FIELDS });
+  assert.equal(next.report.status, "succeeded");
+});
