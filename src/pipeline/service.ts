@@ -51,7 +51,7 @@ export async function activeRunOf(db: Db, recordId: number): Promise<number | un
   const [row] = await db.select({ id: runs.id }).from(runs).where(
     and(
       eq(runs.recordId, recordId),
-      inArray(runs.status, ["queued", "running"]),
+      inArray(runs.status, ["queued", "running", "waiting"]),
       eq(runs.preview, false),
     ),
   ).limit(1);
@@ -92,13 +92,20 @@ export async function queueRecordRun(
   }
 }
 
-/** True for a UNIQUE constraint failure (a claim someone else holds). */
+/** True for a UNIQUE constraint failure (a claim someone else holds), however wrapped. */
 export function isUniqueViolation(error: unknown): boolean {
-  const cause = (error as { cause?: unknown })?.cause;
-  const text = `${error instanceof Error ? error.message : ""} ${
-    cause instanceof Error ? cause.message : ""
-  }`;
-  return /UNIQUE constraint failed/i.test(text);
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const { message, code, cause } = e as { message?: unknown; code?: unknown; cause?: unknown };
+    if (
+      /UNIQUE constraint failed|SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)/i.test(
+        `${message ?? ""} ${code ?? ""}`,
+      )
+    ) {
+      return true;
+    }
+    e = cause;
+  }
+  return false;
 }
 
 /** Queues and executes a run of a stored record to its end; returns the run id. */
