@@ -24,8 +24,22 @@ import {
 import { rejectedRowsCsv } from "../pipeline/report.ts";
 import { IMPORT_TABLES, type ImportTable } from "../sis/catalog.ts";
 import { readSetup } from "../sis/setup.ts";
+import { createLogger } from "../log.ts";
+import { sendCompletionReport } from "../mail/completion.ts";
+import { createMailer } from "../mail/mailer.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
 import type { Command, CommandContext } from "./commands.ts";
+
+/** Mails a finished run's completion report (when its record has E-Mail completion report to). */
+async function mailReport({ database, config }: CommandContext, runId: number): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const mailer = createMailer(config, { logger });
+  try {
+    await sendCompletionReport({ db: database.db, config, logger, mailer }, runId);
+  } finally {
+    mailer.close();
+  }
+}
 
 /** Exit code of a finished run: 0 done, 2 nothing applied by design, 1 otherwise. */
 export function exitCodeOf(status: string): number {
@@ -196,6 +210,7 @@ const runCommand: Command = async (args, context) => {
       trigger: "cli",
       preview: values.preview ?? false,
     });
+    await mailReport(context, runId);
     return await printReport(runId, values.json ?? false, context);
   } catch (error) {
     if (error instanceof RunInProgress) {
@@ -269,6 +284,7 @@ const runsCommand: Command = async (args, context) => {
       }
       case "approve": {
         const approval = await approveRun(deps, id(), "approval");
+        await mailReport(context, approval);
         context.out(
           `Run ${positionals[0]} approved; the kept file was applied by run ${approval}.`,
         );

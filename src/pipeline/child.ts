@@ -7,7 +7,7 @@
  */
 import { loadConfig } from "../config.ts";
 import { openExecutor } from "./executor.ts";
-import { executeRun } from "./run.ts";
+import { executeRun, RunNotClaimable } from "./run.ts";
 
 const runId = Number(Deno.args[0]);
 if (!Number.isInteger(runId) || runId <= 0) {
@@ -32,6 +32,11 @@ try {
   Deno.exit(0);
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof RunNotClaimable) {
+    emit({ event: "skipped", message });
+    exec.close();
+    Deno.exit(0);
+  }
   try {
     await exec.rollback();
     await exec.run(

@@ -14,6 +14,8 @@ export interface RunQueue {
   idle(): Promise<void>;
   /** Runs waiting or executing. */
   readonly size: number;
+  /** Ids of the runs waiting for their turn (not the one executing). */
+  readonly pending: readonly number[];
 }
 
 /** Options of {@linkcode createRunQueue}. */
@@ -51,6 +53,9 @@ export function createRunQueue(deps: RunDeps, options: RunQueueOptions = {}): Ru
     idle: () => tail,
     get size() {
       return active;
+    },
+    get pending() {
+      return [...pending];
     },
   };
 }

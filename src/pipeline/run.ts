@@ -215,6 +215,14 @@ async function* hashed(path: string, hash: ReturnType<typeof createHash>, size: 
   }
 }
 
+/** The run is not queued (another process took it, or it ended): leave it alone. */
+export class RunNotClaimable extends Error {
+  constructor(runId: number) {
+    super(`Run ${runId} is not queued`);
+    this.name = "RunNotClaimable";
+  }
+}
+
 const NUMBER_OF_RECORDS = /^\s*number_of_records\s*=\s*(\d+)\s*$/i;
 
 /** Executes a queued run to its end. Never throws for problems in the file. */
@@ -235,7 +243,7 @@ export async function executeRun(
       runId,
     ],
   );
-  if (claimed === 0) throw new Error(`Run ${runId} is not queued`);
+  if (claimed === 0) throw new RunNotClaimable(runId);
   const today = todayIn(env.timeZone, started);
   const notes: FileNote[] = [];
   const counts: RunCounts = { ...ZERO };

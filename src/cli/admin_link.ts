@@ -1,0 +1,12 @@
+/** `deno task autocomm admin-link`: prints a new one-time local administrator sign-in link. */
+import { ADMIN_LINK_TTL_SECONDS, issueAdminLink } from "../web/auth/admin_link.ts";
+import { parse } from "./args.ts";
+import type { Command } from "./commands.ts";
+
+export const adminLink: Command = async (args, { config, database, out }) => {
+  parse(args, {});
+  const link = await issueAdminLink(database.db, config);
+  out(`Open this link to sign in as the local administrator (valid ${ADMIN_LINK_TTL_SECONDS / 60} minutes, single use):`);
+  out(link);
+  return 0;
+};

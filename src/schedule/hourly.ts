@@ -1,0 +1,129 @@
+/**
+ * The hourly process, run by the tick at minute 00 of each local hour before the
+ * records due then (and by the first tick after the service starts):
+ *
+ * 1. runs whose process died (lease expired) are marked interrupted;
+ * 2. held runs not approved within 24 hours (`held_until`) are discarded and
+ *    their kept files deleted;
+ * 3. finished runs older than `AUTOCOMM_RUN_RETENTION_DAYS` are deleted with their
+ *    errors, notes and change log; webhook delivery ids older than a day too;
+ * 4. completion reports whose send failed are retried
+ *    ({@linkcode retryUnsentReports}).
+ *
+ * Every step claims row by row (conditional updates and deletes), so two service
+ * processes running it in the same hour do each thing once.
+ */
+import { and, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import { runChanges, runErrors, runNotes, runs, webhookDeliveries } from "../db/schema/autocomm.ts";
+import type { Logger } from "../log.ts";
+import { type MailDeps, type RetryResult, retryUnsentReports } from "../mail/completion.ts";
+import { discardRun, RunStateError } from "../pipeline/service.ts";
+import { type ExpiredRun, expireLeases } from "./claim.ts";
+
+/** What the housekeeping needs. */
+export interface HousekeepingDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+}
+
+/** What the housekeeping did. */
+export interface HousekeepingResult {
+  interrupted: ExpiredRun[];
+  /** Held runs discarded after 24 hours. */
+  discarded: number[];
+  /** Runs deleted by retention. */
+  deletedRuns: number;
+}
+
+/** How long a webhook delivery id is remembered (its timestamp is valid for 5 minutes). */
+const DELIVERY_MEMORY_MS = 24 * 3600 * 1000;
+const RETENTION_BATCH = 500;
+
+/** Discards held runs whose 24 hours have passed; returns their ids. */
+export async function expireHeldRuns(deps: HousekeepingDeps, now: Date): Promise<number[]> {
+  const due = await deps.db.select({ id: runs.id }).from(runs).where(
+    and(eq(runs.status, "held"), isNotNull(runs.heldUntil), lt(runs.heldUntil, now.toISOString())),
+  );
+  const out: number[] = [];
+  for (const { id } of due) {
+    try {
+      await discardRun(deps, id, "Discarded: not approved within 24 hours");
+      out.push(id);
+    } catch (error) {
+      // Approved or discarded meanwhile, by a person or another process.
+      if (!(error instanceof RunStateError)) throw error;
+    }
+  }
+  return out;
+}
+
+/**
+ * Deletes finished runs that ended more than `runRetentionDays` ago, with their
+ * errors, notes and change log. Held and active runs are kept.
+ */
+export async function applyRetention(deps: HousekeepingDeps, now: Date): Promise<number> {
+  const before = new Date(now.getTime() - deps.config.runRetentionDays * 86_400_000)
+    .toISOString();
+  const old = and(
+    sql`${runs.status} NOT IN ('queued', 'running', 'waiting', 'held')`,
+    lt(sql`coalesce(${runs.endedAt}, ${runs.queuedAt})`, before),
+  );
+  let deleted = 0;
+  for (;;) {
+    const batch = (await deps.db.select({ id: runs.id }).from(runs).where(old).limit(
+      RETENTION_BATCH,
+    )).map((r) => r.id);
+    if (batch.length === 0) break;
+    await deps.db.batch([
+      deps.db.delete(runErrors).where(inArray(runErrors.runId, batch)),
+      deps.db.delete(runNotes).where(inArray(runNotes.runId, batch)),
+      deps.db.delete(runChanges).where(inArray(runChanges.runId, batch)),
+      deps.db.delete(runs).where(and(inArray(runs.id, batch), old)),
+    ]);
+    deleted += batch.length;
+    if (batch.length < RETENTION_BATCH) break;
+  }
+  const forget = new Date(now.getTime() - DELIVERY_MEMORY_MS).toISOString();
+  const [stale] = await deps.db.select({ n: sql<number>`count(*)` }).from(webhookDeliveries)
+    .where(lt(webhookDeliveries.receivedAt, forget));
+  if (Number(stale?.n ?? 0) > 0) {
+    await deps.db.delete(webhookDeliveries).where(lt(webhookDeliveries.receivedAt, forget));
+  }
+  return deleted;
+}
+
+/** Steps 1–3 of the hourly process: database housekeeping. */
+export async function housekeeping(
+  deps: HousekeepingDeps,
+  now: Date,
+): Promise<HousekeepingResult> {
+  const interrupted = await expireLeases(deps.db, now);
+  const discarded = await expireHeldRuns(deps, now);
+  const deletedRuns = await applyRetention(deps, now);
+  if (interrupted.length > 0 || discarded.length > 0 || deletedRuns > 0) {
+    deps.logger.info("hourly_housekeeping", {
+      interrupted: interrupted.map((r) => r.runId),
+      discarded,
+      deletedRuns,
+    });
+  }
+  return { interrupted, discarded, deletedRuns };
+}
+
+/** What the whole hourly process did. */
+export interface HourlyResult extends HousekeepingResult {
+  reports: RetryResult;
+}
+
+/** The whole hourly process: housekeeping, then the retry of unsent reports. */
+export async function runHourly(
+  deps: HousekeepingDeps & MailDeps,
+  now: Date,
+): Promise<HourlyResult> {
+  const done = await housekeeping(deps, now);
+  const reports = await retryUnsentReports(deps, now);
+  return { ...done, reports };
+}

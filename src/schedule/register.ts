@@ -1,0 +1,25 @@
+/**
+ * The one place schedules are registered: a `Deno.cron` job that ticks every
+ * minute. Call {@linkcode registerSchedules} once, at the top level of
+ * `src/main.ts`, before `Deno.serve`.
+ */
+import { createScheduleState, type ScheduleDeps, tick } from "./tick.ts";
+
+/** The name of the minute job. */
+export const TICK_JOB = "autocomm-tick";
+
+/** Registers the minute tick. Each tick claims and enqueues, then returns. */
+export function registerSchedules(deps: ScheduleDeps): void {
+  const state = createScheduleState();
+  Deno.cron(TICK_JOB, "* * * * *", async () => {
+    try {
+      const result = await tick(deps, new Date(), { state });
+      // Reports go out in the background; the tick does not wait for them.
+      result.reports.catch(() => {});
+    } catch (error) {
+      deps.logger.error("tick_failed", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  });
+}

@@ -1,0 +1,196 @@
+/**
+ * The Run Now webhook: `POST /hooks/run-now/{recordId}`, signed with
+ * `AUTOCOMM_WEBHOOK_SECRET`.
+ *
+ * Headers:
+ * - `X-AutoComm-Timestamp`: unix seconds; at most 300 s from the service's clock;
+ * - `X-AutoComm-Delivery`: a unique id (1–200 characters), accepted once;
+ * - `X-AutoComm-Signature`: `sha256=` and the hex HMAC-SHA256, keyed with the
+ *   secret, of `<timestamp>.<raw body>` (the body may be empty).
+ *
+ * Answers: 202 `{runId}` (queued); 409 `{error, runId}` when the record already has
+ * an active run; 400 a missing or malformed header; 401 a bad signature, a
+ * timestamp out of the window, or a delivery id already used; 404 an unknown
+ * record; 413 a body over 64 KiB; 503 when no secret is configured. A delivery id
+ * is spent only by a request that queued a run, so a sender may retry a 404 or 409
+ * with the same id.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { Buffer } from "node:buffer";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { Config } from "../../config.ts";
+import type { Db } from "../../db/client.ts";
+import { webhookDeliveries } from "../../db/schema/autocomm.ts";
+import type { Logger } from "../../log.ts";
+import {
+  activeRunOf,
+  isUniqueViolation,
+  queueRecordRun,
+  RunInProgress,
+  RunStateError,
+} from "../../pipeline/service.ts";
+import { getRecord } from "../../records/store.ts";
+import { enqueueRun, expireLeases, type ScheduleQueue } from "../../schedule/claim.ts";
+
+/** What the webhook needs. */
+export interface HooksDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  queue: ScheduleQueue;
+}
+
+/** Largest body accepted, in bytes. */
+export const WEBHOOK_MAX_BODY = 64 * 1024;
+
+/** Seconds a signed request stays valid either side of the service's clock. */
+export const WEBHOOK_WINDOW_SECONDS = 300;
+
+/** The signature of a request: `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`. */
+export function signWebhook(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+}
+
+/** True when `signature` is the request's, compared in constant time. */
+export function verifyWebhookSignature(
+  secret: string,
+  request: { timestamp: string; body: string; signature: string },
+): boolean {
+  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(request.signature.trim());
+  if (!m) return false;
+  const given = Buffer.from(m[1]!, "hex");
+  const expected = createHmac("sha256", secret).update(`${request.timestamp}.${request.body}`)
+    .digest();
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function problem(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** The `/hooks` sub-app. */
+export function createHooksApp(deps: HooksDeps): Hono {
+  const app = new Hono();
+  app.use(
+    "/run-now/*",
+    bodyLimit({
+      maxSize: WEBHOOK_MAX_BODY,
+      onError: (c) =>
+        c.json(problem("body_too_large", `The body is larger than ${WEBHOOK_MAX_BODY} bytes`), 413),
+    }),
+  );
+
+  app.post("/run-now/:recordId", async (c) => {
+    const secret = deps.config.webhookSecret;
+    if (secret === undefined) {
+      return c.json(
+        problem(
+          "webhook_disabled",
+          "The Run Now webhook is off: AUTOCOMM_WEBHOOK_SECRET is not set",
+        ),
+        503,
+      );
+    }
+    const timestamp = c.req.header("x-autocomm-timestamp")?.trim();
+    const delivery = c.req.header("x-autocomm-delivery")?.trim();
+    const signature = c.req.header("x-autocomm-signature")?.trim();
+    const missing = [
+      ["X-AutoComm-Timestamp", timestamp],
+      ["X-AutoComm-Delivery", delivery],
+      ["X-AutoComm-Signature", signature],
+    ].filter(([, v]) => !v).map(([name]) => name);
+    if (missing.length > 0 || !timestamp || !delivery || !signature) {
+      return c.json(problem("missing_header", `Missing header: ${missing.join(", ")}`), 400);
+    }
+    if (!/^\d{1,12}$/.test(timestamp)) {
+      return c.json(
+        problem("bad_header", "X-AutoComm-Timestamp must be unix seconds (digits only)"),
+        400,
+      );
+    }
+    if (delivery.length > 200) {
+      return c.json(
+        problem("bad_header", "X-AutoComm-Delivery is longer than 200 characters"),
+        400,
+      );
+    }
+    const body = await c.req.text();
+    if (!verifyWebhookSignature(secret, { timestamp, body, signature })) {
+      deps.logger.warn("webhook_refused", { reason: "bad_signature", delivery });
+      return c.json(
+        problem("bad_signature", "The signature does not match the timestamp and body"),
+        401,
+      );
+    }
+    const now = new Date();
+    const skew = Math.abs(now.getTime() / 1000 - Number(timestamp));
+    if (skew > WEBHOOK_WINDOW_SECONDS) {
+      deps.logger.warn("webhook_refused", { reason: "stale_timestamp", delivery });
+      return c.json(
+        problem(
+          "stale_timestamp",
+          `The timestamp is ${
+            Math.round(skew)
+          } s from the service's clock (at most ${WEBHOOK_WINDOW_SECONDS} s)`,
+        ),
+        401,
+      );
+    }
+    const raw = c.req.param("recordId");
+    const recordId = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+    const record = Number.isSafeInteger(recordId) ? await getRecord(deps.db, recordId) : undefined;
+    if (!record) {
+      return c.json(problem("not_found", `There is no record ${raw}`), 404);
+    }
+
+    // The delivery id is the claim against replays: inserted once, ever.
+    try {
+      await deps.db.insert(webhookDeliveries).values({
+        deliveryId: delivery,
+        recordId,
+        receivedAt: now.toISOString(),
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      deps.logger.warn("webhook_refused", { reason: "replayed_delivery", delivery });
+      return c.json(problem("replayed_delivery", "This delivery id was already used"), 401);
+    }
+    const release = () =>
+      deps.db.delete(webhookDeliveries).where(eq(webhookDeliveries.deliveryId, delivery));
+
+    await expireLeases(deps.db, now);
+    let runId: number;
+    try {
+      runId = await queueRecordRun(deps, recordId, { trigger: "webhook" });
+    } catch (error) {
+      let active: number | undefined;
+      if (error instanceof RunInProgress) active = error.runId;
+      else if (isUniqueViolation(error)) active = await activeRunOf(deps.db, recordId);
+      else if (error instanceof RunStateError) {
+        await release();
+        return c.json(problem("not_found", `There is no record ${raw}`), 404);
+      } else {
+        await release();
+        throw error;
+      }
+      await release();
+      return c.json({
+        ...problem(
+          "already_running",
+          `The record is already running${active !== undefined ? ` (run ${active})` : ""}`,
+        ),
+        runId: active ?? null,
+      }, 409);
+    }
+    await deps.db.update(webhookDeliveries).set({ runId }).where(
+      eq(webhookDeliveries.deliveryId, delivery),
+    );
+    await enqueueRun(deps, runId, now);
+    deps.logger.info("webhook_run_queued", { recordId, runId, delivery });
+    return c.json({ runId }, 202);
+  });
+
+  return app;
+}
