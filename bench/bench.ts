@@ -1,0 +1,462 @@
+/**
+ * `deno task bench [--scale 0.1] [--tables students,teachers] [--seed N] [--json] [--keep] [--verbose]`
+ *
+ * Generates a seeded district (200,000 students × 25 columns, 12,000 teachers, 3,000
+ * courses, 40,000 sections, 1,400,000 schedule rows, one day of attendance), then for
+ * each table in dependency order measures three scenarios side by side in the same
+ * run — AutoComm's CLI `import` as a whole subprocess (its import child included)
+ * and Debian's `sqlite3` CLI doing the same work on the same TSV:
+ *
+ *   first-import            empty table
+ *   reimport-identical      the same file again, Update existing on
+ *   reimport-changed-sync   10 % of rows changed, 5 % missing; Update existing and
+ *                           Synchronize Mode (removal limit 100 %, so it is not held)
+ *
+ * It prints rows per second, the ratio to sqlite3 and peak RSS per scenario; with
+ * `--json` a list of {scenario, rows, seconds, sqliteSeconds, ratio, peakRssMb}.
+ * Targets: ratio ≤ 3 and peak RSS < 300 MB per process. See bench/README.md.
+ */
+import { parseArgs } from "node:util";
+import {
+  type BenchTable,
+  DEPENDS_ON,
+  type Expected,
+  FIELDS,
+  generateTable,
+  SCHOOL,
+  setupJson,
+  sizesAt,
+  TABLE_ORDER,
+  type TableFiles,
+} from "./generate.ts";
+import { measure, type Measured } from "./measure.ts";
+import { type ScenarioKind, SCENARIOS, sqliteCounts, sqliteScript } from "./sqlite.ts";
+
+const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+const RATIO_TARGET = 3;
+const RSS_TARGET_MB = 300;
+
+const USAGE = `Usage: deno task bench [options]
+  --scale X        multiply every size by X (default 1; 0.1 runs a tenth)
+  --tables a,b     run only these tables (their prerequisites are loaded, not measured)
+  --seed N         seed of the generated district (default 20260817)
+  --json           print only a JSON list of results on stdout (progress goes to stderr)
+  --keep           keep the work directory under bench/out/
+  --verbose        also print each process's peak RSS and the CLI's output`;
+
+/** One measured scenario. */
+export interface Result {
+  scenario: string;
+  rows: number;
+  /** AutoComm CLI wall time (whole subprocess tree, Deno start-up included). */
+  seconds: number;
+  sqliteSeconds: number;
+  ratio: number;
+  /** Largest peak RSS of any single process of the AutoComm tree. */
+  peakRssMb: number;
+}
+
+interface Detail extends Result {
+  table: BenchTable;
+  kind: ScenarioKind;
+  /** started_at → ended_at of the run row (inside the import child). */
+  runSeconds: number | null;
+  treeRssMb: number;
+  sqliteRssMb: number;
+  processes: Measured["processes"];
+  warnings: string[];
+}
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  Deno.exit(1);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        scale: { type: "string", default: "1" },
+        tables: { type: "string" },
+        seed: { type: "string", default: "20260817" },
+        json: { type: "boolean", default: false },
+        keep: { type: "boolean", default: false },
+        verbose: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n\n${USAGE}`);
+    Deno.exit(64);
+  }
+})();
+if (values.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+const scale = Number(values.scale);
+if (!Number.isFinite(scale) || scale <= 0 || scale > 10) fail("--scale is a number in (0, 10]");
+const seed = Number(values.seed);
+if (!Number.isInteger(seed)) fail("--seed is an integer");
+const selected: BenchTable[] = values.tables === undefined
+  ? [...TABLE_ORDER]
+  : values.tables.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "").map(
+    (t) => {
+      if (!(TABLE_ORDER as readonly string[]).includes(t)) {
+        fail(`unknown table ${t}; use ${TABLE_ORDER.join(", ")}`);
+      }
+      return t as BenchTable;
+    },
+  );
+const needed = new Set<BenchTable>();
+const need = (t: BenchTable) => {
+  if (needed.has(t)) return;
+  needed.add(t);
+  DEPENDS_ON[t].forEach(need);
+};
+selected.forEach(need);
+
+/** Progress and the SQL go to stderr with --json, to stdout otherwise. */
+const say = (line = "") => values.json ? console.error(line) : console.log(line);
+const progress = (line: string) => console.error(line);
+
+const work = `${ROOT}/bench/out/run-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+const dirs = { files: `${work}/files`, data: `${work}/data`, sqlite: `${work}/sqlite` };
+for (const d of Object.values(dirs)) await Deno.mkdir(d, { recursive: true });
+const sqliteDb = `${dirs.sqlite}/bench.db`;
+
+const env: Record<string, string> = {};
+for (const [k, v] of Object.entries(Deno.env.toObject())) {
+  if (k.startsWith("AUTOCOMM_") || k.startsWith("DATABASE_") || k.startsWith("SMTP_")) continue;
+  env[k] = v;
+}
+Object.assign(env, {
+  AUTOCOMM_DATA_DIR: dirs.data,
+  AUTOCOMM_TIMEZONE: "UTC",
+  AUTOCOMM_RUN_TIMEOUT_SECONDS: "7200",
+  AUTOCOMM_LOG_LEVEL: "warn",
+});
+
+async function cli(args: string[]): Promise<Measured> {
+  return await measure(
+    Deno.execPath(),
+    ["run", "--allow-all", "--frozen", `--config=${ROOT}/deno.json`, `${ROOT}/src/cli.ts`, ...args],
+    { env, cwd: ROOT },
+  );
+}
+
+async function sqlite3(args: string[], stdin?: string): Promise<Measured> {
+  return await measure("sqlite3", args, stdin === undefined ? {} : { stdin });
+}
+
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+
+async function main(): Promise<Detail[]> {
+  const sizes = sizesAt(scale);
+  const sqliteVersion = (await sqlite3(["--version"])).stdout.split(" ")[0] ?? "?";
+  say(
+    `AutoComm import bench — scale ${scale}, seed ${seed}, Deno ${Deno.version.deno}, sqlite3 ${sqliteVersion}`,
+  );
+  say(
+    `District (one school, ${SCHOOL}): ${
+      TABLE_ORDER.map((t) => `${int(sizes[t])} ${t}`).join(", ")
+    }`,
+  );
+  say(
+    `Work directory: ${work}${values.keep ? " (kept)" : " (removed at the end; --keep keeps it)"}`,
+  );
+
+  await Deno.writeTextFile(`${work}/setup.json`, JSON.stringify(setupJson(), null, 2));
+  const setup = await cli(["setup", "load", `${work}/setup.json`]);
+  if (setup.code !== 0) throw new Error(`setup load failed: ${setup.stderr || setup.stdout}`);
+  const startup = await cli(["setup", "show", "--json"]);
+  say(
+    `AutoComm CLI start-up (a 'setup show', migrations checked): ${fmt(startup.seconds)} s, ${
+      fmt(startup.peakProcessMb, 0)
+    } MB`,
+  );
+
+  const files = new Map<BenchTable, TableFiles>();
+  for (const t of TABLE_ORDER) {
+    if (!needed.has(t)) continue;
+    const t0 = performance.now();
+    const f = await generateTable(dirs.files, t, seed, sizes);
+    files.set(t, f);
+    progress(
+      `generated ${t}: ${int(f.expected.rows)} rows, ${
+        fmt(f.bytes / 1048576, 1)
+      } MB, changed file ${int(f.expected.changedRows)} rows (${int(f.expected.changed)} changed, ${
+        int(f.expected.missing)
+      } missing) in ${fmt((performance.now() - t0) / 1000, 1)} s`,
+    );
+  }
+
+  const details: Detail[] = [];
+  const scripts: string[] = [];
+  for (const table of TABLE_ORDER) {
+    if (!needed.has(table)) continue;
+    const f = files.get(table)!;
+    if (!selected.includes(table)) {
+      progress(`loading prerequisite ${table} (not measured)`);
+      const m = await cli(importArgs(table, "first-import", f.base));
+      const report = parseReport(m);
+      if (m.code !== 0 || report?.counts?.inserted !== f.expected.rows) {
+        throw new Error(
+          `prerequisite import of ${table} failed: ${m.stdout.slice(0, 2000)} ${m.stderr}`,
+        );
+      }
+      continue;
+    }
+    for (const kind of SCENARIOS) {
+      const file = kind === "reimport-changed-sync" ? f.changed : f.base;
+      const rows = kind === "reimport-changed-sync" ? f.expected.changedRows : f.expected.rows;
+      const scenario = `${table}/${kind}`;
+      progress(`${scenario}: AutoComm …`);
+      const ac = await cli(importArgs(table, kind, file));
+      const report = parseReport(ac);
+      const warnings: string[] = [];
+      if (ac.code !== 0 || !report) {
+        warnings.push(
+          `AutoComm exited ${ac.code}: ${(ac.stderr || ac.stdout).trim().slice(0, 500)}`,
+        );
+      } else {
+        warnings.push(...checkCounts(kind, f.expected, report));
+      }
+      const runSeconds = report ? await runDuration(report.runId) : null;
+      const script = sqliteScript(table, kind, file);
+      scripts.push(`-- ${scenario}: sqlite3 ${sqliteDb} < script\n${script}`);
+      progress(`${scenario}: sqlite3 …`);
+      const sq = await sqlite3(["-bail", sqliteDb], script);
+      if (sq.code !== 0) {
+        warnings.push(`sqlite3 exited ${sq.code}: ${sq.stderr.trim().slice(0, 500)}`);
+      } else if (sq.stderr.trim() !== "") {
+        warnings.push(`sqlite3 said: ${sq.stderr.trim().slice(0, 300)}`);
+      }
+      warnings.push(...checkSqlite(kind, f.expected, sqliteCounts(sq.stdout)));
+      const d: Detail = {
+        scenario,
+        rows,
+        seconds: ac.seconds,
+        sqliteSeconds: sq.seconds,
+        ratio: ac.seconds / sq.seconds,
+        peakRssMb: ac.peakProcessMb,
+        table,
+        kind,
+        runSeconds,
+        treeRssMb: ac.peakTreeMb,
+        sqliteRssMb: sq.peakProcessMb,
+        processes: ac.processes,
+        warnings,
+      };
+      details.push(d);
+      progress(
+        `${scenario}: AutoComm ${fmt(d.seconds)} s (run ${
+          d.runSeconds === null ? "?" : fmt(d.runSeconds)
+        } s), sqlite3 ${fmt(d.sqliteSeconds)} s, ratio ${fmt(d.ratio)}, peak ${
+          fmt(d.peakRssMb, 0)
+        } MB`,
+      );
+      for (const w of warnings) progress(`  WARNING: ${w}`);
+      if (values.verbose) {
+        for (const p of ac.processes) {
+          progress(`  pid ${p.pid} peak ${fmt(p.peakMb, 0)} MB: ${p.command.slice(0, 160)}`);
+        }
+        progress(`  AutoComm said: ${ac.stdout.trim().slice(0, 1000)}`);
+      }
+    }
+  }
+
+  say("");
+  say("SQL given to sqlite3 (stdin of `sqlite3 -bail DB`), per table and scenario:");
+  say("");
+  for (const s of scripts) say(s);
+  return details;
+}
+
+function importArgs(table: BenchTable, kind: ScenarioKind, file: string): string[] {
+  return [
+    "import",
+    "--table",
+    table,
+    "--fields",
+    FIELDS[table].join(","),
+    "--school",
+    String(SCHOOL),
+    ...(table === "attendance" ? ["--attendance-mode", "daily"] : []),
+    "--field-delimiter",
+    "tab",
+    "--record-delimiter",
+    "LF",
+    "--charset",
+    "utf-8",
+    "--update-existing",
+    ...(kind === "reimport-changed-sync" ? ["--synchronize", "--removal-limit", "100"] : []),
+    "--json",
+    file,
+  ];
+}
+
+interface Report {
+  runId: number;
+  status: string;
+  counts: Record<string, number>;
+  errors: { line: number; field: string; code: string; message: string }[];
+}
+
+function parseReport(m: Measured): Report | null {
+  const line = m.stdout.split("\n").reverse().find((l) => l.trim().startsWith("{"));
+  if (!line) return null;
+  try {
+    return JSON.parse(line) as Report;
+  } catch {
+    return null;
+  }
+}
+
+function checkCounts(kind: ScenarioKind, e: Expected, r: Report): string[] {
+  const c = r.counts;
+  const want: Record<string, number> = kind === "first-import"
+    ? { read: e.rows, inserted: e.rows, updated: 0, unchanged: 0, rejected: 0, removed: 0 }
+    : kind === "reimport-identical"
+    ? { read: e.rows, inserted: 0, updated: 0, unchanged: e.rows, rejected: 0, removed: 0 }
+    : {
+      read: e.changedRows,
+      inserted: 0,
+      updated: e.changed,
+      unchanged: e.changedRows - e.changed,
+      rejected: 0,
+      removed: e.missing,
+    };
+  const out: string[] = [];
+  if (r.status !== "succeeded") out.push(`AutoComm run ${r.runId} ended ${r.status}`);
+  const off = Object.entries(want).filter(([k, v]) => c[k] !== v).map(([k, v]) =>
+    `${k} ${c[k]} (expected ${v})`
+  );
+  if (off.length > 0) out.push(`AutoComm counts: ${off.join(", ")}`);
+  if (r.errors.length > 0) {
+    const first = r.errors[0]!;
+    out.push(
+      `AutoComm row errors, first: line ${first.line} ${first.field} ${first.code}: ${first.message}`,
+    );
+  }
+  return out;
+}
+
+function checkSqlite(kind: ScenarioKind, e: Expected, c: Record<string, number>): string[] {
+  if (kind === "first-import") return [];
+  const want: Record<string, number> = kind === "reimport-identical"
+    ? { upserted: 0 }
+    : { upserted: e.changed, removed: e.missing };
+  const off = Object.entries(want).filter(([k, v]) => c[k] !== v).map(([k, v]) =>
+    `${k} ${c[k]} (expected ${v})`
+  );
+  return off.length > 0 ? [`sqlite3 counts: ${off.join(", ")}`] : [];
+}
+
+async function runDuration(runId: number): Promise<number | null> {
+  const m = await sqlite3([
+    "-readonly",
+    "-json",
+    `${dirs.data}/autocomm.db`,
+    `SELECT started_at, ended_at FROM runs WHERE id = ${Number(runId)}`,
+  ]);
+  try {
+    const [row] = JSON.parse(m.stdout) as { started_at: string; ended_at: string }[];
+    if (!row?.started_at || !row.ended_at) return null;
+    return (Date.parse(row.ended_at) - Date.parse(row.started_at)) / 1000;
+  } catch {
+    return null;
+  }
+}
+
+function pad(s: string, n: number, right = false) {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+function printTable(details: Detail[]) {
+  const head = [
+    ["scenario", 36, false],
+    ["rows", 10, true],
+    ["AutoComm s", 10, true],
+    ["rows/s", 9, true],
+    ["run s", 7, true],
+    ["sqlite3 s", 9, true],
+    ["rows/s", 9, true],
+    ["ratio", 6, true],
+    ["peak MB", 7, true],
+    ["tree MB", 7, true],
+    ["target", 8, false],
+  ] as const;
+  say(head.map(([h, n, r]) => pad(h, n, r)).join("  "));
+  say(head.map(([, n]) => "-".repeat(n)).join("  "));
+  for (const d of details) {
+    const ok = [d.ratio <= RATIO_TARGET ? "" : "ratio", d.peakRssMb < RSS_TARGET_MB ? "" : "rss"]
+      .filter((x) => x !== "");
+    const cells = [
+      d.scenario,
+      int(d.rows),
+      fmt(d.seconds),
+      int(d.rows / d.seconds),
+      d.runSeconds === null ? "?" : fmt(d.runSeconds),
+      fmt(d.sqliteSeconds),
+      int(d.rows / d.sqliteSeconds),
+      fmt(d.ratio),
+      fmt(d.peakRssMb, 0),
+      fmt(d.treeRssMb, 0),
+      ok.length === 0 ? "ok" : `MISS ${ok.join("+")}`,
+    ];
+    say(head.map(([, n, r], i) => pad(cells[i]!, n, r)).join("  "));
+  }
+  say("");
+  say(
+    `AutoComm s: wall time of the whole 'autocomm import' subprocess (CLI, Deno start-up and the import child). ` +
+      `run s: the run's own started_at → ended_at inside the child (ended_at is written just before the final COMMIT, so the commit is not in it). ` +
+      `peak MB: largest peak RSS (VmHWM) of any single process — the target (< ${RSS_TARGET_MB} MB) applies per process; ` +
+      `tree MB: largest summed RSS of the CLI and its import child at one moment. ` +
+      `ratio: AutoComm s / sqlite3 s (target ≤ ${RATIO_TARGET}).`,
+  );
+  const missed = details.filter((d) => d.ratio > RATIO_TARGET || d.peakRssMb >= RSS_TARGET_MB);
+  const warned = details.filter((d) => d.warnings.length > 0);
+  say(
+    missed.length === 0
+      ? "All scenarios meet the targets."
+      : `${missed.length} of ${details.length} scenarios miss a target: ${
+        missed.map((d) => d.scenario).join(", ")
+      }`,
+  );
+  if (warned.length > 0) {
+    say(`Warnings (counts or exit codes) in: ${warned.map((d) => d.scenario).join(", ")}`);
+    for (const d of warned) for (const w of d.warnings) say(`  ${d.scenario}: ${w}`);
+  }
+}
+
+let details: Detail[] = [];
+let failed = false;
+try {
+  details = await main();
+} catch (error) {
+  failed = true;
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+} finally {
+  if (!values.keep) await Deno.remove(work, { recursive: true }).catch(() => {});
+}
+if (details.length > 0) {
+  say("");
+  printTable(details);
+}
+if (values.json) {
+  const list: Result[] = details.map((d) => ({
+    scenario: d.scenario,
+    rows: d.rows,
+    seconds: Number(d.seconds.toFixed(3)),
+    sqliteSeconds: Number(d.sqliteSeconds.toFixed(3)),
+    ratio: Number(d.ratio.toFixed(3)),
+    peakRssMb: Number(d.peakRssMb.toFixed(1)),
+  }));
+  console.log(JSON.stringify(list, null, 2));
+}
+Deno.exit(failed || details.some((d) => d.warnings.some((w) => w.includes("exited"))) ? 1 : 0);

@@ -1,0 +1,223 @@
+/**
+ * Profiles one AutoComm import in-process, statement by statement:
+ *
+ *   deno run -A --frozen bench/profile.ts --data DIR --table T --kind KIND FILE
+ *
+ * It queues a run in the database of `DIR/autocomm.db` (the data directory of a bench
+ * run kept with `--keep`; copy it first, the import changes it) and executes it as the
+ * import child does — `executeRun` over the `node:sqlite` executor — with every SQL
+ * call timed, the JavaScript time between calls (decode, parse, map) attributed to
+ * the call that follows it, and RSS sampled after each call. Add `--cpu-prof` to the
+ * deno flags for a V8 profile of the same work; `--pragma "PRAGMA temp_store = FILE"`
+ * (repeatable) runs statements on the connection first, for what-if experiments.
+ */
+import { parseArgs } from "node:util";
+import {
+  openExecutor,
+  type SqlExecutor,
+  type SqlRow,
+  type SqlValue,
+} from "../src/pipeline/executor.ts";
+import { executeRun, type RunSettings } from "../src/pipeline/run.ts";
+import { type BenchTable, FIELDS, SCHOOL, TABLE_ORDER } from "./generate.ts";
+import { type ScenarioKind, SCENARIOS } from "./sqlite.ts";
+
+interface Stat {
+  key: string;
+  calls: number;
+  rows: number;
+  ms: number;
+  jsBeforeMs: number;
+  maxRssGrowthMb: number;
+}
+
+interface Event {
+  at: number;
+  ms: number;
+  key: string;
+  rssMb: number;
+  heapMb: number;
+}
+
+const mb = (n: number) => n / 1048576;
+
+/** Wraps an executor: times each call and samples memory after it. */
+class TimedExecutor implements SqlExecutor {
+  readonly stats = new Map<string, Stat>();
+  readonly events: Event[] = [];
+  peakRssMb = 0;
+  peakKey = "";
+  #inner: SqlExecutor;
+  #last = performance.now();
+  #t0 = performance.now();
+
+  constructor(inner: SqlExecutor) {
+    this.#inner = inner;
+  }
+  get embedded() {
+    return this.#inner.embedded;
+  }
+  get inTransaction() {
+    return this.#inner.inTransaction;
+  }
+
+  async #timed<T>(kind: string, sql: string, rows: number, f: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    const gap = start - this.#last;
+    const before = Deno.memoryUsage().rss;
+    const result = await f();
+    const end = performance.now();
+    const memory = Deno.memoryUsage();
+    const rss = memory.rss;
+    this.#last = end;
+    const key = `${kind} ${sql.replace(/\s+/g, " ").trim().replace(/_\d+\b/g, "_N").slice(0, 150)}`;
+    let s = this.stats.get(key);
+    if (!s) {
+      s = { key, calls: 0, rows: 0, ms: 0, jsBeforeMs: 0, maxRssGrowthMb: 0 };
+      this.stats.set(key, s);
+    }
+    s.calls++;
+    s.rows += rows;
+    s.ms += end - start;
+    s.jsBeforeMs += gap;
+    s.maxRssGrowthMb = Math.max(s.maxRssGrowthMb, mb(rss - before));
+    if (mb(rss) > this.peakRssMb) {
+      this.peakRssMb = mb(rss);
+      this.peakKey = key;
+    }
+    this.events.push({
+      at: (start - this.#t0) / 1000,
+      ms: end - start,
+      key,
+      rssMb: mb(rss),
+      heapMb: mb(memory.heapTotal),
+    });
+    return result;
+  }
+
+  all(sql: string, args?: readonly SqlValue[]): Promise<SqlRow[]> {
+    return this.#timed("all", sql, 1, () => this.#inner.all(sql, args));
+  }
+  run(sql: string, args?: readonly SqlValue[]): Promise<number> {
+    return this.#timed("run", sql, 1, () => this.#inner.run(sql, args));
+  }
+  exec(sql: string): Promise<void> {
+    return this.#timed("exec", sql, 1, () => this.#inner.exec(sql));
+  }
+  many(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    return this.#timed("many", sql, rows.length, () => this.#inner.many(sql, rows));
+  }
+  begin(): Promise<void> {
+    return this.#timed("begin", "BEGIN IMMEDIATE", 1, () => this.#inner.begin());
+  }
+  commit(): Promise<void> {
+    return this.#timed("commit", "COMMIT", 1, () => this.#inner.commit());
+  }
+  rollback(): Promise<void> {
+    return this.#inner.rollback();
+  }
+  close(): void {
+    this.#inner.close();
+  }
+}
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: {
+    data: { type: "string" },
+    table: { type: "string" },
+    kind: { type: "string", default: "first-import" },
+    "min-ms": { type: "string", default: "100" },
+    pragma: { type: "string", multiple: true },
+  },
+  allowPositionals: true,
+});
+const table = values.table as BenchTable;
+const kind = values.kind as ScenarioKind;
+const file = positionals[0];
+if (!values.data || !TABLE_ORDER.includes(table) || !SCENARIOS.includes(kind) || !file) {
+  console.error(
+    "Usage: deno run -A --frozen bench/profile.ts --data DIR --table T --kind first-import|reimport-identical|reimport-changed-sync FILE",
+  );
+  Deno.exit(64);
+}
+const settings: RunSettings = {
+  table,
+  attendanceMode: table === "attendance" ? "daily" : null,
+  schoolId: SCHOOL,
+  fields: [...FIELDS[table]],
+  fieldDelimiter: "tab",
+  recordDelimiter: "LF",
+  charset: "utf-8",
+  updateExisting: true,
+  ignoreBlankCells: false,
+  synchronize: kind === "reimport-changed-sync",
+  removalLimitPercent: 100,
+  inactivateExited: false,
+  expectRecordCount: false,
+  path: null,
+  file: await Deno.realPath(file),
+  minFileAgeSeconds: 0,
+  recordName: null,
+  emailTo: "",
+};
+const inner = openExecutor({
+  databaseUrl: `file:${values.data}/autocomm.db`,
+  busyTimeoutMs: 10_000,
+});
+// What-if experiments: extra statements on the import connection before the run.
+for (const p of values.pragma ?? []) await inner.exec(p);
+await inner.run(
+  "INSERT INTO runs (school_id, table_name, trigger, status, options, preview, queued_at) VALUES (?, ?, 'cli', 'queued', ?, 0, ?)",
+  [SCHOOL, table, JSON.stringify(settings), new Date().toISOString()],
+);
+const [{ id }] = (await inner.all("SELECT max(id) AS id FROM runs")) as [{ id: number }];
+const exec = new TimedExecutor(inner);
+const t0 = performance.now();
+const outcome = await executeRun(exec, Number(id), {
+  importRoot: values.data,
+  dataDir: values.data,
+  timeZone: "UTC",
+  runTimeoutSeconds: 7200,
+});
+const total = (performance.now() - t0) / 1000;
+exec.close();
+const hwm = /VmHWM:\s+(\d+)/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+console.log(
+  `${table}/${kind}: ${outcome.status} in ${total.toFixed(2)} s, counts ${
+    JSON.stringify(outcome.counts)
+  }`,
+);
+console.log(
+  `peak RSS (VmHWM) ${(Number(hwm) / 1024).toFixed(0)} MB; largest RSS after a call ${
+    exec.peakRssMb.toFixed(0)
+  } MB, after: ${exec.peakKey}`,
+);
+const stats = [...exec.stats.values()].sort((a, b) => b.ms + b.jsBeforeMs - a.ms - a.jsBeforeMs);
+const sqlMs = stats.reduce((s, x) => s + x.ms, 0);
+const jsMs = stats.reduce((s, x) => s + x.jsBeforeMs, 0);
+console.log(
+  `SQL time ${(sqlMs / 1000).toFixed(2)} s, JS time between calls ${(jsMs / 1000).toFixed(2)} s`,
+);
+console.log("\nBy statement (SQL ms | JS-before ms | calls | rows | max RSS growth MB):");
+for (const s of stats.slice(0, 30)) {
+  console.log(
+    `${s.ms.toFixed(0).padStart(7)} ${s.jsBeforeMs.toFixed(0).padStart(7)} ${
+      String(s.calls).padStart(5)
+    } ${String(s.rows).padStart(8)} ${s.maxRssGrowthMb.toFixed(0).padStart(5)}  ${s.key}`,
+  );
+}
+const minMs = Number(values["min-ms"]);
+console.log(
+  `\nTimeline (calls over ${minMs} ms, and the first and last staging batch; start s, ms, RSS after MB, V8 heap MB):`,
+);
+const batches = exec.events.filter((e) => e.key.startsWith("many INSERT INTO temp.stage_N ("));
+for (const e of exec.events) {
+  if (e.ms >= minMs || e === batches[0] || e === batches.at(-1)) {
+    console.log(
+      `${e.at.toFixed(2).padStart(7)} ${e.ms.toFixed(0).padStart(7)} ${
+        e.rssMb.toFixed(0).padStart(6)
+      } ${e.heapMb.toFixed(0).padStart(5)}  ${e.key}`,
+    );
+  }
+}
