@@ -5,8 +5,13 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import { createLogger } from "./log.ts";
+import { sendCompletionReport } from "./mail/completion.ts";
+import { createMailer } from "./mail/mailer.ts";
+import { createRunQueue } from "./pipeline/queue.ts";
+import { registerSchedules } from "./schedule/register.ts";
 import { ensureDistrictOffice } from "./sis/setup.ts";
 import { createApp } from "./web/app.ts";
+import { printAdminLinkOnFirstStart } from "./web/auth/admin_link.ts";
 
 let config;
 try {
@@ -24,9 +29,22 @@ await migrateDatabase(database);
 await ensureDistrictOffice(database.db);
 await Deno.mkdir(config.importRoot, { recursive: true });
 
-const app = createApp({ config, database, logger });
+const mailer = createMailer(config, { logger });
+// One queue per process: imports run one at a time, each in its own import process,
+// and every finished run mails its completion report.
+const queue = createRunQueue({ db: database.db, config }, {
+  logger,
+  onFinished: async (runId) => {
+    await sendCompletionReport({ db: database.db, config, logger, mailer }, runId);
+  },
+});
+// The minute tick (Deno.cron), registered once at top level.
+registerSchedules({ db: database.db, config, logger, mailer, queue });
+
+const app = createApp({ config, database, logger, queue });
 Deno.serve({
   port: config.port,
   hostname: config.host,
   onListen: ({ port }) => logger.info("listening", { port, timeZone: config.timeZone }),
 }, app.fetch);
+await printAdminLinkOnFirstStart({ config, database, logger });

@@ -10,8 +10,14 @@ Deno.test("seed-demo loads two schools, example files and records that run in or
   const again = await runCli(["seed-demo"], data.env);
   assert.match(again.stdout, /already exist/);
   const setup = JSON.parse((await runCli(["setup", "show", "--json"], data.env)).stdout);
-  assert.deepEqual(setup.schools.map((s: { schoolNumber: number }) => s.schoolNumber), [0, 100, 200]);
-  const records = JSON.parse((await runCli(["records", "--school", "100", "--json"], data.env)).stdout);
+  assert.deepEqual(setup.schools.map((s: { schoolNumber: number }) => s.schoolNumber), [
+    0,
+    100,
+    200,
+  ]);
+  const records = JSON.parse(
+    (await runCli(["records", "--school", "100", "--json"], data.env)).stdout,
+  );
   assert.deepEqual(records.map((r: { name: string }) => r.name), [
     "Teachers",
     "Courses",
@@ -25,10 +31,19 @@ Deno.test("seed-demo loads two schools, example files and records that run in or
     const run = await runCli(["run", String(r.id), "--json"], data.env);
     statuses.push(JSON.parse(run.stdout).status);
   }
-  assert.deepEqual(statuses, ["succeeded", "succeeded", "succeeded", "succeeded_with_errors", "succeeded", "succeeded"]);
+  assert.deepEqual(statuses, [
+    "succeeded",
+    "succeeded",
+    "succeeded",
+    "succeeded_with_errors",
+    "succeeded",
+    "succeeded",
+  ]);
   const byName = await runCli(["run", "--school", "100", "Teachers", "--json"], data.env);
   assert.equal(JSON.parse(byName.stdout).counts.unchanged, 3);
-  const students = JSON.parse((await runCli(["sis", "students", "--school", "100", "--json"], data.env)).stdout);
+  const students = JSON.parse(
+    (await runCli(["sis", "students", "--school", "100", "--json"], data.env)).stdout,
+  );
   assert.equal(students.length, 4);
   const jose = students.find((s: Record<string, unknown>) => s["Student_Number"] === 1001);
   assert.equal(jose["First_Name"], "José");
@@ -52,9 +67,32 @@ Deno.test("usage errors name the problem and exit 64", async () => {
     [["nope"], /Unknown command "nope"/],
     [["sis", "buses"], /Unknown table "buses"/],
     [["import", "--table", "students", "x.txt"], /--school is required/],
-    [["import", "--table", "students", "--school", "100", "--fields", "Student_Number,Frist_Name", "x.txt"], /Unknown field "Frist_Name".*First_Name/],
-    [["import", "--table", "students", "--school", "100", "--fields", "First_Name", "x.txt"], /match key needs Student_Number/],
-    [["import", "--table", "students", "--school", "100", "--fields", "Student_Number", "--charset", "ebcdic", "x.txt"], /--charset is one of/],
+    [[
+      "import",
+      "--table",
+      "students",
+      "--school",
+      "100",
+      "--fields",
+      "Student_Number,Frist_Name",
+      "x.txt",
+    ], /Unknown field "Frist_Name".*First_Name/],
+    [
+      ["import", "--table", "students", "--school", "100", "--fields", "First_Name", "x.txt"],
+      /match key needs Student_Number/,
+    ],
+    [[
+      "import",
+      "--table",
+      "students",
+      "--school",
+      "100",
+      "--fields",
+      "Student_Number",
+      "--charset",
+      "ebcdic",
+      "x.txt",
+    ], /--charset is one of/],
     [["run", "42"], /Use: run/],
   ];
   await runCli(["seed-demo"], data.env);

@@ -6,7 +6,11 @@ import type { Command } from "./commands.ts";
 export const adminLink: Command = async (args, { config, database, out }) => {
   parse(args, {});
   const link = await issueAdminLink(database.db, config);
-  out(`Open this link to sign in as the local administrator (valid ${ADMIN_LINK_TTL_SECONDS / 60} minutes, single use):`);
+  out(
+    `Open this link to sign in as the local administrator (valid ${
+      ADMIN_LINK_TTL_SECONDS / 60
+    } minutes, single use):`,
+  );
   out(link);
   return 0;
 };

@@ -6,6 +6,7 @@ import { seedDemo } from "../sis/demo.ts";
 import { isImportTable, readSisTable } from "../sis/readout.ts";
 import { ensureDistrictOffice, loadSetup, readSetup, SetupError } from "../sis/setup.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
+import { adminLink } from "./admin_link.ts";
 import { RUN_COMMANDS } from "./run_commands.ts";
 
 /** What every command gets. */
@@ -29,6 +30,7 @@ Commands:
   sis TABLE [--school N] [--limit N] [--offset N] [--json]
                                      print rows of an SIS table
   seed-demo                          load the demo district, example files and records
+  admin-link                         print a one-time local administrator sign-in link
   import --table T --fields A,B,… --school N [options] FILE
                                      import a file once (see the README for every option)
   run <recordId> | run --school N <name> [--preview] [--json]
@@ -195,4 +197,5 @@ export const COMMANDS: Record<string, Command> = {
   fields,
   sis,
   "seed-demo": seed,
+  "admin-link": adminLink,
 };

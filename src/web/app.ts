@@ -1,29 +1,27 @@
 /**
- * The HTTP application: createApp(deps) joins the sub-apps. Handlers sit right
- * after their routes; one onError maps errors to responses (JSON for the API, a
- * page for pages).
+ * The HTTP application: createApp(deps) joins the sub-apps — assets, sign-in,
+ * the AutoComm Setup pages, run pages, the Field List page and the JSON API.
+ * Handlers sit right after their routes; each route states the role it needs;
+ * one onError maps errors to responses (JSON for the API, a page for pages).
  */
 import { Hono } from "hono";
-import { eq } from "drizzle-orm";
-import type { Config } from "../config.ts";
-import type { Database } from "../db/client.ts";
-import { schools } from "../db/schema/sis.ts";
-import type { Logger } from "../log.ts";
-import { listRecords } from "../records/store.ts";
 import { VERSION } from "../version.ts";
-import { APP_CSS } from "./assets.ts";
-import { SetupList } from "./pages/setup_list.tsx";
+import { createApi } from "./api/app.ts";
+import { authenticate } from "./auth/middleware.ts";
+import { createHooksApp } from "./hooks/run_now.ts";
+import type { AppDeps, AppEnv } from "./context.ts";
+import { errorHandler, notFoundHandler } from "./errors.ts";
+import { assetRoutes, authPages, fieldPages } from "./routes/other_pages.tsx";
+import { runPages } from "./routes/run_pages.tsx";
+import { setupPages } from "./routes/setup_pages.tsx";
+import { securityHeaders } from "./security.ts";
 
-/** What the application needs. */
-export interface AppDeps {
-  config: Config;
-  database: Database;
-  logger: Logger;
-}
+export type { AppDeps, AppEnv } from "./context.ts";
 
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
-  const { db } = deps.database;
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use("*", securityHeaders(deps.config));
 
   app.get("/healthz", async (c) => {
     let database: "ok" | "unavailable" = "ok";
@@ -37,31 +35,26 @@ export function createApp(deps: AppDeps): Hono {
       database === "ok" ? 200 : 503,
     );
   });
+  app.route("/", assetRoutes());
+  // The Run Now webhook carries its own signature: no session, no CSRF.
+  app.route(
+    "/hooks",
+    createHooksApp({
+      db: deps.database.db,
+      config: deps.config,
+      logger: deps.logger,
+      queue: deps.queue,
+    }),
+  );
 
-  app.get("/assets/app.css", (c) =>
-    c.body(APP_CSS, 200, {
-      "content-type": "text/css; charset=utf-8",
-      "cache-control": "public, max-age=3600",
-    }));
+  app.use("*", authenticate(deps));
+  app.route("/", authPages(deps));
+  app.route("/", setupPages(deps));
+  app.route("/", runPages(deps));
+  app.route("/", fieldPages(deps));
+  app.route("/api/v1", createApi(deps));
 
-  app.get("/", async (c) => {
-    const schoolParam = Number(c.req.query("school") ?? "0");
-    const schoolNumber = Number.isInteger(schoolParam) ? schoolParam : 0;
-    const [school] = await db.select().from(schools).where(eq(schools.schoolNumber, schoolNumber));
-    const records = await listRecords(db, schoolNumber);
-    return c.html(SetupList({
-      timeZone: deps.config.timeZone,
-      school: school ?? { schoolNumber, name: `School ${schoolNumber}` },
-      records,
-    }));
-  });
-
-  app.onError((error, c) => {
-    deps.logger.error("request_failed", { path: c.req.path, error: String(error) });
-    if (c.req.path.startsWith("/api/")) {
-      return c.json({ error: { code: "internal", message: "Something went wrong" } }, 500);
-    }
-    return c.html("<h1>Something went wrong</h1>", 500);
-  });
+  app.notFound(notFoundHandler());
+  app.onError(errorHandler(deps.logger));
   return app;
 }

@@ -47,7 +47,14 @@ Deno.test("killing the import process mid-transaction changes no SIS table", asy
   database.close();
 
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--frozen", `--config=${REPO_ROOT}/deno.json`, `${REPO_ROOT}/src/pipeline/child.ts`, String(runId)],
+    args: [
+      "run",
+      "--allow-all",
+      "--frozen",
+      `--config=${REPO_ROOT}/deno.json`,
+      `${REPO_ROOT}/src/pipeline/child.ts`,
+      String(runId),
+    ],
     env: sb.env,
     stdout: "piped",
     stderr: "piped",
@@ -58,7 +65,9 @@ Deno.test("killing the import process mid-transaction changes no SIS table", asy
     buffered += text;
     const lines = buffered.split("\n");
     buffered = lines.pop() ?? "";
-    const event = lines.map((l) => JSON.parse(l)).find((e) => e.event === "progress" && e.phase === "insert");
+    const event = lines.map((l) => JSON.parse(l)).find((e) =>
+      e.event === "progress" && e.phase === "insert"
+    );
     if (event) {
       killedAfter = event;
       child.kill("SIGKILL");
@@ -68,13 +77,23 @@ Deno.test("killing the import process mid-transaction changes no SIS table", asy
   const status = await child.status;
   await child.stderr.cancel();
   assert.ok(killedAfter, "the import finished before a batch was reported");
-  assert.ok(Number(killedAfter["rows"]) > 0 && Number(killedAfter["rows"]) < rows, JSON.stringify(killedAfter));
+  assert.ok(
+    Number(killedAfter["rows"]) > 0 && Number(killedAfter["rows"]) < rows,
+    JSON.stringify(killedAfter),
+  );
   assert.equal(status.signal, "SIGKILL", "the import process ended before it was killed");
 
   assert.equal(await sb.checksum(), before, "the killed import left changes behind");
   const [run] = await sb.query("SELECT status FROM runs WHERE id = ?", [runId]);
-  assert.equal(run?.["status"], "running", "the run stays running until its lease is found expired");
+  assert.equal(
+    run?.["status"],
+    "running",
+    "the run stays running until its lease is found expired",
+  );
   // The database is healthy: the next import works.
-  const next = await sb.import(tsv(["T1", "Grace", "Hopper"]), { table: "teachers", fields: TEACHER_FIELDS });
+  const next = await sb.import(tsv(["T1", "Grace", "Hopper"]), {
+    table: "teachers",
+    fields: TEACHER_FIELDS,
+  });
   assert.equal(next.report.status, "succeeded");
 });

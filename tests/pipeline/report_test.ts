@@ -8,7 +8,7 @@ Deno.test("CSV cells that a spreadsheet would run as formulas are neutralised", 
   assert.equal(csvCell("-5"), "'-5");
   assert.equal(csvCell("@SUM(A1)"), "'@SUM(A1)");
   assert.equal(csvCell("\tx"), "'\tx");
-  assert.equal(csvCell("\rx"), "\"'\rx\"");
+  assert.equal(csvCell("\rx"), '"\'\rx"');
   assert.equal(csvCell('say "hi", then'), '"say ""hi"", then"');
   assert.equal(csvCell(null), "");
   assert.equal(csvCell(42), "42");
@@ -17,15 +17,25 @@ Deno.test("CSV cells that a spreadsheet would run as formulas are neutralised", 
 Deno.test("the rejected rows download as CSV with their line, errors and cells", async () => {
   await using sb = await Sandbox.create();
   const { report } = await sb.import(
-    tsv(["T1", "Ada", "Lovelace"], ["T2", "=HYPERLINK(\"x\")", ""], ["T1", "Dup", "Row"], ["T".repeat(21), "Al", "Long"]),
+    tsv(["T1", "Ada", "Lovelace"], ["T2", '=HYPERLINK("x")', ""], ["T1", "Dup", "Row"], [
+      "T".repeat(21),
+      "Al",
+      "Long",
+    ]),
     { table: "teachers", fields: TEACHER_FIELDS },
   );
   assert.equal(report.counts["rejected"], 4);
   const csv = (await sb.ok(["runs", "show", String(report.runId), "--csv"])).stdout;
   const lines = csv.trim().split("\r\n");
   assert.equal(lines[0], "line,errors,column_1,column_2,column_3");
-  assert.match(lines[1]!, /^1,"TeacherNumber duplicate_key: [^"]*lines 1, 3[^"]*",T1,Ada,Lovelace$/);
-  assert.match(lines[2]!, /^2,Last_Name missing_required: Last_Name: required to create a new teacher,T2,"'=HYPERLINK\(""x""\)",$/);
+  assert.match(
+    lines[1]!,
+    /^1,"TeacherNumber duplicate_key: [^"]*lines 1, 3[^"]*",T1,Ada,Lovelace$/,
+  );
+  assert.match(
+    lines[2]!,
+    /^2,Last_Name missing_required: Last_Name: required to create a new teacher,T2,"'=HYPERLINK\(""x""\)",$/,
+  );
   assert.match(lines[3]!, /^3,"TeacherNumber duplicate_key: [^"]*",T1,Dup,Row$/);
   assert.match(lines[4]!, /^4,"?TeacherNumber too_long: [^"]*"?,T{21},Al,Long$/);
 });

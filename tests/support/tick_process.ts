@@ -45,7 +45,11 @@ const queue = createRunQueue({ db, config }, {
 // The instants jump hours ahead of the real clock, while a queued run's lease is
 // liveness in real time; so this process leases no queued runs (a queue without
 // `pending` opts out), and a peer's jump cannot expire a run still in our queue.
-const unleasedQueue = { enqueue: (id: number) => queue.enqueue(id), idle: () => queue.idle(), size: 0 };
+const unleasedQueue = {
+  enqueue: (id: number) => queue.enqueue(id),
+  idle: () => queue.idle(),
+  size: 0,
+};
 const deps = { db, config, logger, mailer, queue: unleasedQueue };
 const state = createScheduleState();
 

@@ -1,34 +1,94 @@
-/** The page frame shared by every page: header, navigation, time zone, content. */
+/** The page frame shared by every page: header, navigation, breadcrumbs, time zone, content. */
 import type { Child } from "hono/jsx";
+import type { Identity } from "../context.ts";
+import { CSRF_FIELD } from "../auth/middleware.ts";
+import { ROLE_LABELS } from "../auth/roles.ts";
+
+/** One step of the breadcrumb trail; the last one is the current page. */
+export interface Crumb {
+  label: string;
+  href?: string;
+}
 
 /** Options of {@linkcode Layout}. */
 export interface LayoutProps {
   title: string;
-  timeZone: string;
+  /** The service's time zone, shown in the header; omitted on sign-in and error pages. */
+  timeZone?: string;
+  identity?: Identity | undefined;
+  breadcrumbs?: Crumb[];
+  /** Load `/assets/app.js` (the Field List pop-up and small enhancements). */
+  script?: boolean;
+  /** Reload the page after this many seconds (runs under way). */
+  refreshSeconds?: number;
   children?: Child;
 }
 
 export function Layout(props: LayoutProps) {
+  const crumbs = props.breadcrumbs ?? [];
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {props.refreshSeconds
+          ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} />
+          : ""}
         <title>{props.title} — AutoComm</title>
         <link rel="stylesheet" href="/assets/app.css" />
+        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
+        {props.script ? <script src="/assets/app.js" defer></script> : ""}
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>
         <header class="top">
-          <span class="brand">AutoComm</span>
+          <a class="brand" href="/">AutoComm</a>
           <nav aria-label="Main">
             <a href="/">AutoComm Setup</a>
           </nav>
-          <span class="tz" title="Times on these pages are in this time zone">
-            Time zone: {props.timeZone}
-          </span>
+          {props.timeZone
+            ? (
+              <span class="tz" title="Times on these pages are in this time zone">
+                Time zone: {props.timeZone}
+              </span>
+            )
+            : ""}
+          {props.identity
+            ? (
+              <span class="who">
+                {props.identity.user} ({ROLE_LABELS[props.identity.role]})
+                {props.identity.via === "session"
+                  ? (
+                    <form method="post" action="/signout" class="inline">
+                      <input
+                        type="hidden"
+                        name={CSRF_FIELD}
+                        value={props.identity.csrfToken ?? ""}
+                      />
+                      <button type="submit" class="link-button">Sign out</button>
+                    </form>
+                  )
+                  : ""}
+              </span>
+            )
+            : ""}
         </header>
-        <main id="main">{props.children}</main>
+        {crumbs.length > 0
+          ? (
+            <nav class="crumbs" aria-label="Breadcrumb">
+              <ol>
+                {crumbs.map((c, i) => (
+                  <li>
+                    {c.href && i < crumbs.length - 1
+                      ? <a href={c.href}>{c.label}</a>
+                      : <span aria-current="page">{c.label}</span>}
+                  </li>
+                ))}
+              </ol>
+            </nav>
+          )
+          : ""}
+        <main id="main" tabindex={-1}>{props.children}</main>
       </body>
     </html>
   );

@@ -1,33 +1,73 @@
 /** AutoComm Setup: the school context's records, in sort order then by name. */
 import type { StoredRecord } from "../../records/store.ts";
+import type { Identity } from "../context.ts";
+import { hasRole } from "../auth/roles.ts";
+import { clock, daysText, tableLabel } from "../format.ts";
+import type { RunRow, SchoolRow } from "../queries.ts";
+import { Csrf, Notice, Status, Time } from "./components.tsx";
 import { Layout } from "./layout.tsx";
 
 /** What the list page shows. */
 export interface SetupListProps {
   timeZone: string;
-  school: { schoolNumber: number; name: string };
+  identity: Identity;
+  school: SchoolRow;
+  schools: SchoolRow[];
   records: StoredRecord[];
+  lastRuns: Map<number, RunRow>;
+  notice?: string | undefined;
 }
 
-const TABLE_LABELS: Record<string, string> = {
-  students: "Students",
-  teachers: "Teachers",
-  courses: "Courses",
-  sections: "Sections",
-  schedules: "Student schedules",
-  attendance: "Attendance",
-};
-
-const pad = (n: number) => String(n).padStart(2, "0");
-
 export function SetupList(props: SetupListProps) {
+  const { identity, school } = props;
+  const canEdit = hasRole(identity.role, "editor");
+  const canRun = hasRole(identity.role, "runner");
+  const q = `?school=${school.schoolNumber}`;
   return (
-    <Layout title="AutoComm Setup" timeZone={props.timeZone}>
-      <h1>AutoComm Setup — {props.school.name}</h1>
+    <Layout
+      title="AutoComm Setup"
+      timeZone={props.timeZone}
+      identity={identity}
+      breadcrumbs={[{ label: "System" }, { label: "Data Management" }, { label: "AutoComm Setup" }]}
+    >
+      <div class="title-row">
+        <h1>AutoComm Setup — {school.name}</h1>
+        <form method="get" action="/" class="context-switch">
+          <label for="school-switch">School context</label>
+          <select id="school-switch" name="school">
+            {props.schools.map((s) => (
+              <option
+                value={String(s.schoolNumber)}
+                selected={s.schoolNumber === school.schoolNumber}
+              >
+                {s.schoolNumber === 0 ? "District Office" : `${s.name} (${s.schoolNumber})`}
+              </option>
+            ))}
+          </select>
+          <button type="submit" class="button secondary">Switch</button>
+        </form>
+      </div>
+      {props.notice ? <Notice>{props.notice}</Notice> : ""}
+      {school.schoolNumber === 0
+        ? (
+          <p class="hint">
+            District Office context: only Students and Teachers records can be created or changed
+            here.
+          </p>
+        )
+        : ""}
+      {canEdit
+        ? (
+          <p>
+            <a class="button" href={`/records/new${q}`}>New</a>
+          </p>
+        )
+        : ""}
       {props.records.length === 0
         ? <p class="empty">No AutoComm records in this school yet.</p>
         : (
           <table class="list">
+            <caption class="visually-hidden">AutoComm records of {school.name}</caption>
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -35,21 +75,69 @@ export function SetupList(props: SetupListProps) {
                 <th scope="col">When ({props.timeZone})</th>
                 <th scope="col">Days</th>
                 <th scope="col">Execution</th>
+                <th scope="col">Last run</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
-              {props.records.map((r) => (
-                <tr>
-                  <td>{r.name}</td>
-                  <td>
-                    {TABLE_LABELS[r.table] ?? r.table}
-                    {r.attendanceMode ? ` (${r.attendanceMode})` : ""}
-                  </td>
-                  <td>{pad(r.hour)}:{pad(r.minute)}</td>
-                  <td>{r.days || <span class="muted">none</span>}</td>
-                  <td>{r.executionOff ? "Off" : "On"}</td>
-                </tr>
-              ))}
+              {props.records.map((r) => {
+                const last = props.lastRuns.get(r.id);
+                return (
+                  <tr>
+                    <td>
+                      <a href={canEdit ? `/records/${r.id}/edit` : `/records/${r.id}/runs`}>
+                        {r.name}
+                      </a>
+                      {r.sortOrder !== null ? <span class="muted small">#{r.sortOrder}</span> : ""}
+                    </td>
+                    <td>{tableLabel(r.table, r.attendanceMode)}</td>
+                    <td>
+                      {clock(r.hour, r.minute)} <span class="zone">{props.timeZone}</span>
+                    </td>
+                    <td>{daysText(r.days)}</td>
+                    <td>
+                      {r.executionOff ? <span class="off">Off</span> : <span class="on">On</span>}
+                    </td>
+                    <td>
+                      {last
+                        ? (
+                          <a href={`/runs/${last.id}`}>
+                            <Status status={last.status} />
+                            <br />
+                            <span class="small">
+                              <Time
+                                iso={last.endedAt ?? last.startedAt ?? last.queuedAt}
+                                zone={props.timeZone}
+                              />
+                            </span>
+                          </a>
+                        )
+                        : <span class="muted">Never run</span>}
+                    </td>
+                    <td class="actions">
+                      {canEdit ? <a href={`/records/${r.id}/edit`}>Edit</a> : ""}
+                      {canEdit ? <a href={`/records/${r.id}/delete`}>Delete</a> : ""}
+                      <a href={`/records/${r.id}/runs`}>Runs</a>
+                      {canRun
+                        ? (
+                          <form method="post" action={`/records/${r.id}/run`} class="inline">
+                            <Csrf token={identity.csrfToken} />
+                            <button
+                              type="submit"
+                              class="button small"
+                              aria-label={`Run Now: ${r.name}`}
+                            >
+                              Run Now
+                            </button>
+                          </form>
+                        )
+                        : ""}
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         )}

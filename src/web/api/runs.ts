@@ -1,0 +1,245 @@
+/** `/runs`: list, read, errors and changes (paged), rejected rows as CSV, approve and discard. */
+import { z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { getRun } from "../../pipeline/launch.ts";
+import { rejectedRowsCsv } from "../../pipeline/report.ts";
+import {
+  approveRun,
+  countRuns,
+  discardRun,
+  listRuns,
+  runChangeLog,
+} from "../../pipeline/service.ts";
+import type { AppDeps, AppEnv } from "../context.ts";
+import { notFound } from "../errors.ts";
+import { countChanges, runErrorsPage } from "../queries.ts";
+import { csvHeaders } from "../routes/run_pages.tsx";
+import { changeJson, guardedRoute, newApi, runJson } from "./common.ts";
+import { runDetail } from "./records.ts";
+import {
+  Change,
+  ErrorBody,
+  IdParam,
+  PageQuery,
+  RunDetail,
+  RunError,
+  RunSchema,
+} from "./schemas.ts";
+
+const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const notFoundResponse = jsonBody(ErrorBody, "No such run");
+
+export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = newApi();
+  const { db } = deps.database;
+  const runDeps = { db, config: deps.config };
+  const cfg = deps.config;
+
+  async function existing(id: number) {
+    const run = await getRun(db, id);
+    if (!run) throw notFound(`run ${id}`);
+    return run;
+  }
+
+  app.openapi(
+    guardedRoute(cfg, "viewer", {
+      method: "get",
+      path: "/runs",
+      tags: ["Runs"],
+      summary: "List runs",
+      description: "Newest first; all runs or one record's.",
+      request: {
+        query: PageQuery.extend({
+          recordId: z.coerce.number().int().min(1).optional().openapi({
+            param: { name: "recordId", in: "query" },
+            type: "integer",
+          }),
+        }),
+      },
+      responses: {
+        200: jsonBody(
+          z.object({
+            total: z.number().int(),
+            limit: z.number().int(),
+            offset: z.number().int(),
+            runs: z.array(RunSchema),
+          }),
+          "A page of runs",
+        ),
+      },
+    }),
+    async (c) => {
+      const { recordId, limit, offset } = c.req.valid("query");
+      const runs = await listRuns(db, {
+        ...(recordId !== undefined ? { recordId } : {}),
+        limit,
+        offset,
+      });
+      return c.json({
+        total: await countRuns(db, recordId),
+        limit,
+        offset,
+        runs: runs.map(runJson),
+      }, 200);
+    },
+  );
+
+  app.openapi(
+    guardedRoute(cfg, "viewer", {
+      method: "get",
+      path: "/runs/{id}",
+      tags: ["Runs"],
+      summary: "Read a run",
+      description:
+        "Status, trigger, times, file, counts and notes; errors and changes are paged apart.",
+      request: { params: IdParam },
+      responses: { 200: jsonBody(RunDetail, "The run"), 404: notFoundResponse },
+    }),
+    async (c) => c.json(await runDetail(deps, c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    guardedRoute(cfg, "viewer", {
+      method: "get",
+      path: "/runs/{id}/errors",
+      tags: ["Runs"],
+      summary: "A run's row errors",
+      description: "In file order (line), paged.",
+      request: { params: IdParam, query: PageQuery },
+      responses: {
+        200: jsonBody(
+          z.object({
+            total: z.number().int(),
+            limit: z.number().int(),
+            offset: z.number().int(),
+            errors: z.array(RunError),
+          }),
+          "A page of row errors",
+        ),
+        404: notFoundResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { limit, offset } = c.req.valid("query");
+      await existing(id);
+      const page = await runErrorsPage(db, id, { limit, offset });
+      return c.json({ total: page.total, limit, offset, errors: page.errors }, 200);
+    },
+  );
+
+  app.openapi(
+    guardedRoute(cfg, "viewer", {
+      method: "get",
+      path: "/runs/{id}/changes",
+      tags: ["Runs"],
+      summary: "A run's change log",
+      description:
+        "What the run did, or for a held run or a preview would do (a held run: the keys that would be removed).",
+      request: { params: IdParam, query: PageQuery },
+      responses: {
+        200: jsonBody(
+          z.object({
+            total: z.number().int(),
+            limit: z.number().int(),
+            offset: z.number().int(),
+            changes: z.array(Change),
+          }),
+          "A page of changes",
+        ),
+        404: notFoundResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { limit, offset } = c.req.valid("query");
+      await existing(id);
+      const changes = await runChangeLog(db, id, { limit, offset });
+      return c.json({
+        total: await countChanges(db, id),
+        limit,
+        offset,
+        changes: changes.map(changeJson),
+      }, 200);
+    },
+  );
+
+  app.openapi(
+    guardedRoute(cfg, "viewer", {
+      method: "get",
+      path: "/runs/{id}/rejected.csv",
+      tags: ["Runs"],
+      summary: "A run's rejected rows as CSV",
+      description: "line, errors, then the row's cells; formula-like cells are neutralised.",
+      request: { params: IdParam },
+      responses: {
+        200: { description: "CSV", content: { "text/csv": { schema: z.string() } } },
+        404: notFoundResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await existing(id);
+      return c.body(await rejectedRowsCsv(db, id), 200, csvHeaders(`run-${id}-rejected-rows.csv`));
+    },
+  );
+
+  app.openapi(
+    guardedRoute(cfg, "editor", {
+      method: "post",
+      path: "/runs/{id}/approve",
+      tags: ["Runs"],
+      summary: "Approve a held run",
+      description:
+        "Applies the held run's kept file exactly once and answers when the approval run has finished.",
+      request: { params: IdParam },
+      responses: {
+        200: jsonBody(
+          z.object({ approvalRunId: z.number().int(), run: RunDetail }),
+          "The approval run",
+        ),
+        404: notFoundResponse,
+        409: jsonBody(ErrorBody, "The run is not held (any more), or the record is running"),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await existing(id);
+      await deps.queue.idle(); // approveRun executes the approval itself
+      const approval = await approveRun(runDeps, id);
+      deps.logger.info("run_approved", {
+        runId: id,
+        approvalRunId: approval,
+        user: c.get("identity")?.user,
+      });
+      return c.json({ approvalRunId: approval, run: await runDetail(deps, approval) }, 200);
+    },
+  );
+
+  app.openapi(
+    guardedRoute(cfg, "editor", {
+      method: "post",
+      path: "/runs/{id}/discard",
+      tags: ["Runs"],
+      summary: "Discard a held run",
+      description: "Deletes the kept file; nothing is applied.",
+      request: { params: IdParam },
+      responses: {
+        200: jsonBody(RunDetail, "The discarded run"),
+        404: notFoundResponse,
+        409: jsonBody(ErrorBody, "The run is not held"),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await existing(id);
+      await discardRun(runDeps, id, `Discarded by ${c.get("identity")?.user ?? "a person"}`);
+      return c.json(await runDetail(deps, id), 200);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,112 @@
+/**
+ * The one place errors become responses: JSON `{error: {code, message, …}}` for
+ * `/api`, an error page for pages.
+ */
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Logger } from "../log.ts";
+import { RunInProgress, RunStateError } from "../pipeline/service.ts";
+import { RecordInvalid } from "../records/store.ts";
+import { SetupError } from "../sis/setup.ts";
+import type { AppEnv } from "./context.ts";
+import { ErrorPage } from "./pages/error_page.tsx";
+
+/** An error with the status, code and message the client should see. */
+export class HttpError extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly code: string;
+  readonly extra: Record<string, unknown>;
+  constructor(
+    status: ContentfulStatusCode,
+    code: string,
+    message: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+    this.status = status;
+    this.code = code;
+    this.extra = extra;
+  }
+}
+
+/** A 404 naming what is missing. */
+export function notFound(what: string): HttpError {
+  return new HttpError(404, "not_found", `There is no ${what}`);
+}
+
+/** How an error is shown: status, code, message and extra JSON members. */
+export function describeError(error: unknown): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error instanceof RecordInvalid) {
+    return new HttpError(400, "invalid", "The record breaks the rules; see problems", {
+      problems: error.problems,
+    });
+  }
+  if (error instanceof RunInProgress) {
+    return new HttpError(409, "running", error.message, { runId: error.runId });
+  }
+  if (error instanceof RunStateError) return new HttpError(409, "conflict", error.message);
+  if (error instanceof SetupError) {
+    return new HttpError(400, "invalid_setup", `Cannot load the setup: ${error.message}`, {
+      path: error.path,
+      problems: [{ field: error.path, message: error.message.replace(/^[^:]*: /, "") }],
+    });
+  }
+  if (error instanceof HTTPException) {
+    const status = error.status as ContentfulStatusCode;
+    const code = status === 400
+      ? "bad_request"
+      : status === 415
+      ? "unsupported_media_type"
+      : "http";
+    return new HttpError(status, code, error.message || "Bad request");
+  }
+  return undefined;
+}
+
+function isApi(c: Context): boolean {
+  return c.req.path === "/api" || c.req.path.startsWith("/api/");
+}
+
+/** The application's onError: known errors keep their status; others are logged as 500. */
+export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
+  return (error, c) => {
+    let known = describeError(error);
+    if (!known) {
+      logger.error("request_failed", {
+        method: c.req.method,
+        path: c.req.path,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      known = new HttpError(500, "internal", "Something went wrong; the error was logged");
+    }
+    if (isApi(c)) {
+      return c.json(
+        { error: { code: known.code, message: known.message, ...known.extra } },
+        known.status,
+      );
+    }
+    return c.html(
+      ErrorPage({ status: known.status, message: known.message, identity: c.get("identity") }),
+      known.status,
+    );
+  };
+}
+
+/** Unknown paths: JSON under `/api`, a page elsewhere. */
+export function notFoundHandler(): NotFoundHandler<AppEnv> {
+  return (c) => {
+    const error = notFound(`page at ${c.req.path}`);
+    if (isApi(c)) {
+      return c.json({
+        error: { code: error.code, message: `There is no API route ${c.req.method} ${c.req.path}` },
+      }, 404);
+    }
+    return c.html(
+      ErrorPage({ status: 404, message: error.message, identity: c.get("identity") }),
+      404,
+    );
+  };
+}

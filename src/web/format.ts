@@ -1,0 +1,131 @@
+/** How values are shown on pages: tables, times with their zone, sizes, statuses. */
+import type { ImportTable } from "../sis/catalog.ts";
+
+/** What people call each import table. */
+export const TABLE_LABELS: Record<ImportTable, string> = {
+  students: "Students",
+  teachers: "Teachers",
+  courses: "Courses",
+  sections: "Sections",
+  schedules: "Student schedules",
+  attendance: "Attendance",
+};
+
+/** The label of a table name (unknown names as they are). */
+export function tableLabel(table: string, mode?: string | null): string {
+  const label = TABLE_LABELS[table as ImportTable] ?? table;
+  return table === "attendance" && mode ? `${label} (${mode})` : label;
+}
+
+export const CHARSET_LABELS: Record<string, string> = {
+  "windows-1252": "Windows ANSI",
+  "macintosh": "Mac Roman",
+  "iso-8859-1": "ISO 8859-1",
+  "utf-8": "UTF-8",
+};
+
+export const FIELD_DELIMITER_LABELS: Record<string, string> = { tab: "Tab", comma: "Comma" };
+
+export const RECORD_DELIMITER_LABELS: Record<string, string> = {
+  CRLF: "CRLF: carriage return, line feed (Windows)",
+  CR: "CR: carriage return (Mac)",
+  LF: "LF: line feed (Unix)",
+};
+
+export const STATUS_LABELS: Record<string, string> = {
+  queued: "Queued",
+  running: "Running",
+  waiting: "Waiting for the file",
+  succeeded: "Succeeded",
+  succeeded_with_errors: "Succeeded with errors",
+  rejected: "File rejected",
+  failed: "Failed",
+  held: "Held for approval",
+  approved: "Approved",
+  discarded: "Discarded",
+  no_file: "No file",
+  empty: "Empty file",
+  interrupted: "Interrupted",
+  preview: "Preview",
+};
+
+export const TRIGGER_LABELS: Record<string, string> = {
+  schedule: "Schedule",
+  run_now: "Run Now",
+  webhook: "Webhook",
+  api: "API",
+  cli: "Command line",
+  approval: "Approval",
+};
+
+/** Statuses after which a run does not change by itself. */
+export function isActiveStatus(status: string): boolean {
+  return status === "queued" || status === "running";
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** `HH:MM` of a record's schedule. */
+export function clock(hour: number, minute: number): string {
+  return `${pad(hour)}:${pad(minute)}`;
+}
+
+/** An ISO instant as `YYYY-MM-DD HH:MM:SS` in `timeZone`. */
+export function localTime(iso: string, timeZone: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    }).formatToParts(date).map((p) => [p.type, p.value]),
+  );
+  return `${parts["year"]}-${parts["month"]}-${parts["day"]} ${parts["hour"]}:${parts["minute"]}:${
+    parts["second"]
+  }`;
+}
+
+/** A byte count for people. */
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "";
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB (${n} bytes)`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB (${n} bytes)`;
+}
+
+/** Days letters for people: `MTWHF` stays, none says so. */
+export function daysText(days: string): string {
+  return days === "" ? "no days" : days;
+}
+
+/** A change-log key (JSON object of catalog names) as `Name=value, …`. */
+export function keyText(key: string): string {
+  try {
+    const parsed = JSON.parse(key) as Record<string, unknown>;
+    return Object.entries(parsed).map(([k, v]) => `${k}=${v}`).join(", ");
+  } catch {
+    return key;
+  }
+}
+
+/** A change log's field changes (JSON object field → [old, new]) as text. */
+export function changesText(changes: string | null): string {
+  if (!changes) return "";
+  try {
+    const parsed = JSON.parse(changes) as Record<string, unknown>;
+    return Object.entries(parsed).map(([field, value]) => {
+      if (Array.isArray(value) && value.length === 2) {
+        return `${field}: ${value[0] ?? "(blank)"} → ${value[1] ?? "(blank)"}`;
+      }
+      return `${field}: ${JSON.stringify(value)}`;
+    }).join("; ");
+  } catch {
+    return changes;
+  }
+}

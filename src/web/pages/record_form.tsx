@@ -1,0 +1,567 @@
+/**
+ * The New / Edit form of an AutoComm record: every field of the setup page,
+ * labelled as users know them, plus ours. Problems from the record rules show in a
+ * summary at the top (linking to each field) and beside each field, with what the
+ * user typed kept.
+ */
+import type { Child } from "hono/jsx";
+import type { FieldProblem } from "../../records/validate.ts";
+import {
+  allowedModes,
+  CHARSETS,
+  FIELD_DELIMITERS,
+  RECORD_DELIMITERS,
+} from "../../records/validate.ts";
+import { IMPORT_TABLES } from "../../sis/catalog.ts";
+import type { Identity } from "../context.ts";
+import {
+  CHARSET_LABELS,
+  FIELD_DELIMITER_LABELS,
+  RECORD_DELIMITER_LABELS,
+  TABLE_LABELS,
+  tableLabel,
+} from "../format.ts";
+import type { SchoolRow } from "../queries.ts";
+import type { RecordFormValues } from "../record_input.ts";
+import { Csrf } from "./components.tsx";
+import { Layout } from "./layout.tsx";
+import { PreviewPanel, type PreviewResult } from "./preview_panel.tsx";
+
+/** What people call each field of the form (also used in the error summary). */
+export const FIELD_LABELS: Record<string, string> = {
+  schoolId: "School",
+  name: "Name",
+  table: "Table to Import",
+  attendanceMode: "Attendance mode",
+  hour: "When to Execute (hour)",
+  minute: "When to Execute (minute)",
+  days: "Days to Execute",
+  executionOff: "Turn Execution Off",
+  source: "Get Input From",
+  connectionId: "Managed connection",
+  path: "Path",
+  fieldDelimiter: "Field Delimiter",
+  recordDelimiter: "Record Delimiter",
+  charset: "Character Set",
+  sortOrder: "Sort Order",
+  synchronize: "Synchronize Mode",
+  updateExisting: "Update existing records",
+  inactivateExited: "Mark students and their schedules inactive",
+  expectRecordCount: "First record of file is number_of_records=",
+  emailTo: "E-Mail completion report to",
+  fields: "PowerSchool fields to import into",
+  ignoreBlankCells: "Ignore blank cells",
+  removalLimitPercent: "Removal limit",
+  minFileAgeSeconds: "Minimum file age",
+};
+
+/** Options of {@linkcode RecordForm}. */
+export interface RecordFormProps {
+  mode: "new" | "edit";
+  recordId?: number;
+  timeZone: string;
+  identity: Identity;
+  school: SchoolRow;
+  values: RecordFormValues;
+  problems: FieldProblem[];
+  /** Connections with download enabled; none hides the managed choice. */
+  connections: { id: number; name: string }[];
+  /** The service's default minimum file age, in seconds. */
+  defaultMinFileAge: number;
+  preview?: PreviewResult | undefined;
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+export function RecordForm(props: RecordFormProps) {
+  const { values, school } = props;
+  const byField = new Map<string, string[]>();
+  for (const p of props.problems) {
+    byField.set(p.field, [...(byField.get(p.field) ?? []), p.message]);
+  }
+  // A problem of a field the form does not show goes with the nearest one shown.
+  const target = (field: string) =>
+    field === "connectionId" && props.connections.length === 0 ? "source" : field;
+  const errorsOf = (field: string) =>
+    props.problems.filter((p) => target(p.field) === field).map((p) => p.message);
+  const aria = (field: string, hint = false) => {
+    const errors = errorsOf(field);
+    const ids = [errors.length > 0 ? `e-${field}` : "", hint ? `h-${field}` : ""].filter((s) =>
+      s !== ""
+    );
+    return {
+      id: `f-${field}`,
+      name: field,
+      ...(errors.length > 0 ? { "aria-invalid": "true" } : {}),
+      ...(ids.length > 0 ? { "aria-describedby": ids.join(" ") } : {}),
+    };
+  };
+  const FieldErrors = (p: { field: string }) => {
+    const errors = errorsOf(p.field);
+    if (errors.length === 0) return <span></span>;
+    return (
+      <p class="field-error" id={`e-${p.field}`}>
+        {errors.map((e) => (
+          <span class="error-line">
+            <span class="visually-hidden">Error:</span> {e}
+          </span>
+        ))}
+      </p>
+    );
+  };
+  const Row = (
+    p: { field: string; label: string; hint?: Child; children?: Child; hidden?: boolean },
+  ) => (
+    <div
+      class={`row${errorsOf(p.field).length > 0 ? " has-error" : ""}`}
+      id={`row-${p.field}`}
+      data-row={p.field}
+    >
+      <label for={`f-${p.field}`}>{p.label}</label>
+      <div class="control">
+        <FieldErrors field={p.field} />
+        {p.children}
+        {p.hint ? <p class="hint" id={`h-${p.field}`}>{p.hint}</p> : ""}
+      </div>
+    </div>
+  );
+  const Check = (
+    p: { field: keyof RecordFormValues; label: string; hint?: Child; warn?: Child },
+  ) => (
+    <div
+      class={`row check${errorsOf(p.field).length > 0 ? " has-error" : ""}`}
+      id={`row-${p.field}`}
+    >
+      <span class="label-spacer"></span>
+      <div class="control">
+        <FieldErrors field={p.field} />
+        <input
+          type="checkbox"
+          value="on"
+          checked={values[p.field] === true}
+          {...aria(p.field, p.hint !== undefined || p.warn !== undefined)}
+        />{" "}
+        <label for={`f-${p.field}`}>{p.label}</label>
+        {p.warn ? <p class="warning" id={`h-${p.field}`}>{p.warn}</p> : ""}
+        {p.hint && !p.warn ? <p class="hint" id={`h-${p.field}`}>{p.hint}</p> : ""}
+      </div>
+    </div>
+  );
+
+  const district = school.schoolNumber === 0;
+  const tables = district ? (["students", "teachers"] as const) : IMPORT_TABLES;
+  const modes = allowedModes(school.attendanceMethod);
+  const managed = props.connections.length > 0;
+  const title = props.mode === "new"
+    ? "New AutoComm Record"
+    : `Edit AutoComm Record: ${values.name}`;
+  const action = props.mode === "new" ? "/records" : `/records/${props.recordId}`;
+  const listHref = `/?school=${school.schoolNumber}`;
+  const fieldListTable = (IMPORT_TABLES as readonly string[]).includes(values.table)
+    ? values.table
+    : "students";
+  const fieldListHref = `/fields/${fieldListTable}${
+    fieldListTable === "attendance" && values.attendanceMode
+      ? `?mode=${encodeURIComponent(values.attendanceMode)}`
+      : ""
+  }`;
+
+  return (
+    <Layout
+      title={props.problems.length > 0 ? `Error: ${title}` : title}
+      timeZone={props.timeZone}
+      identity={props.identity}
+      script
+      breadcrumbs={[
+        { label: "AutoComm Setup", href: listHref },
+        { label: props.mode === "new" ? "New" : values.name || "Edit" },
+      ]}
+    >
+      <h1>{title}</h1>
+      <p class="muted">
+        School context:{" "}
+        {school.schoolNumber === 0 ? "District Office" : `${school.name} (${school.schoolNumber})`}
+      </p>
+      {props.problems.length > 0
+        ? (
+          <div
+            class="error-summary"
+            role="alert"
+            aria-labelledby="error-summary-title"
+            tabindex={-1}
+            id="error-summary"
+          >
+            <h2 id="error-summary-title">There is a problem with this record</h2>
+            <ul>
+              {props.problems.map((p) => (
+                <li>
+                  <a href={`#f-${target(p.field)}`}>
+                    {FIELD_LABELS[p.field] ?? p.field}: {p.message}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )
+        : ""}
+
+      <form method="post" action={action} class="record-form" novalidate>
+        <Csrf token={props.identity.csrfToken} />
+        {props.mode === "new"
+          ? <input type="hidden" name="schoolId" value={String(school.schoolNumber)} />
+          : ""}
+
+        <fieldset>
+          <legend>Record</legend>
+          <Row field="name" label="Name">
+            <input
+              type="text"
+              value={values.name}
+              maxlength={200}
+              autocomplete="off"
+              {...aria("name")}
+            />
+          </Row>
+          <Row
+            field="table"
+            label="Table to Import"
+            hint={district ? "District Office: Students or Teachers only." : undefined}
+          >
+            <select {...aria("table", district)}>
+              {(IMPORT_TABLES as readonly string[]).includes(values.table) &&
+                  !(tables as readonly string[]).includes(values.table)
+                ? (
+                  <option value={values.table} selected>
+                    {TABLE_LABELS[values.table as "students"]}
+                  </option>
+                )
+                : ""}
+              {tables.map((t) => (
+                <option value={t} selected={values.table === t}>{TABLE_LABELS[t]}</option>
+              ))}
+            </select>
+          </Row>
+          {district ? "" : (
+            <Row
+              field="attendanceMode"
+              label="Attendance mode"
+              hint={`Attendance records only. This school records attendance by ${
+                modes.join(" and ")
+              } (Attendance Preferences).`}
+            >
+              <select {...aria("attendanceMode", true)}>
+                {modes.length > 1
+                  ? <option value="" selected={values.attendanceMode === ""}>Choose…</option>
+                  : ""}
+                {modes.map((m) => (
+                  <option value={m} selected={values.attendanceMode === m || modes.length === 1}>
+                    {m === "daily" ? "Daily attendance" : "Meeting attendance"}
+                  </option>
+                ))}
+              </select>
+            </Row>
+          )}
+          <div
+            class={`row${
+              errorsOf("hour").length + errorsOf("minute").length > 0 ? " has-error" : ""
+            }`}
+            id="row-hour"
+          >
+            <span class="label" id="when-label">When to Execute</span>
+            <div class="control" role="group" aria-labelledby="when-label">
+              <FieldErrors field="hour" />
+              <FieldErrors field="minute" />
+              <label for="f-hour" class="visually-hidden">Hour</label>
+              <select {...aria("hour", true)}>
+                {Array.from(
+                  { length: 24 },
+                  (_, h) => (
+                    <option value={String(h)} selected={values.hour === String(h)}>{pad(h)}</option>
+                  ),
+                )}
+              </select>
+              <span aria-hidden="true">:</span>
+              <label for="f-minute" class="visually-hidden">Minute</label>
+              <select {...aria("minute", true)}>
+                {Array.from(
+                  { length: 60 },
+                  (_, m) => (
+                    <option value={String(m)} selected={values.minute === String(m)}>
+                      {pad(m)}
+                    </option>
+                  ),
+                )}
+              </select>{" "}
+              <span class="zone">{props.timeZone}</span>
+              <p class="hint" id="h-hour">
+                Local time of the service. At minute 00 the record runs after the hourly process,
+                within that hour.
+              </p>
+              <p class="hint visually-hidden" id="h-minute">Minute of the hour</p>
+            </div>
+          </div>
+          <Row
+            field="days"
+            label="Days to Execute"
+            hint="Letters from MTWHFSU: Monday … Sunday (H is Thursday, U is Sunday), e.g. MTWHF."
+          >
+            <input
+              type="text"
+              value={values.days}
+              class="short"
+              autocomplete="off"
+              spellcheck={false}
+              {...aria("days", true)}
+            />
+          </Row>
+          <Check
+            field="executionOff"
+            label="Turn Execution Off"
+            hint="The schedule never runs this record; Run Now still works."
+          />
+        </fieldset>
+
+        <fieldset>
+          <legend>Input file</legend>
+          <Row field="source" label="Get Input From">
+            <select {...aria("source")}>
+              <option value="local" selected={values.source !== "managed"}>
+                Local (or network shared) File System
+              </option>
+              {managed || values.source === "managed"
+                ? (
+                  <option value="managed" selected={values.source === "managed"}>
+                    Managed Connection
+                  </option>
+                )
+                : ""}
+            </select>
+          </Row>
+          {managed
+            ? (
+              <Row
+                field="connectionId"
+                label="Managed connection"
+                hint="Only connections with download enabled are listed."
+              >
+                <select {...aria("connectionId", true)}>
+                  <option value="" selected={values.connectionId === ""}>Choose…</option>
+                  {props.connections.map((c) => (
+                    <option value={String(c.id)} selected={values.connectionId === String(c.id)}>
+                      {c.name}
+                    </option>
+                  ))}
+                </select>
+              </Row>
+            )
+            : ""}
+          <Row
+            field="path"
+            label="Path"
+            hint={
+              <>
+                Relative to the import folder (or the connection's login folder), for example{" "}
+                <code>test\test.txt</code> or <code>test.txt</code>. <code>{"{school}"}</code>{" "}
+                becomes the school number.
+              </>
+            }
+          >
+            <input
+              type="text"
+              value={values.path}
+              class="wide"
+              autocomplete="off"
+              spellcheck={false}
+              {...aria("path", true)}
+            />
+          </Row>
+          <Row field="fieldDelimiter" label="Field Delimiter">
+            <select {...aria("fieldDelimiter")}>
+              {FIELD_DELIMITERS.map((d) => (
+                <option value={d} selected={values.fieldDelimiter === d}>
+                  {FIELD_DELIMITER_LABELS[d]}
+                </option>
+              ))}
+            </select>
+          </Row>
+          <Row field="recordDelimiter" label="Record Delimiter">
+            <select {...aria("recordDelimiter")}>
+              {RECORD_DELIMITERS.map((d) => (
+                <option value={d} selected={values.recordDelimiter === d}>
+                  {RECORD_DELIMITER_LABELS[d]}
+                </option>
+              ))}
+            </select>
+          </Row>
+          <Row field="charset" label="Character Set">
+            <select {...aria("charset")}>
+              {CHARSETS.map((cs) => (
+                <option value={cs} selected={values.charset === cs}>{CHARSET_LABELS[cs]}</option>
+              ))}
+            </select>
+          </Row>
+        </fieldset>
+
+        <fieldset>
+          <legend>Import options</legend>
+          <Row
+            field="sortOrder"
+            label="Sort Order"
+            hint="Order on the AutoComm Setup page and among records due in the same minute. Blank: alphabetical by name, after the numbered ones."
+          >
+            <input
+              type="text"
+              inputmode="numeric"
+              value={values.sortOrder}
+              class="short"
+              {...aria("sortOrder", true)}
+            />
+          </Row>
+          <Check
+            field="synchronize"
+            label="Synchronize Mode"
+            warn={
+              <>
+                <strong>For advanced users only.</strong>{" "}
+                Records of this table not in the file are dropped, transferred out or removed. Check
+                with your SIS administrator before turning it on.
+              </>
+            }
+          />
+          <Check
+            field="updateExisting"
+            label="Update existing records with imported data (when applicable)"
+            hint="Existing records take the file's values; without it they are left as they are."
+          />
+          <Check
+            field="inactivateExited"
+            label="Mark students and their schedules inactive when their exit date is <= today"
+          />
+          <Check
+            field="expectRecordCount"
+            label="First record of file is number_of_records="
+            hint="The file is imported only if the count in its first line matches its records (recommended)."
+          />
+          <Check
+            field="ignoreBlankCells"
+            label="Ignore blank cells"
+            hint="A blank cell leaves the existing value; without it a blank clears an optional field."
+          />
+          <Row
+            field="removalLimitPercent"
+            label="Removal limit (%)"
+            hint="Synchronize Mode holds a run for approval when it would remove at least 5 records and more than this share of the active ones."
+          >
+            <input
+              type="text"
+              inputmode="numeric"
+              value={values.removalLimitPercent}
+              class="short"
+              {...aria("removalLimitPercent", true)}
+            />
+          </Row>
+          <Row
+            field="minFileAgeSeconds"
+            label="Minimum file age (seconds)"
+            hint={`A file changed more recently is still being written, so the run waits. Blank: the service default (${props.defaultMinFileAge} s).`}
+          >
+            <input
+              type="text"
+              inputmode="numeric"
+              value={values.minFileAgeSeconds}
+              class="short"
+              {...aria("minFileAgeSeconds", true)}
+            />
+          </Row>
+        </fieldset>
+
+        <fieldset>
+          <legend>Report and fields</legend>
+          <Row
+            field="emailTo"
+            label="E-Mail completion report to"
+            hint="Separate addresses with commas."
+          >
+            <input
+              type="text"
+              value={values.emailTo}
+              class="wide"
+              autocomplete="off"
+              {...aria("emailTo", true)}
+            />
+          </Row>
+          <Row
+            field="fields"
+            label="PowerSchool fields to import into"
+            hint={
+              <>
+                One field per line, in the order of the file's columns. Extension fields as{" "}
+                <code>[extension name].[field]</code>.{" "}
+                <a href={fieldListHref} target="_blank" rel="noopener" data-field-list>
+                  Field List ({tableLabel(fieldListTable)})
+                </a>
+              </>
+            }
+          >
+            <textarea rows={10} spellcheck={false} autocomplete="off" {...aria("fields", true)}>
+              {values.fields}
+            </textarea>
+          </Row>
+          {props.mode === "new" && !district
+            ? (
+              <Check
+                field="duplicateToAllSchools"
+                label="Duplicate this AutoComm record to all schools on this server"
+                hint="Creates the same record in every school's context."
+              />
+            )
+            : ""}
+        </fieldset>
+
+        <div class="buttons">
+          <button type="submit" class="button">Submit</button>
+          <a href={listHref} class="button secondary">Cancel</a>
+        </div>
+      </form>
+
+      <dialog id="field-list" class="field-list-dialog" aria-labelledby="field-list-title">
+        <div class="dialog-head">
+          <h2 id="field-list-title">Field List</h2>
+          <button type="button" class="link-button" data-close aria-label="Close the field list">
+            Close
+          </button>
+        </div>
+        <label for="field-filter">Filter</label>
+        <input
+          id="field-filter"
+          type="search"
+          autocomplete="off"
+          aria-controls="field-list-items"
+          aria-describedby="field-list-status"
+        />
+        <p id="field-list-status" class="small muted" aria-live="polite"></p>
+        <ul id="field-list-items" class="field-items"></ul>
+      </dialog>
+
+      {props.mode === "edit"
+        ? (
+          <section class="preview" aria-labelledby="preview-title">
+            <h2 id="preview-title">Preview</h2>
+            <p class="hint">
+              Runs the saved record's file through every check without changing anything, and shows
+              what would change.
+            </p>
+            <form method="post" action={`/records/${props.recordId}/preview`} class="inline">
+              <Csrf token={props.identity.csrfToken} />
+              <button type="submit" class="button secondary">Preview the saved record</button>
+            </form>{" "}
+            <a href={`/records/${props.recordId}/runs`}>Runs of this record</a>
+            {" · "}
+            <a href={`/records/${props.recordId}/delete`}>Delete this record</a>
+            {props.preview ? <PreviewPanel {...props.preview} timeZone={props.timeZone} /> : ""}
+          </section>
+        )
+        : ""}
+    </Layout>
+  );
+}

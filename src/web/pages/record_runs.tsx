@@ -1,0 +1,119 @@
+/** A record's run history, newest first, paged, with its settings and actions. */
+import type { StoredRecord } from "../../records/store.ts";
+import type { Identity } from "../context.ts";
+import { hasRole } from "../auth/roles.ts";
+import { clock, daysText, tableLabel, TRIGGER_LABELS } from "../format.ts";
+import type { RunRow } from "../queries.ts";
+import { Csrf, Pager, Status, Time } from "./components.tsx";
+import { Layout } from "./layout.tsx";
+
+/** What the history page shows. */
+export interface RecordRunsProps {
+  timeZone: string;
+  identity: Identity;
+  record: StoredRecord;
+  runs: RunRow[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export function RecordRuns(props: RecordRunsProps) {
+  const { record: r, identity } = props;
+  const zone = props.timeZone;
+  return (
+    <Layout
+      title={`Runs of ${r.name}`}
+      timeZone={zone}
+      identity={identity}
+      breadcrumbs={[
+        { label: "AutoComm Setup", href: `/?school=${r.schoolId}` },
+        { label: r.name },
+      ]}
+    >
+      <h1>Runs of {r.name}</h1>
+      <p>
+        {tableLabel(r.table, r.attendanceMode)} · <code>{r.path}</code> · {clock(r.hour, r.minute)}
+        {" "}
+        <span class="zone">{zone}</span> · {daysText(r.days)} · execution{" "}
+        {r.executionOff ? "off" : "on"}
+      </p>
+      <div class="buttons">
+        {hasRole(identity.role, "runner")
+          ? (
+            <form method="post" action={`/records/${r.id}/run`} class="inline">
+              <Csrf token={identity.csrfToken} />
+              <button type="submit" class="button">Run Now</button>
+            </form>
+          )
+          : ""}
+        {hasRole(identity.role, "runner")
+          ? (
+            <form method="post" action={`/records/${r.id}/preview`} class="inline">
+              <Csrf token={identity.csrfToken} />
+              <button type="submit" class="button secondary">Preview</button>
+            </form>
+          )
+          : ""}
+        {hasRole(identity.role, "editor")
+          ? <a class="button secondary" href={`/records/${r.id}/edit`}>Edit</a>
+          : ""}
+      </div>
+      {props.runs.length === 0
+        ? <p class="empty">This record has not run yet.</p>
+        : (
+          <table class="list">
+            <caption class="visually-hidden">Runs of {r.name}, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Run</th>
+                <th scope="col">Status</th>
+                <th scope="col">Trigger</th>
+                <th scope="col">Started ({zone})</th>
+                <th scope="col">Ended ({zone})</th>
+                <th scope="col" class="num">Read</th>
+                <th scope="col" class="num">Inserted</th>
+                <th scope="col" class="num">Updated</th>
+                <th scope="col" class="num">Rejected</th>
+                <th scope="col" class="num">Removed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.runs.map((run) => (
+                <tr>
+                  <td>
+                    <a href={`/runs/${run.id}`}>#{run.id}</a>
+                  </td>
+                  <td>
+                    <Status status={run.status} />
+                  </td>
+                  <td>
+                    {TRIGGER_LABELS[run.trigger] ?? run.trigger}
+                    {run.preview ? " (preview)" : ""}
+                  </td>
+                  <td>
+                    <Time iso={run.startedAt ?? run.queuedAt} zone={zone} />
+                  </td>
+                  <td>
+                    <Time iso={run.endedAt} zone={zone} />
+                  </td>
+                  <td class="num">{run.read}</td>
+                  <td class="num">{run.inserted}</td>
+                  <td class="num">{run.updated}</td>
+                  <td class="num">{run.rejected}</td>
+                  <td class="num">{run.removed}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      <Pager
+        page={props.page}
+        pageSize={props.pageSize}
+        total={props.total}
+        href={(p) => `/records/${r.id}/runs?page=${p}`}
+        label="Pages of runs"
+      />
+    </Layout>
+  );
+}

@@ -1,0 +1,253 @@
+/**
+ * One run: status, trigger, times, file, counts, notes, errors (paged), the
+ * rejected-rows download, and for a held run what would be removed, with Approve
+ * and Discard.
+ */
+import type { StoredRecord } from "../../records/store.ts";
+import type { Identity } from "../context.ts";
+import { hasRole } from "../auth/roles.ts";
+import { bytes, isActiveStatus, tableLabel, TRIGGER_LABELS } from "../format.ts";
+import type { RunRow } from "../queries.ts";
+import { Csrf, Notice, Pager, Status, Time } from "./components.tsx";
+import { Layout } from "./layout.tsx";
+import {
+  type ChangeRow,
+  ChangesTable,
+  Counts,
+  type ErrorRow,
+  ErrorsTable,
+} from "./preview_panel.tsx";
+
+/** What the run page shows. */
+export interface RunPageProps {
+  timeZone: string;
+  identity: Identity;
+  run: RunRow;
+  record: StoredRecord | undefined;
+  notes: { code: string; message: string; line: number | null }[];
+  errors: ErrorRow[];
+  errorTotal: number;
+  errorPage: number;
+  errorPageSize: number;
+  /** Change log sample: what a held run or a preview would do, or what the run did. */
+  changes: ChangeRow[];
+  changeTotal: number;
+  approvals: RunRow[];
+  notice?: string | undefined;
+}
+
+export function RunPage(props: RunPageProps) {
+  const { run, record, identity } = props;
+  const zone = props.timeZone;
+  const canDecide = hasRole(identity.role, "editor") && run.status === "held";
+  const title = `Run #${run.id}`;
+  const listHref = `/?school=${run.schoolId}`;
+  return (
+    <Layout
+      title={title}
+      timeZone={zone}
+      identity={identity}
+      refreshSeconds={isActiveStatus(run.status) ? 3 : run.status === "waiting" ? 30 : undefined}
+      breadcrumbs={[
+        { label: "AutoComm Setup", href: listHref },
+        ...(record ? [{ label: record.name, href: `/records/${record.id}/runs` }] : []),
+        { label: title },
+      ]}
+    >
+      <h1>
+        {title}: <Status status={run.status} />
+      </h1>
+      {props.notice ? <Notice>{props.notice}</Notice> : ""}
+      {isActiveStatus(run.status)
+        ? <p class="hint" role="status">This run is under way; the page refreshes by itself.</p>
+        : ""}
+      {run.message ? <p class={`message message-${run.status}`}>{run.message}</p> : ""}
+
+      <table class="facts">
+        <tbody>
+          <tr>
+            <th scope="row">Record</th>
+            <td>
+              {record
+                ? <a href={`/records/${record.id}/runs`}>{record.name}</a>
+                : run.recordId === null
+                ? <span class="muted">One-off import</span>
+                : <span class="muted">Deleted record #{run.recordId}</span>} ·{" "}
+              {tableLabel(run.table, (run.options as { attendanceMode?: string }).attendanceMode)}
+              {" "}
+              · school {run.schoolId === 0 ? "District Office" : run.schoolId}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Trigger</th>
+            <td>
+              {TRIGGER_LABELS[run.trigger] ?? run.trigger}
+              {run.preview ? " (preview: nothing is changed)" : ""}
+              {run.approvesRunId !== null
+                ? (
+                  <>
+                    {" "}of held run <a href={`/runs/${run.approvesRunId}`}>#{run.approvesRunId}</a>
+                  </>
+                )
+                : ""}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Queued</th>
+            <td>
+              <Time iso={run.queuedAt} zone={zone} />
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Started</th>
+            <td>
+              <Time iso={run.startedAt} zone={zone} />
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Ended</th>
+            <td>
+              <Time iso={run.endedAt} zone={zone} />
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">File</th>
+            <td>
+              {run.fileName ? <code>{run.fileName}</code> : <span class="muted">—</span>}
+              {run.fileSize !== null ? ` · ${bytes(run.fileSize)}` : ""}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">SHA-256</th>
+            <td>
+              {run.fileSha256
+                ? <code class="hash">{run.fileSha256}</code>
+                : <span class="muted">—</span>}
+            </td>
+          </tr>
+          {run.emailStatus
+            ? (
+              <tr>
+                <th scope="row">Completion report</th>
+                <td>
+                  {run.emailStatus}
+                  {run.emailError ? ` — ${run.emailError}` : ""}
+                </td>
+              </tr>
+            )
+            : ""}
+          {run.status === "held" && run.heldUntil
+            ? (
+              <tr>
+                <th scope="row">Held until</th>
+                <td>
+                  <Time iso={run.heldUntil} zone={zone} /> (then discarded)
+                </td>
+              </tr>
+            )
+            : ""}
+        </tbody>
+      </table>
+
+      <h2>Counts</h2>
+      <Counts run={run} />
+
+      {run.status === "held"
+        ? (
+          <section class="held" aria-labelledby="held-title">
+            <h2 id="held-title">Held for approval</h2>
+            <p>
+              Synchronize Mode would remove {run.removed}{" "}
+              record(s). Nothing has changed. Approving applies exactly the kept file, once;
+              discarding deletes it.
+            </p>
+            {canDecide
+              ? (
+                <div class="buttons">
+                  <form method="post" action={`/runs/${run.id}/approve`} class="inline">
+                    <Csrf token={identity.csrfToken} />
+                    <button type="submit" class="button danger">Approve and apply</button>
+                  </form>
+                  <form method="post" action={`/runs/${run.id}/discard`} class="inline">
+                    <Csrf token={identity.csrfToken} />
+                    <button type="submit" class="button secondary">Discard</button>
+                  </form>
+                </div>
+              )
+              : <p class="muted">An editor can approve or discard this run.</p>}
+          </section>
+        )
+        : ""}
+
+      {props.approvals.length > 0
+        ? (
+          <p>
+            Approval run(s): {props.approvals.map((a) => (
+              <>
+                <a href={`/runs/${a.id}`}>#{a.id}</a> <Status status={a.status} />
+                {" "}
+              </>
+            ))}
+          </p>
+        )
+        : ""}
+
+      {props.changeTotal > 0 || run.status === "held" || run.preview
+        ? (
+          <section aria-labelledby="changes-title">
+            <h2 id="changes-title">
+              {run.status === "held"
+                ? "What would be removed"
+                : run.preview
+                ? "What would change"
+                : "Changes"}
+            </h2>
+            <ChangesTable
+              changes={props.changes}
+              caption={props.changeTotal > props.changes.length
+                ? `First ${props.changes.length} of ${props.changeTotal}`
+                : `${props.changeTotal} change(s)`}
+            />
+          </section>
+        )
+        : ""}
+
+      {props.notes.length > 0
+        ? (
+          <section aria-labelledby="notes-title">
+            <h2 id="notes-title">Notes</h2>
+            <ul class="notes">
+              {props.notes.map((n) => (
+                <li>
+                  {n.line !== null ? <span class="muted">line {n.line}:</span> : ""}
+                  {n.message}
+                </li>
+              ))}
+            </ul>
+          </section>
+        )
+        : ""}
+
+      <section aria-labelledby="errors-title">
+        <h2 id="errors-title">Row errors ({props.errorTotal})</h2>
+        {props.errorTotal > 0
+          ? (
+            <p>
+              <a class="button secondary" href={`/runs/${run.id}/rejected.csv`} download>
+                Download rejected rows (CSV)
+              </a>
+            </p>
+          )
+          : ""}
+        <ErrorsTable errors={props.errors} caption={`Row errors, page ${props.errorPage}`} />
+        <Pager
+          page={props.errorPage}
+          pageSize={props.errorPageSize}
+          total={props.errorTotal}
+          href={(p) => `/runs/${run.id}?errors_page=${p}#errors-title`}
+          label="Pages of row errors"
+        />
+      </section>
+    </Layout>
+  );
+}
