@@ -283,7 +283,7 @@ const runsCommand: Command = async (args, context) => {
         return code === 2 || code === 1 ? 0 : code;
       }
       case "approve": {
-        const approval = await approveRun(deps, id(), "approval");
+        const approval = await approveRun(deps, id());
         await mailReport(context, approval);
         context.out(
           `Run ${positionals[0]} approved; the kept file was applied by run ${approval}.`,

@@ -8,8 +8,11 @@ import { executeQueued, type RunDeps } from "./service.ts";
 
 /** A queue of run ids executed one after another. */
 export interface RunQueue {
-  /** Adds a queued run; it starts when the runs before it have finished. */
-  enqueue(runId: number): void;
+  /**
+   * Adds a queued run; it starts when the runs before it have finished. The
+   * promise resolves when this run has ended (callers may ignore it).
+   */
+  enqueue(runId: number): Promise<void>;
   /** Resolves when every run enqueued so far has finished. */
   idle(): Promise<void>;
   /** Runs waiting or executing. */
@@ -34,7 +37,7 @@ export function createRunQueue(deps: RunDeps, options: RunQueueOptions = {}): Ru
     enqueue(runId: number) {
       pending.push(runId);
       active++;
-      tail = tail.then(async () => {
+      const done = tail.then(async () => {
         pending.shift();
         try {
           await executeQueued(deps, runId);
@@ -49,6 +52,8 @@ export function createRunQueue(deps: RunDeps, options: RunQueueOptions = {}): Ru
           active--;
         }
       });
+      tail = done;
+      return done;
     },
     idle: () => tail,
     get size() {

@@ -133,45 +133,50 @@ export async function importFile(
   return runId;
 }
 
-/** Applies a held run's kept file once; returns the approval run's id. */
+/** Options of {@linkcode approveRun}. */
+export interface ApproveOptions {
+  /** How the approval run is started; default "approval". */
+  trigger?: Trigger;
+  /**
+   * Executes the queued approval run to its end. Default: in the import process
+   * right away; the service passes its run queue so runs stay one at a time.
+   */
+  execute?: (approvalRunId: number) => Promise<void>;
+}
+
+/**
+ * Applies a held run's kept file once; returns the approval run's id. The held run
+ * becomes `approved` only when the approval commits (so a failed approval can be
+ * retried), and the one-active-run claim of its record keeps two approvals from
+ * running at once.
+ */
 export async function approveRun(
   deps: RunDeps,
   runId: number,
-  trigger: Trigger = "approval",
+  options: ApproveOptions = {},
 ): Promise<number> {
   const held = await getRun(deps.db, runId);
   if (!held) throw new RunStateError(`There is no run ${runId}`);
   if (held.status !== "held") throw new RunStateError(`Run ${runId} is ${held.status}, not held`);
-  // The claim: only one approval moves the run out of held.
-  const claimed = await deps.db.update(runs).set({ status: "approved" })
-    .where(and(eq(runs.id, runId), eq(runs.status, "held"))).returning({ id: runs.id });
-  if (claimed.length === 0) throw new RunStateError(`Run ${runId} is no longer held`);
   let approval: number;
   try {
     approval = await queueRun(deps.db, held.options as unknown as RunSettings, {
       recordId: held.recordId,
-      trigger,
+      trigger: options.trigger ?? "approval",
       approvesRunId: runId,
     });
   } catch (error) {
-    await deps.db.update(runs).set({ status: "held" }).where(
-      and(eq(runs.id, runId), eq(runs.status, "approved")),
-    );
     if (isUniqueViolation(error) && held.recordId !== null) {
       const active = await activeRunOf(deps.db, held.recordId);
       if (active !== undefined) throw new RunInProgress(active);
     }
     throw error;
   }
-  await executeQueued(deps, approval);
-  const done = await getRun(deps.db, approval);
-  if (done?.status === "succeeded" || done?.status === "succeeded_with_errors") {
-    if (held.heldPath) await Deno.remove(held.heldPath).catch(() => {});
+  await (options.execute ?? ((id) => executeQueued(deps, id)))(approval);
+  const after = await getRun(deps.db, runId);
+  if (after?.status === "approved" && held.heldPath) {
+    await Deno.remove(held.heldPath).catch(() => {});
     await deps.db.update(runs).set({ heldPath: null }).where(eq(runs.id, runId));
-  } else {
-    await deps.db.update(runs).set({ status: "held" }).where(
-      and(eq(runs.id, runId), eq(runs.status, "approved")),
-    );
   }
   return approval;
 }

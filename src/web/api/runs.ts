@@ -208,8 +208,8 @@ export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
     async (c) => {
       const { id } = c.req.valid("param");
       await existing(id);
-      await deps.queue.idle(); // approveRun executes the approval itself
-      const approval = await approveRun(runDeps, id);
+      // The approval runs through the service's queue, one run at a time.
+      const approval = await approveRun(runDeps, id, { execute: (rid) => deps.queue.enqueue(rid) });
       deps.logger.info("run_approved", {
         runId: id,
         approvalRunId: approval,

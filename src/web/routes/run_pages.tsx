@@ -77,11 +77,9 @@ export function runPages(deps: AppDeps): Hono<AppEnv> {
     const id = idOf(c.req.param("id"), "such run");
     const run = await getRun(db, id);
     if (!run) throw notFound(`run ${id}`);
-    // approveRun claims the held run (held → approved) before applying: a second
-    // click, or a second person, gets "no longer held" and nothing is applied twice.
-    // It executes the approval itself, so let the queued runs finish first.
-    await deps.queue.idle();
-    const approval = await approveRun(runDeps, id);
+    // The approval runs through the service's queue; the record's one-active-run
+    // claim keeps a second click from applying the file twice.
+    const approval = await approveRun(runDeps, id, { execute: (rid) => deps.queue.enqueue(rid) });
     deps.logger.info("run_approved", {
       runId: id,
       approvalRunId: approval,
