@@ -13,6 +13,8 @@
  * attempts in all), or `logged` when no SMTP server is configured. A failed send
  * never changes the run's status.
  */
+import { localTime } from "../util/time.ts";
+
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
@@ -70,19 +72,8 @@ export function statusLabel(status: string): string {
   return STATUS_LABELS[status] ?? status.replace(/_/g, " ");
 }
 
-function localTime(iso: string | null, timeZone: string): string {
-  if (iso === null) return "—";
-  const text = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  }).format(new Date(iso)).replace(",", "");
-  return `${text} (${timeZone})`;
+function zonedTime(iso: string | null, timeZone: string): string {
+  return iso === null ? "—" : `${localTime(iso, timeZone)} (${timeZone})`;
 }
 
 /** A duration as `1 h 2 min 3.4 s`. */
@@ -142,8 +133,8 @@ export function composeCompletionReport(report: RunReport, options: ComposeOptio
     ["Run", `${report.runId} (${report.trigger.replace(/_/g, " ")})`],
     ["Status", label],
     ...(report.message ? [["Message", report.message] as [string, string]] : []),
-    ["Started", localTime(report.startedAt, options.timeZone)],
-    ["Ended", localTime(report.endedAt, options.timeZone)],
+    ["Started", zonedTime(report.startedAt, options.timeZone)],
+    ["Ended", zonedTime(report.endedAt, options.timeZone)],
     ["Duration", duration],
     ["File", report.file.name ?? "—"],
     ["Size", formatSize(report.file.size)],

@@ -15,6 +15,7 @@
  *   time, and the slot key (the wall time) of a minute claimed in the first pass
  *   collides in the second: a record set to 01:30 runs once.
  */
+import { zonedParts } from "../util/time.ts";
 
 /** The letters of Days to Execute, Sunday first (JavaScript's `getUTCDay()` order). */
 export const DAY_LETTERS = ["U", "M", "T", "W", "H", "F", "S"] as const;
@@ -31,25 +32,6 @@ export interface WallMinute {
   readonly day: DayLetter;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-CA", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, "0");
 }
@@ -60,10 +42,9 @@ function dayOf(date: string): DayLetter {
 
 /** The wall minute of `instant` in `timeZone` (seconds are dropped). */
 export function wallMinuteOf(instant: Date, timeZone: string): WallMinute {
-  const parts = formatter(timeZone).formatToParts(instant);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? NaN);
-  const date = `${pad(get("year"), 4)}-${pad(get("month"))}-${pad(get("day"))}`;
-  return { date, hour: get("hour") % 24, minute: get("minute"), day: dayOf(date) };
+  const p = zonedParts(instant, timeZone);
+  const date = `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}`;
+  return { date, hour: p.hour, minute: p.minute, day: dayOf(date) };
 }
 
 /** `YYYY-MM-DDTHH:MM`: the wall minute as the slot key writes it. */

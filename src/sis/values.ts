@@ -4,6 +4,7 @@
  * (`0/0/0` and `00/00/0000` mean blank). Results are values, not exceptions, and
  * messages never repeat the value (it may be personal data).
  */
+import { zonedDate } from "../util/time.ts";
 
 /** A read value, or why it could not be read. */
 export type ValueResult<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
@@ -100,12 +101,5 @@ export function nextDay(date: string): string {
 
 /** Today's date (YYYY-MM-DD) in an IANA time zone. */
 export function todayIn(timeZone: string, now: Date = new Date()): string {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).formatToParts(now);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
-  return `${get("year")}-${get("month")}-${get("day")}`;
+  return zonedDate(now, timeZone);
 }

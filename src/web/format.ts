@@ -70,26 +70,7 @@ export function clock(hour: number, minute: number): string {
   return `${pad(hour)}:${pad(minute)}`;
 }
 
-/** An ISO instant as `YYYY-MM-DD HH:MM:SS` in `timeZone`. */
-export function localTime(iso: string, timeZone: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-    }).formatToParts(date).map((p) => [p.type, p.value]),
-  );
-  return `${parts["year"]}-${parts["month"]}-${parts["day"]} ${parts["hour"]}:${parts["minute"]}:${
-    parts["second"]
-  }`;
-}
+export { localTime } from "../util/time.ts";
 
 /** A byte count for people. */
 export function bytes(n: number | null | undefined): string {

@@ -1,0 +1,63 @@
+/** Wall-clock readings of instants in an IANA time zone (one cached formatter per zone). */
+
+/** The calendar and clock fields of an instant in a time zone. */
+export interface ZonedParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The wall-clock fields of `instant` in `timeZone`. */
+export function zonedParts(instant: Date, timeZone: string): ZonedParts {
+  const out: Record<string, number> = {};
+  for (const p of formatter(timeZone).formatToParts(instant)) {
+    if (p.type !== "literal") out[p.type] = Number(p.value);
+  }
+  return {
+    year: out["year"] ?? NaN,
+    month: out["month"] ?? NaN,
+    day: out["day"] ?? NaN,
+    hour: (out["hour"] ?? NaN) % 24,
+    minute: out["minute"] ?? NaN,
+    second: out["second"] ?? NaN,
+  };
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+
+/** `YYYY-MM-DD` of `instant` in `timeZone`. */
+export function zonedDate(instant: Date, timeZone: string): string {
+  const p = zonedParts(instant, timeZone);
+  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}`;
+}
+
+/** An ISO instant as `YYYY-MM-DD HH:MM:SS` in `timeZone` (the text itself when it is no date). */
+export function localTime(iso: string, timeZone: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const p = zonedParts(date, timeZone);
+  return `${zonedDate(date, timeZone)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+}
