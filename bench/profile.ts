@@ -8,8 +8,9 @@
  * import child does — `executeRun` over the `node:sqlite` executor — with every SQL
  * call timed, the JavaScript time between calls (decode, parse, map) attributed to
  * the call that follows it, and RSS sampled after each call. Add `--cpu-prof` to the
- * deno flags for a V8 profile of the same work; `--pragma "PRAGMA temp_store = FILE"`
- * (repeatable) runs statements on the connection first, for what-if experiments.
+ * deno flags for a V8 profile of the same work; `--pragma "PRAGMA cache_size = -65536"`
+ * (repeatable) runs statements on the connection first, for what-if experiments;
+ * `--explain` prints the query plan of each distinct statement as it first runs.
  */
 import { parseArgs } from "node:util";
 import {
@@ -37,6 +38,7 @@ interface Event {
   key: string;
   rssMb: number;
   heapMb: number;
+  heapUsedMb: number;
 }
 
 const mb = (n: number) => n / 1048576;
@@ -61,6 +63,41 @@ class TimedExecutor implements SqlExecutor {
     return this.#inner.inTransaction;
   }
 
+  /** Statement keys by SQL text (statements repeat; normalising each call would cost more than it measures). */
+  #keys = new Map<string, Map<string, string>>();
+  #key(kind: string, sql: string): string {
+    let byKind = this.#keys.get(kind);
+    if (!byKind) this.#keys.set(kind, byKind = new Map());
+    let key = byKind.get(sql);
+    if (key === undefined) {
+      key = `${kind} ${
+        sql.slice(0, 400).replace(/\s+/g, " ").trim().replace(/_\d+\b/g, "_N").slice(0, 150)
+      }`;
+      byKind.set(sql, key);
+    }
+    return key;
+  }
+
+  /** With --explain: the query plan of each distinct statement, printed once. */
+  explain = false;
+  #explained = new Set<string>();
+  async #plan(sql: string, args: readonly SqlValue[] | undefined): Promise<void> {
+    if (
+      !this.explain || this.#explained.has(sql) ||
+      !/^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)/i.test(sql)
+    ) {
+      return;
+    }
+    this.#explained.add(sql);
+    try {
+      const plan = await this.#inner.all(`EXPLAIN QUERY PLAN ${sql}`, args ?? []);
+      console.log(`\n${sql.replace(/\s+/g, " ").trim().slice(0, 300)}`);
+      for (const r of plan) console.log(`   ${r["detail"]}`);
+    } catch {
+      // a statement that cannot be explained (or prepared out of order)
+    }
+  }
+
   async #timed<T>(kind: string, sql: string, rows: number, f: () => Promise<T>): Promise<T> {
     const start = performance.now();
     const gap = start - this.#last;
@@ -70,7 +107,7 @@ class TimedExecutor implements SqlExecutor {
     const memory = Deno.memoryUsage();
     const rss = memory.rss;
     this.#last = end;
-    const key = `${kind} ${sql.replace(/\s+/g, " ").trim().replace(/_\d+\b/g, "_N").slice(0, 150)}`;
+    const key = this.#key(kind, sql);
     let s = this.stats.get(key);
     if (!s) {
       s = { key, calls: 0, rows: 0, ms: 0, jsBeforeMs: 0, maxRssGrowthMb: 0 };
@@ -91,15 +128,18 @@ class TimedExecutor implements SqlExecutor {
       key,
       rssMb: mb(rss),
       heapMb: mb(memory.heapTotal),
+      heapUsedMb: mb(memory.heapUsed),
     });
     return result;
   }
 
-  all(sql: string, args?: readonly SqlValue[]): Promise<SqlRow[]> {
-    return this.#timed("all", sql, 1, () => this.#inner.all(sql, args));
+  async all(sql: string, args?: readonly SqlValue[]): Promise<SqlRow[]> {
+    await this.#plan(sql, args);
+    return await this.#timed("all", sql, 1, () => this.#inner.all(sql, args));
   }
-  run(sql: string, args?: readonly SqlValue[]): Promise<number> {
-    return this.#timed("run", sql, 1, () => this.#inner.run(sql, args));
+  async run(sql: string, args?: readonly SqlValue[]): Promise<number> {
+    await this.#plan(sql, args);
+    return await this.#timed("run", sql, 1, () => this.#inner.run(sql, args));
   }
   exec(sql: string): Promise<void> {
     return this.#timed("exec", sql, 1, () => this.#inner.exec(sql));
@@ -129,6 +169,7 @@ const { values, positionals } = parseArgs({
     kind: { type: "string", default: "first-import" },
     "min-ms": { type: "string", default: "100" },
     pragma: { type: "string", multiple: true },
+    explain: { type: "boolean", default: false },
   },
   allowPositionals: true,
 });
@@ -161,7 +202,7 @@ const settings: RunSettings = {
   recordName: null,
   emailTo: "",
 };
-const inner = openExecutor({
+const inner = await openExecutor({
   databaseUrl: `file:${values.data}/autocomm.db`,
   busyTimeoutMs: 10_000,
 });
@@ -173,6 +214,7 @@ await inner.run(
 );
 const [{ id }] = (await inner.all("SELECT max(id) AS id FROM runs")) as [{ id: number }];
 const exec = new TimedExecutor(inner);
+exec.explain = values.explain;
 const t0 = performance.now();
 const outcome = await executeRun(exec, Number(id), {
   importRoot: values.data,
@@ -209,15 +251,17 @@ for (const s of stats.slice(0, 30)) {
 }
 const minMs = Number(values["min-ms"]);
 console.log(
-  `\nTimeline (calls over ${minMs} ms, and the first and last staging batch; start s, ms, RSS after MB, V8 heap MB):`,
+  `\nTimeline (calls over ${minMs} ms, and every tenth staging batch; start s, ms, RSS after MB, V8 heap total and used MB):`,
 );
-const batches = exec.events.filter((e) => e.key.startsWith("many INSERT INTO temp.stage_N ("));
+const batches = exec.events.filter((e) => /^(many|run) INSERT INTO temp\.stage_N \(/.test(e.key));
+const every = Math.max(1, Math.floor(batches.length / 10));
 for (const e of exec.events) {
-  if (e.ms >= minMs || e === batches[0] || e === batches.at(-1)) {
+  const b = batches.indexOf(e);
+  if (e.ms >= minMs || (b >= 0 && (b % every === 0 || b === batches.length - 1))) {
     console.log(
       `${e.at.toFixed(2).padStart(7)} ${e.ms.toFixed(0).padStart(7)} ${
         e.rssMb.toFixed(0).padStart(6)
-      } ${e.heapMb.toFixed(0).padStart(5)}  ${e.key}`,
+      } ${e.heapMb.toFixed(0).padStart(5)} ${e.heapUsedMb.toFixed(0).padStart(5)}  ${e.key}`,
     );
   }
 }

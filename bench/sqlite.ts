@@ -16,7 +16,12 @@ import { type CatalogField, coreCatalog, findField } from "../src/sis/catalog.ts
 import { isNumericCode } from "../src/db/schema/sis.ts";
 import { type BenchTable, FIELDS } from "./generate.ts";
 
-/** The connection settings both sides use (AutoComm's import connection sets the same). */
+/**
+ * The sqlite3 side's connection settings: WAL and `synchronous=NORMAL` as AutoComm's
+ * import connection, and the temporary tables and page cache in memory (64 MiB).
+ * AutoComm keeps its staging tables in a temporary file past a 16 MiB cache and its
+ * page cache at 40 MiB, to stay under 300 MB per process; sqlite3 is not held to that.
+ */
 export const PRAGMAS = [
   "PRAGMA journal_mode = WAL;",
   "PRAGMA synchronous = NORMAL;",

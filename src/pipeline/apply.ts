@@ -1,14 +1,32 @@
 /**
- * The validate and apply stages, set-based over the staging tables (PERFORMANCE.md):
- * resolve each row's existing record, check references and creation rules with a
- * few statements per table, classify rows (insert, update, unchanged, skip),
- * write the change log, upsert, inactivate, and synchronize — all in the one write
- * transaction the orchestrator opened, so the run commits whole or not at all.
+ * The validate and apply stages, set-based over the staging tables (PERFORMANCE.md).
+ *
+ * The map stage has already converted every row, checked its references and noted
+ * the rules that depend on whether the record exists (`lookups.ts`). Here, inside
+ * the one write transaction the orchestrator opened:
+ *
+ * - {@linkcode validateStaged} resolves each row's existing record (unless staging
+ *   already did), finds duplicate keys with one GROUP BY over the staged key index,
+ *   turns the conditional errors into errors, reads each existing record once — the
+ *   rules that need its values, and whether the row changes it or brings it back,
+ *   kept in a small flags table — builds the change JSON only for the rows that
+ *   change something, and finds what Synchronize Mode would remove. It changes no
+ *   SIS table, so everything it found is kept for a held run or a preview.
+ * - {@linkcode writeStaged} inserts the new records (in line order, in chunks of
+ *   lines, each chunk's change log entries right after it), updates the changed
+ *   ones, writes the table's specifics, inactivations and removals.
+ *
+ * A staged row's outcome is not stored per row: it follows from `rej` (rejected),
+ * `tid` (the existing record, NULL for a new one), `diff` (the fields it changes,
+ * set only on rows that change something) and `react` (it brings an inactive
+ * record back). So only the rows that need it are ever rewritten, and the counts
+ * come from the small tables (errors, flags) and the inserts.
  */
 import type { ImportTable } from "../sis/catalog.ts";
 import type { SqlExecutor, SqlRow, SqlValue } from "./executor.ts";
+import { ORD, ordOf } from "./lookups.ts";
 import type { ImportPlan, PlanField } from "./plan.ts";
-import type { StageNames } from "./stage.ts";
+import { keyColumns, lit, type StageNames, TARGET, targetIdOf } from "./stage.ts";
 
 /** The counts a run reports. */
 export interface RunCounts {
@@ -42,18 +60,29 @@ export interface ApplyOptions {
   removalLimitPercent: number;
   /** False when applying an approved held file: the limit was already waived by a person. */
   enforceRemovalLimit: boolean;
+  /** True when staging already looked up each row's existing record (`tid`). */
+  targetsResolved: boolean;
+  /** Rows staged. */
+  staged: number;
+  /**
+   * The distinct terms (sections, schedules) or dates (attendance) of the staged rows:
+   * the scope of Synchronize Mode.
+   */
+  scope: readonly (string | number)[];
   /** Rows per chunk of the write statements; default 50,000. */
   chunkSize?: number;
   /** Called after each chunk written inside the transaction. */
   onProgress?: (event: { phase: string; rows: number }) => void;
 }
 
-/** What the apply did. */
-export interface ApplyResult {
+/** What the validation found. */
+export interface Validation {
   counts: Omit<RunCounts, "read" | "blankLines" | "shortRows" | "rejected"> & {
     rejectedStaged: number;
   };
-  /** Set when the removal limit holds the run: the keys that would be removed. */
+  /** Rows staged. */
+  staged: number;
+  /** Set when the removal limit holds the run: nothing may be written. */
   held: { removals: number; activeBefore: number } | null;
 }
 
@@ -64,46 +93,37 @@ interface Ctx {
   options: ApplyOptions;
 }
 
-/** A target table key column and the staging expression that matches it. */
-interface KeyColumn {
-  column: string;
-  name: string | null;
-  expr: string;
-}
+/** A row that is applied (not rejected) … */
+const OK = "s.rej = 0";
+/** … a new record … */
+const NEW = `${OK} AND s.tid IS NULL`;
+/** … an existing record the row updates or brings back. */
+const WRITES = `${OK} AND (s.diff IS NOT NULL OR s.react = 1)`;
 
-const TARGET: Record<ImportTable, string> = {
-  students: "students",
-  teachers: "teachers",
-  courses: "courses",
-  sections: "sections",
-  schedules: "cc",
-  attendance: "attendance",
-};
-
-function lit(v: string | number): string {
-  return typeof v === "number" ? String(v) : `'${v.replace(/'/g, "''")}'`;
-}
-
-function keyColumns(plan: ImportPlan): KeyColumn[] {
-  const keys: KeyColumn[] = plan.keys.map((k) => ({
-    column: k.field.column,
-    name: k.field.name,
-    expr: `s.${k.stageColumn}`,
-  }));
-  if (plan.table === "attendance") {
-    keys.unshift({ column: "mode", name: null, expr: lit(plan.mode) });
-    if (plan.mode === "daily") {
-      keys.push({ column: "course_number", name: null, expr: "''" });
-      keys.push({ column: "section_number", name: null, expr: "''" });
-    }
-  }
-  return keys;
+/**
+ * The staged rows `s` of existing records that the row updates or brings back,
+ * reached through the flags table (every such row has flags) rather than a scan of
+ * every staged row; `range` limits them to a range of lines. (An IN list, not a
+ * join: the planner then drives every statement, UPDATE … FROM included, from the
+ * flags.)
+ */
+function writing(names: StageNames, options: { range?: boolean; join?: string } = {}): string {
+  return `${names.rows} s ${options.join ?? ""}
+    WHERE s.line IN (SELECT line FROM ${names.flags} WHERE (chg = 1 OR react = 1)${
+    options.range ? " AND line BETWEEN ? AND ?" : ""
+  }) AND ${WRITES}`;
 }
 
 const provided = (pf: PlanField) => `substr(s.mask, ${pf.maskPosition + 1}, 1) = '1'`;
 
 function findValue(plan: ImportPlan, name: string): PlanField | undefined {
   return plan.values.find((v) => v.field.name === name);
+}
+
+/** SQL that is true when the row gave the value field (false when it is not mapped). */
+function given(plan: ImportPlan, name: string): string {
+  const pf = findValue(plan, name);
+  return pf ? provided(pf) : "0";
 }
 
 /** `provided ? new : fallback` for a value field, or the fallback when it is not mapped. */
@@ -151,11 +171,10 @@ function writtenValues(
   return out;
 }
 
-function keyJson(plan: ImportPlan): string {
+function keyJson(plan: ImportPlan, alias = "s"): string {
   return `json_object(${
-    keyColumns(plan).filter((k) => k.name !== null).map((k) => `${lit(k.name!)}, ${k.expr}`).join(
-      ", ",
-    )
+    keyColumns(plan, alias).filter((k) => k.name !== null).map((k) => `${lit(k.name!)}, ${k.expr}`)
+      .join(", ")
   })`;
 }
 
@@ -167,386 +186,69 @@ function targetKeyJson(plan: ImportPlan): string {
   return `json_object(${pairs.join(", ")})`;
 }
 
+/** Writes a row error for every staged row `s` matching `where` (optionally joined). */
 async function reject(
   ctx: Ctx,
   where: string,
   field: string,
   code: string,
   message: string,
-  args: SqlValue[] = [],
+  ord: number,
+  join = "",
 ): Promise<void> {
   const { names } = ctx;
   await ctx.exec.run(
-    `INSERT INTO ${names.errors} (line, field, code, message)
-     SELECT s.line, ${lit(field)}, ${lit(code)}, coalesce(${message}, ${lit(`${field}: ${code}`)})
-     FROM ${names.rows} s WHERE ${where}`,
-    args,
-  );
-}
-
-async function markRejected(ctx: Ctx): Promise<void> {
-  const { names } = ctx;
-  await ctx.exec.run(
-    `UPDATE ${names.rows} SET rej = 1 WHERE rej = 0 AND line IN (SELECT line FROM ${names.errors})`,
+    `INSERT INTO ${names.errors} (line, field, code, message, ord)
+     SELECT s.line, ${lit(field)}, ${lit(code)}, coalesce(${message}, ${
+      lit(`${field}: ${code}`)
+    }), ${ord}
+     FROM ${names.rows} s ${join} WHERE ${where} ORDER BY s.line`,
   );
 }
 
 /** Resolves each staged row's existing record into `tid`. */
 async function resolveTargets(ctx: Ctx): Promise<void> {
   const { plan, names } = ctx;
-  const keys = keyColumns(plan);
-  await ctx.exec.run(
-    `UPDATE ${names.rows} AS s SET tid = (SELECT t.id FROM ${TARGET[plan.table]} t WHERE ${
-      keys.map((k) => `t.${k.column} = ${k.expr}`).join(" AND ")
-    })`,
-  );
-  const bare = names.rows.replace(/^temp\./, "");
-  await ctx.exec.exec(
-    `CREATE INDEX ${ctx.exec.embedded ? "temp." : ""}${bare}_tid ON ${bare} (tid)`,
-  );
+  await ctx.exec.run(`UPDATE ${names.rows} AS s SET tid = ${targetIdOf(plan)}`);
 }
 
+/** Two rows with the same match key are both rejected. */
 async function checkDuplicates(ctx: Ctx): Promise<void> {
   const { plan, names } = ctx;
-  const same = plan.keys.map((k) => `o.${k.stageColumn} = s.${k.stageColumn}`).join(" AND ");
+  const keys = plan.keys.map((k) => k.stageColumn);
   const keyText = plan.keys.map((k) => `'${k.field.name} ' || s.${k.stageColumn}`).join(
     " || ', ' || ",
   );
-  await reject(
-    ctx,
-    `EXISTS (SELECT 1 FROM ${names.rows} o WHERE ${same} AND o.line <> s.line)`,
-    plan.keys[0]!.field.name,
-    "duplicate_key",
-    `'The same match key (' || ${keyText} || ') is on lines ' || (SELECT group_concat(o.line, ', ') FROM ${names.rows} o WHERE ${same}) || '; both rows are rejected'`,
+  const same = (a: string) => keys.map((k) => `${a}.${k} = s.${k}`).join(" AND ");
+  // The keys found twice first (one scan of the key index), then the lines of each.
+  await ctx.exec.run(
+    `INSERT INTO ${names.errors} (line, field, code, message, ord)
+     SELECT s.line, ${lit(plan.keys[0]!.field.name)}, 'duplicate_key',
+       'The same match key (' || ${keyText} || ') is on lines ' ||
+         (SELECT group_concat(o.line, ', ') FROM ${names.rows} o WHERE ${same("o")}) ||
+         '; both rows are rejected', ${ORD.duplicate}
+     FROM (SELECT ${keys.join(", ")} FROM ${names.rows} GROUP BY ${
+      keys.join(", ")
+    } HAVING count(*) > 1) d
+     JOIN ${names.rows} s ON ${same("d")}
+     ORDER BY s.line`,
   );
 }
 
-/** Fields needed to create a record: a row error for each one missing on a new row. */
-async function checkRequired(ctx: Ctx): Promise<void> {
-  const { plan } = ctx;
-  const label = plan.catalog.label.toLowerCase().replace(/s$/, "");
-  for (const f of plan.catalog.fields) {
-    if (!f.requiredToCreate || f.key) continue;
-    const pf = findValue(plan, f.name);
-    const missing = pf ? `NOT (${provided(pf)} AND s.${pf.stageColumn} IS NOT NULL)` : "1";
-    const noErrorYet =
-      `NOT EXISTS (SELECT 1 FROM ${ctx.names.errors} e WHERE e.line = s.line AND e.field = ${
-        lit(f.name)
-      })`;
-    await reject(
-      ctx,
-      `s.tid IS NULL AND ${missing} AND ${noErrorYet}`,
-      f.name,
-      "missing_required",
-      lit(`${f.name}: required to create a new ${label}`),
-    );
-    if (pf && ctx.options.updateExisting && !plan.ignoreBlankCells) {
-      await reject(
-        ctx,
-        `s.tid IS NOT NULL AND ${provided(pf)} AND s.${pf.stageColumn} IS NULL`,
-        f.name,
-        "required_blank",
-        lit(`${f.name}: a required field cannot be cleared`),
-      );
-    }
-  }
-  if (plan.table === "students" && plan.districtOffice && !findValue(plan, "SchoolID")) {
-    await reject(
-      ctx,
-      "s.tid IS NULL",
-      "SchoolID",
-      "missing_required",
-      lit("SchoolID: required to create a student in District Office context"),
-    );
-  }
-  if (plan.table === "attendance") {
-    const codes = plan.values.filter((v) =>
-      v.field.name === "Attendance_CodeID" || v.field.name === "Att_Code"
-    );
-    const none = codes.length === 0
-      ? "1"
-      : `NOT (${
-        codes.map((c) => `(${provided(c)} AND s.${c.stageColumn} IS NOT NULL)`).join(" OR ")
-      })`;
-    await reject(
-      ctx,
-      `s.tid IS NULL AND ${none}`,
-      "Attendance_CodeID",
-      "missing_required",
-      lit("Attendance_CodeID or Att_Code: required to record attendance"),
-    );
-  }
+/** Errors that hold only for a new record, or only for an existing one. */
+async function conditionalErrors(ctx: Ctx): Promise<void> {
+  const { names } = ctx;
+  await ctx.exec.run(
+    `INSERT INTO ${names.errors} (line, field, code, message, ord)
+     SELECT c.line, c.field, c.code, c.message, c.ord FROM ${names.conditional} c
+     JOIN ${names.rows} s ON s.line = c.line
+     WHERE CASE c.w WHEN 0 THEN s.tid IS NULL ELSE s.tid IS NOT NULL END ORDER BY c.rowid`,
+  );
 }
 
-/** Per-table references and rules that need the database. */
-async function checkTable(ctx: Ctx): Promise<void> {
-  const { plan, names } = ctx;
-  const R = names.rows;
-  switch (plan.table) {
-    case "students": {
-      const schoolV = findValue(plan, "SchoolID");
-      if (schoolV) {
-        await reject(
-          ctx,
-          `${
-            provided(schoolV)
-          } AND s.v_schoolid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schools x WHERE x.school_number = s.v_schoolid)`,
-          "SchoolID",
-          "missing_reference",
-          `'SchoolID: there is no school ' || s.v_schoolid`,
-        );
-      }
-      const effSchool = valueOr(
-        plan,
-        "SchoolID",
-        "(SELECT t.schoolid FROM students t WHERE t.id = s.tid)",
-      );
-      if (!plan.districtOffice) {
-        await reject(
-          ctx,
-          `s.tid IS NOT NULL AND EXISTS (SELECT 1 FROM students t WHERE t.id = s.tid AND t.enroll_status = 0 AND t.schoolid <> ${effSchool})`,
-          "SchoolID",
-          "enrolled_elsewhere",
-          `'Student_Number ' || s.k_student_number || ' is active at school ' || (SELECT t.schoolid FROM students t WHERE t.id = s.tid) || '; only the District Office may move a student'`,
-        );
-      }
-      // Default exit date: the day after the last day of the longest term of the
-      // school that contains the entry date.
-      const entry = valueOr(
-        plan,
-        "EntryDate",
-        "(SELECT t.entrydate FROM students t WHERE t.id = s.tid)",
-      );
-      await ctx.exec.run(
-        `UPDATE ${R} AS s SET def = (SELECT date(tm.last_day, '+1 day') FROM terms tm
-           WHERE tm.school_number = ${effSchool} AND tm.first_day <= ${entry} AND tm.last_day >= ${entry}
-           ORDER BY julianday(tm.last_day) - julianday(tm.first_day) DESC, tm.term_id LIMIT 1)
-         WHERE s.rej = 0`,
-      );
-      const exitV = findValue(plan, "ExitDate");
-      const exitGiven = exitV ? `(${provided(exitV)} AND s.v_exitdate IS NOT NULL)` : "0";
-      await reject(
-        ctx,
-        `s.rej = 0 AND s.tid IS NULL AND NOT ${exitGiven} AND s.def IS NULL AND ${entry} IS NOT NULL AND ${effSchool} IS NOT NULL`,
-        "EntryDate",
-        "no_term",
-        `'EntryDate: no term of school ' || ${effSchool} || ' contains this date, so ExitDate cannot default; add the term or give ExitDate'`,
-      );
-      const exitEff = valueOr(
-        plan,
-        "ExitDate",
-        "(SELECT t.exitdate FROM students t WHERE t.id = s.tid)",
-      );
-      if (exitV || findValue(plan, "EntryDate")) {
-        await reject(
-          ctx,
-          `s.rej = 0 AND ${entry} IS NOT NULL AND ${exitEff} IS NOT NULL AND ${exitEff} <= ${entry}`,
-          exitV ? "ExitDate" : "EntryDate",
-          "bad_date",
-          lit("ExitDate must be after EntryDate (exit dates are exclusive)"),
-        );
-      }
-      break;
-    }
-    case "sections": {
-      await reject(
-        ctx,
-        `NOT EXISTS (SELECT 1 FROM terms tm WHERE tm.school_number = s.k_schoolid AND tm.term_id = s.k_termid)`,
-        "TermID",
-        "missing_reference",
-        `'TermID: school ' || s.k_schoolid || ' has no term ' || s.k_termid`,
-      );
-      await reject(
-        ctx,
-        `NOT EXISTS (SELECT 1 FROM courses c WHERE c.course_number = s.k_course_number)`,
-        "Course_Number",
-        "missing_reference",
-        `'Course_Number: there is no course ' || s.k_course_number`,
-      );
-      const teacher = findValue(plan, "Teacher");
-      if (teacher) {
-        await reject(
-          ctx,
-          `${
-            provided(teacher)
-          } AND s.v_teacher_number IS NOT NULL AND NOT EXISTS (SELECT 1 FROM teachers x WHERE x.teachernumber = s.v_teacher_number AND x.schoolid = s.k_schoolid)`,
-          "Teacher",
-          "missing_reference",
-          `'Teacher: there is no teacher ' || s.v_teacher_number || ' at school ' || s.k_schoolid`,
-        );
-      }
-      break;
-    }
-    case "schedules": {
-      await reject(
-        ctx,
-        `NOT EXISTS (SELECT 1 FROM students x WHERE x.student_number = s.k_student_number)`,
-        "Student_Number",
-        "missing_reference",
-        `'Student_Number: there is no student ' || s.k_student_number`,
-      );
-      await ctx.exec.run(
-        `UPDATE ${R} AS s SET ref_id = (SELECT x.id FROM sections x WHERE x.schoolid = s.k_schoolid AND x.termid = s.k_termid AND x.course_number = s.k_course_number AND x.section_number = s.k_section_number),
-           def = (SELECT date(tm.last_day, '+1 day') FROM terms tm WHERE tm.school_number = s.k_schoolid AND tm.term_id = s.k_termid)`,
-      );
-      await reject(
-        ctx,
-        `s.ref_id IS NULL`,
-        "Section_Number",
-        "missing_reference",
-        `'Section_Number: there is no section ' || s.k_course_number || '.' || s.k_section_number || ' in term ' || s.k_termid || ' at school ' || s.k_schoolid`,
-      );
-      const enrolled = valueOr(
-        plan,
-        "DateEnrolled",
-        "(SELECT t.dateenrolled FROM cc t WHERE t.id = s.tid)",
-      );
-      const left = valueOr(
-        plan,
-        "DateLeft",
-        "coalesce((SELECT t.dateleft FROM cc t WHERE t.id = s.tid), s.def)",
-      );
-      await reject(
-        ctx,
-        `s.rej = 0 AND ${enrolled} IS NOT NULL AND ${left} IS NOT NULL AND ${left} <= ${enrolled}`,
-        findValue(plan, "DateLeft") ? "DateLeft" : "DateEnrolled",
-        "bad_date",
-        lit("DateLeft must be after DateEnrolled (DateLeft is the day after the last day)"),
-      );
-      break;
-    }
-    case "attendance": {
-      await reject(
-        ctx,
-        `NOT EXISTS (SELECT 1 FROM students x WHERE x.student_number = s.k_student_number)`,
-        "Student_Number",
-        "missing_reference",
-        `'Student_Number: there is no student ' || s.k_student_number`,
-      );
-      const id = findValue(plan, "Attendance_CodeID");
-      const text = findValue(plan, "Att_Code");
-      const byId = id ? `CASE WHEN ${provided(id)} THEN s.v_attendance_codeid END` : "NULL";
-      const byText = text
-        ? `CASE WHEN ${
-          provided(text)
-        } AND s.v_att_code IS NOT NULL THEN (SELECT c.id FROM attendance_codes c WHERE c.school_number = s.k_schoolid AND upper(c.code) = upper(s.v_att_code)) END`
-        : "NULL";
-      await ctx.exec.run(`UPDATE ${R} AS s SET ref_id = coalesce(${byId}, ${byText})`);
-      if (id) {
-        await reject(
-          ctx,
-          `${
-            provided(id)
-          } AND s.v_attendance_codeid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM attendance_codes c WHERE c.school_number = s.k_schoolid AND c.id = s.v_attendance_codeid)`,
-          "Attendance_CodeID",
-          "missing_reference",
-          `'Attendance_CodeID: school ' || s.k_schoolid || ' has no attendance code ' || s.v_attendance_codeid`,
-        );
-      }
-      if (text) {
-        await reject(
-          ctx,
-          `${
-            provided(text)
-          } AND s.v_att_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM attendance_codes c WHERE c.school_number = s.k_schoolid AND upper(c.code) = upper(s.v_att_code))`,
-          "Att_Code",
-          "missing_reference",
-          `'Att_Code: school ' || s.k_schoolid || ' has no attendance code ' || s.v_att_code`,
-        );
-      }
-      if (id && text) {
-        await reject(
-          ctx,
-          `${provided(id)} AND ${
-            provided(text)
-          } AND s.v_attendance_codeid IS NOT NULL AND s.v_att_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM attendance_codes c WHERE c.school_number = s.k_schoolid AND c.id = s.v_attendance_codeid AND upper(c.code) = upper(s.v_att_code))`,
-          "Att_Code",
-          "code_mismatch",
-          lit("Attendance_CodeID and Att_Code name different codes"),
-        );
-      }
-      await ctx.exec.run(
-        `UPDATE ${R} AS s SET ref_text = (SELECT c.code FROM attendance_codes c WHERE c.school_number = s.k_schoolid AND c.id = s.ref_id)`,
-      );
-      if (plan.mode === "meeting") {
-        // The section met: the one of this course and number whose term holds the date.
-        await ctx.exec.run(
-          `UPDATE ${R} AS s SET sec_id = (SELECT x.id FROM sections x JOIN terms tm ON tm.school_number = x.schoolid AND tm.term_id = x.termid
-             WHERE x.schoolid = s.k_schoolid AND x.course_number = s.k_course_number AND x.section_number = s.k_section_number
-               AND tm.first_day <= s.k_att_date AND tm.last_day >= s.k_att_date
-             ORDER BY julianday(tm.last_day) - julianday(tm.first_day) LIMIT 1)`,
-        );
-        await reject(
-          ctx,
-          `s.sec_id IS NULL`,
-          "Section_Number",
-          "missing_reference",
-          `'Section_Number: there is no section ' || s.k_course_number || '.' || s.k_section_number || ' at school ' || s.k_schoolid || ' in a term holding ' || s.k_att_date`,
-        );
-        await reject(
-          ctx,
-          `s.sec_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cc e WHERE e.section_id = s.sec_id AND e.student_number = s.k_student_number AND e.dateenrolled <= s.k_att_date AND (e.dateleft IS NULL OR e.dateleft > s.k_att_date))`,
-          "Section_Number",
-          "not_enrolled",
-          `'Student_Number ' || s.k_student_number || ' is not enrolled in ' || s.k_course_number || '.' || s.k_section_number || ' on ' || s.k_att_date`,
-        );
-        const period = findValue(plan, "Period");
-        if (period) {
-          await reject(
-            ctx,
-            `s.sec_id IS NOT NULL AND ${
-              provided(period)
-            } AND s.v_period IS NOT NULL AND NOT EXISTS (SELECT 1 FROM section_meetings m WHERE m.section_id = s.sec_id AND upper(m.period) = upper(s.v_period))`,
-            "Period",
-            "bad_period",
-            `'Period: ' || s.v_period || ' is not a period of section ' || s.k_course_number || '.' || s.k_section_number`,
-          );
-        }
-      }
-      break;
-    }
-    default:
-      break;
-  }
-}
-
-/** Sets `act` (insert, update, unchanged, skip) and `react`, and writes insert/update log entries. */
-async function classify(ctx: Ctx): Promise<void> {
-  const { plan, names, options } = ctx;
-  const R = names.rows;
-  const T = TARGET[plan.table];
-  await ctx.exec.run(`UPDATE ${R} SET act = 'insert' WHERE rej = 0 AND tid IS NULL`);
-  await ctx.exec.run(`UPDATE ${R} SET act = 'skip' WHERE rej = 0 AND tid IS NOT NULL`);
-  if (options.updateExisting) {
-    const written = writtenValues(plan);
-    const diffs = [
-      ...written.map((w) =>
-        `${
-          lit(w.name)
-        }, CASE WHEN ${w.provided} AND t.${w.column} IS NOT ${w.value} THEN json_array(t.${w.column}, ${w.value}) END`
-      ),
-      ...plan.extensions.map((x) => {
-        const old = `(SELECT v.value FROM extension_values v WHERE v.extension_table = ${
-          lit(x.field.extension!.table)
-        } AND v.field = ${lit(x.field.extension!.field)} AND v.record_id = t.id)`;
-        return `${lit(x.field.name)}, CASE WHEN ${
-          provided(x)
-        } AND ${old} IS NOT s.${x.stageColumn} THEN json_array(${old}, s.${x.stageColumn}) END`;
-      }),
-    ];
-    if (diffs.length > 0) {
-      await ctx.exec.run(
-        `UPDATE ${R} AS u SET act = 'update', diff = d.diff FROM (
-           SELECT s.line AS line, (SELECT json_group_object(j.key, json(j.value)) FROM json_each(json_object(${
-          diffs.join(", ")
-        })) j WHERE j.type <> 'null') AS diff
-           FROM ${R} s JOIN ${T} t ON t.id = s.tid WHERE s.act = 'skip'
-         ) d WHERE u.line = d.line AND d.diff <> '{}'`,
-      );
-    }
-    await ctx.exec.run(`UPDATE ${R} SET act = 'unchanged' WHERE act = 'skip'`);
-  }
-  // A record the file lists comes back to active, whatever Update existing says.
+/** Whether the target record `t` is inactive, so that listing it brings it back. */
+function inactiveCondition(ctx: Ctx): string | null {
+  const { plan, options } = ctx;
   const inactive: Record<ImportTable, string | null> = {
     students: findValue(plan, "Enroll_Status") ? null : "t.enroll_status = 2",
     teachers: findValue(plan, "Status") ? null : "t.status = 2",
@@ -558,55 +260,390 @@ async function classify(ctx: Ctx): Promise<void> {
     }, '9999-12-31') > ${lit(options.today)}`,
     attendance: null,
   };
-  const cond = inactive[plan.table];
-  if (cond) {
-    await ctx.exec.run(
-      `UPDATE ${R} AS s SET react = 1, act = CASE WHEN s.act = 'update' THEN 'update' ELSE 'react' END
-       FROM ${T} t WHERE t.id = s.tid AND s.rej = 0 AND s.act IN ('skip', 'unchanged', 'update') AND ${cond}`,
+  return inactive[plan.table];
+}
+
+/** Old value of an extension field of the record `t`. */
+function extensionOld(x: PlanField): string {
+  return `(SELECT v.value FROM extension_values v WHERE v.extension_table = ${
+    lit(x.field.extension!.table)
+  } AND v.field = ${lit(x.field.extension!.field)} AND v.record_id = t.id)`;
+}
+
+/** 1 when the condition holds, else 0 (NULL, as in a WHERE clause, does not hold). */
+const flag = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
+
+/**
+ * One read of every existing record a row names: the rules that need its values
+ * (a student active elsewhere, exit or end dates against the existing ones), and
+ * whether the row changes it or brings it back. Only rows with something to say
+ * are kept, in the flags table.
+ */
+async function readExisting(ctx: Ctx): Promise<void> {
+  const { plan, names, options } = ctx;
+  const T = TARGET[plan.table];
+  let elsewhere = "0";
+  let bad = "0";
+  if (plan.table === "students") {
+    if (!plan.districtOffice) {
+      elsewhere = `(t.enroll_status = 0 AND t.schoolid <> ${
+        valueOr(plan, "SchoolID", "t.schoolid")
+      })`;
+    }
+    if (findValue(plan, "ExitDate") || findValue(plan, "EntryDate")) {
+      // Rows that give both dates were checked in the map stage.
+      const entry = valueOr(plan, "EntryDate", "t.entrydate");
+      const exit = valueOr(plan, "ExitDate", "t.exitdate");
+      bad = `(NOT (${given(plan, "EntryDate")} AND ${
+        given(plan, "ExitDate")
+      }) AND ${entry} IS NOT NULL AND ${exit} IS NOT NULL AND ${exit} <= ${entry})`;
+    }
+  }
+  if (plan.table === "schedules") {
+    const enrolled = valueOr(plan, "DateEnrolled", "t.dateenrolled");
+    const left = valueOr(plan, "DateLeft", "coalesce(t.dateleft, s.def)");
+    bad = `(NOT (${given(plan, "DateEnrolled")} AND ${
+      given(plan, "DateLeft")
+    }) AND ${enrolled} IS NOT NULL AND ${left} IS NOT NULL AND ${left} <= ${enrolled})`;
+  }
+  let chg = "0";
+  if (options.updateExisting) {
+    const differs = [
+      ...writtenValues(plan).map((w) => `(${w.provided} AND t.${w.column} IS NOT ${w.value})`),
+      ...plan.extensions.map((x) =>
+        `(${provided(x)} AND ${extensionOld(x)} IS NOT s.${x.stageColumn})`
+      ),
+    ];
+    if (differs.length > 0) chg = `(${differs.join(" OR ")})`;
+  }
+  const react = inactiveCondition(ctx) ?? "0";
+  await ctx.exec.run(
+    `INSERT INTO ${names.flags} (line, elsewhere, bad, chg, react)
+     SELECT line, e, b, c, r FROM (
+       SELECT s.line AS line, ${flag(elsewhere)} AS e, ${flag(`${OK} AND ${bad}`)} AS b,
+         ${flag(`${OK} AND ${chg}`)} AS c, ${flag(`${OK} AND ${react}`)} AS r
+       FROM ${names.rows} s JOIN ${T} t ON t.id = s.tid
+     ) WHERE e OR b OR c OR r`,
+  );
+  if (plan.table === "students") {
+    await reject(
+      ctx,
+      `s.line IN (SELECT line FROM ${names.flags} WHERE elsewhere = 1)`,
+      "SchoolID",
+      "enrolled_elsewhere",
+      `'Student_Number ' || s.k_student_number || ' is active at school ' || t.schoolid || '; only the District Office may move a student'`,
+      ordOf("students", "enrolled_elsewhere"),
+      `JOIN students t ON t.id = s.tid`,
+    );
+    await reject(
+      ctx,
+      `s.line IN (SELECT line FROM ${names.flags} WHERE bad = 1)`,
+      findValue(plan, "ExitDate") ? "ExitDate" : "EntryDate",
+      "bad_date",
+      lit("ExitDate must be after EntryDate (exit dates are exclusive)"),
+      ordOf("students", "bad_date"),
+    );
+  }
+  if (plan.table === "schedules") {
+    await reject(
+      ctx,
+      `s.line IN (SELECT line FROM ${names.flags} WHERE bad = 1)`,
+      findValue(plan, "DateLeft") ? "DateLeft" : "DateEnrolled",
+      "bad_date",
+      lit("DateLeft must be after DateEnrolled (DateLeft is the day after the last day)"),
+      ordOf("schedules", "bad_date"),
     );
   }
 }
 
-async function writeChangeLog(ctx: Ctx): Promise<void> {
-  const { plan, names, options } = ctx;
-  const R = names.rows;
+/** Checks that need the database beyond the existing record (meeting attendance). */
+async function checkMeetings(ctx: Ctx): Promise<void> {
+  const { plan, names } = ctx;
+  if (plan.table !== "attendance" || plan.mode !== "meeting") return;
+  // The section met: the one of this course and number whose term holds the date.
   await ctx.exec.run(
-    `INSERT INTO run_changes (run_id, table_name, action, key, changes)
-     SELECT ?, ?, 'insert', ${
-      keyJson(plan)
-    }, NULL FROM ${R} s WHERE s.act = 'insert' ORDER BY s.line`,
-    [options.runId, plan.table],
+    `UPDATE ${names.rows} AS s SET sec_id = (SELECT x.id FROM sections x JOIN terms tm ON tm.school_number = x.schoolid AND tm.term_id = x.termid
+       WHERE x.schoolid = s.k_schoolid AND x.course_number = s.k_course_number AND x.section_number = s.k_section_number
+         AND tm.first_day <= s.k_att_date AND tm.last_day >= s.k_att_date
+       ORDER BY julianday(tm.last_day) - julianday(tm.first_day), tm.term_id LIMIT 1)`,
   );
-  await ctx.exec.run(
-    `INSERT INTO run_changes (run_id, table_name, action, key, changes)
-     SELECT ?, ?, CASE WHEN s.react = 1 AND s.act <> 'update' THEN 'reactivate' ELSE 'update' END, ${
-      keyJson(plan)
-    },
-       CASE WHEN s.act = 'update' THEN s.diff END
-     FROM ${R} s WHERE s.act IN ('update', 'react') ORDER BY s.line`,
-    [options.runId, plan.table],
+  await reject(
+    ctx,
+    `s.sec_id IS NULL`,
+    "Section_Number",
+    "missing_reference",
+    `'Section_Number: there is no section ' || s.k_course_number || '.' || s.k_section_number || ' at school ' || s.k_schoolid || ' in a term holding ' || s.k_att_date`,
+    ordOf("attendance", "section"),
   );
-}
-
-async function chunks(
-  ctx: Ctx,
-  phase: string,
-  where: string,
-  write: (from: number, to: number) => Promise<void>,
-) {
-  const size = ctx.options.chunkSize ?? 50_000;
-  const rows = await ctx.exec.all(
-    `SELECT s.line FROM ${ctx.names.rows} s WHERE ${where} ORDER BY s.line`,
+  await reject(
+    ctx,
+    `s.sec_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cc e WHERE e.section_id = s.sec_id AND e.student_number = s.k_student_number AND e.dateenrolled <= s.k_att_date AND (e.dateleft IS NULL OR e.dateleft > s.k_att_date))`,
+    "Section_Number",
+    "not_enrolled",
+    `'Student_Number ' || s.k_student_number || ' is not enrolled in ' || s.k_course_number || '.' || s.k_section_number || ' on ' || s.k_att_date`,
+    ordOf("attendance", "not_enrolled"),
   );
-  for (let i = 0; i < rows.length; i += size) {
-    const from = Number(rows[i]!["line"]);
-    const to = Number(rows[Math.min(i + size, rows.length) - 1]!["line"]);
-    await write(from, to);
-    ctx.options.onProgress?.({ phase, rows: Math.min(i + size, rows.length) });
+  const period = findValue(plan, "Period");
+  if (period) {
+    await reject(
+      ctx,
+      `s.sec_id IS NOT NULL AND ${
+        provided(period)
+      } AND s.v_period IS NOT NULL AND NOT EXISTS (SELECT 1 FROM section_meetings m WHERE m.section_id = s.sec_id AND upper(m.period) = upper(s.v_period))`,
+      "Period",
+      "bad_period",
+      `'Period: ' || s.v_period || ' is not a period of section ' || s.k_course_number || '.' || s.k_section_number`,
+      ordOf("attendance", "period"),
+    );
   }
 }
 
-async function upsert(ctx: Ctx): Promise<void> {
+/** Default exit dates of existing students whose school or entry date is not in the row. */
+async function studentDefaults(ctx: Ctx): Promise<void> {
+  const { plan, names } = ctx;
+  if (plan.table !== "students") return;
+  const effSchool = valueOr(
+    plan,
+    "SchoolID",
+    "(SELECT t.schoolid FROM students t WHERE t.id = s.tid)",
+  );
+  const entry = valueOr(
+    plan,
+    "EntryDate",
+    "(SELECT t.entrydate FROM students t WHERE t.id = s.tid)",
+  );
+  await ctx.exec.run(
+    `UPDATE ${names.rows} AS s SET def = (SELECT date(tm.last_day, '+1 day') FROM terms tm
+       WHERE tm.school_number = ${effSchool} AND tm.first_day <= ${entry} AND tm.last_day >= ${entry}
+       ORDER BY julianday(tm.last_day) - julianday(tm.first_day) DESC, tm.term_id LIMIT 1)
+     WHERE s.rej = 0 AND s.tid IS NOT NULL AND NOT (${given(plan, "SchoolID")} AND ${
+      given(plan, "EntryDate")
+    })`,
+  );
+}
+
+/** Marks every row with an error rejected. */
+async function markRejected(ctx: Ctx): Promise<void> {
+  const { names } = ctx;
+  await ctx.exec.run(
+    `UPDATE ${names.rows} SET rej = 1 WHERE line IN (SELECT line FROM ${names.errors}) AND rej = 0`,
+  );
+}
+
+/** The fields each changing row changes, and the rows that bring a record back. */
+async function classify(ctx: Ctx): Promise<void> {
+  const { plan, names, options } = ctx;
+  const T = TARGET[plan.table];
+  if (options.updateExisting) {
+    // {"Field":[old,new],…} of the fields that differ, in field order, built by
+    // concatenation (as json_group_object would print it, without parsing JSON).
+    const entry = (name: string, differs: string, pair: string) =>
+      `CASE WHEN ${differs} THEN ${lit(`,${JSON.stringify(name)}:`)} || ${pair} ELSE '' END`;
+    const entries = [
+      ...writtenValues(plan).map((w) =>
+        entry(
+          w.name,
+          `${w.provided} AND t.${w.column} IS NOT ${w.value}`,
+          `json_array(t.${w.column}, ${w.value})`,
+        )
+      ),
+      ...plan.extensions.map((x) => {
+        const old = extensionOld(x);
+        return entry(
+          x.field.name,
+          `${provided(x)} AND ${old} IS NOT s.${x.stageColumn}`,
+          `json_array(${old}, s.${x.stageColumn})`,
+        );
+      }),
+    ];
+    if (entries.length > 0) {
+      await ctx.exec.run(
+        `UPDATE ${names.rows} AS s SET diff = '{' || substr(${entries.join(" || ")}, 2) || '}'
+         FROM ${T} t
+         WHERE s.line IN (SELECT line FROM ${names.flags} WHERE chg = 1) AND s.rej = 0 AND t.id = s.tid`,
+      );
+    }
+  }
+  await ctx.exec.run(
+    `UPDATE ${names.rows} SET react = 1
+     WHERE line IN (SELECT line FROM ${names.flags} WHERE react = 1) AND rej = 0`,
+  );
+}
+
+/** Active in-scope records of the table (SPEC.md §2), as a FROM … WHERE over alias `t`. */
+function activeScope(ctx: Ctx): { from: string; where: string } {
+  const { plan, options } = ctx;
+  const listed = `(${options.scope.map((v) => lit(v)).join(", ")})`;
+  const school = plan.districtOffice ? "1" : `t.schoolid = ${plan.schoolId}`;
+  switch (plan.table) {
+    case "students":
+      return { from: "students t", where: `t.enroll_status = 0 AND ${school}` };
+    case "teachers":
+      return { from: "teachers t", where: `t.status = 1 AND ${school}` };
+    case "courses":
+      return {
+        from: "courses t JOIN school_courses o ON o.course_number = t.course_number",
+        where: `o.offered = 1 AND o.schoolid = ${plan.schoolId}`,
+      };
+    case "sections":
+      return {
+        from: "sections t",
+        where: `t.inactive = 0 AND ${school} AND t.termid IN ${listed}`,
+      };
+    case "schedules":
+      return {
+        from: "cc t",
+        where: `t.dropped = 0 AND ${school} AND t.termid IN ${listed}`,
+      };
+    case "attendance":
+      return {
+        from: "attendance t",
+        where: `t.mode = ${lit(plan.mode)} AND ${school} AND t.att_date IN ${listed}`,
+      };
+  }
+}
+
+async function count(ctx: Ctx, sql: string, args: SqlValue[] = []): Promise<number> {
+  const rows = await ctx.exec.all(sql, args);
+  return Number(rows[0]?.["n"] ?? 0);
+}
+
+/**
+ * Finds the active in-scope records the file does not list. Every staged row names
+ * a record present in the file — rejected rows included — by its `tid` (one pass
+ * that collects the ids, then one probe per in-scope record; a correlated probe of
+ * the staged key index per record was four times slower).
+ */
+async function findRemovals(ctx: Ctx): Promise<number> {
+  const { plan, names } = ctx;
+  const scope = activeScope(ctx);
+  return await ctx.exec.run(
+    `INSERT INTO ${names.removals} (id, key) SELECT t.id, ${targetKeyJson(plan)} FROM ${scope.from}
+     WHERE ${scope.where} AND t.id NOT IN (SELECT s.tid FROM ${names.rows} s WHERE s.tid IS NOT NULL)`,
+  );
+}
+
+/** Rows of new records (a scan; only for a run that writes nothing). */
+async function countNew(ctx: Ctx): Promise<number> {
+  return await count(ctx, `SELECT count(*) AS n FROM ${ctx.names.rows} s WHERE ${NEW}`);
+}
+
+/** Fills in inserted, unchanged and skipped once the new records are counted. */
+function settle(
+  counts: Validation["counts"],
+  options: ApplyOptions,
+  staged: number,
+  inserted: number,
+) {
+  counts.inserted = inserted;
+  const kept = staged - counts.rejectedStaged - inserted - counts.updated;
+  if (options.updateExisting) counts.unchanged = kept;
+  else counts.skipped = kept;
+}
+
+/**
+ * Validates the staged rows inside the open transaction, without changing any SIS
+ * table. With the removal limit reached the result says `held`: nothing may be
+ * written.
+ */
+export async function validateStaged(
+  exec: SqlExecutor,
+  plan: ImportPlan,
+  names: StageNames,
+  options: ApplyOptions,
+): Promise<Validation> {
+  const ctx: Ctx = { exec, plan, names, options };
+  if (!options.targetsResolved) await resolveTargets(ctx);
+  await checkDuplicates(ctx);
+  await conditionalErrors(ctx);
+  await readExisting(ctx);
+  await checkMeetings(ctx);
+  await studentDefaults(ctx);
+  await markRejected(ctx);
+  await classify(ctx);
+
+  // Counted from the small tables: rejected rows are the staged lines with errors,
+  // updated ones have flags; new and kept rows are told apart when the inserts are
+  // written (or by `countNew` for a run that writes nothing).
+  const staged = options.staged;
+  const rejected = await count(
+    ctx,
+    `SELECT count(*) AS n FROM ${names.rows} WHERE line IN (SELECT line FROM ${names.errors})`,
+  );
+  const updated = await count(ctx, `SELECT count(*) AS n FROM ${writing(names)}`);
+  const counts = {
+    inserted: 0,
+    updated,
+    unchanged: 0,
+    skipped: 0,
+    rejectedStaged: rejected,
+    removed: 0,
+    inactivated: 0,
+  };
+
+  if (options.synchronize && staged > 0) {
+    const scope = activeScope(ctx);
+    const activeBefore = await count(
+      ctx,
+      `SELECT count(*) AS n FROM ${scope.from} WHERE ${scope.where}`,
+    );
+    const removals = await findRemovals(ctx);
+    if (
+      options.enforceRemovalLimit && removals >= 5 &&
+      removals * 100 > options.removalLimitPercent * activeBefore
+    ) {
+      settle(counts, options, staged, await countNew(ctx));
+      return { counts, staged, held: { removals, activeBefore } };
+    }
+  }
+  return { counts, staged, held: null };
+}
+
+/**
+ * Calls `write(from, to)` for consecutive ranges of `chunkSize` lines (so at most as
+ * many rows each) up to the last staged line; `write` returns the rows it wrote.
+ */
+async function chunks(
+  ctx: Ctx,
+  phase: string,
+  write: (from: number, to: number) => Promise<number>,
+): Promise<number> {
+  const size = ctx.options.chunkSize ?? 50_000;
+  const [last] = await ctx.exec.all(`SELECT max(line) AS n FROM ${ctx.names.rows}`);
+  const end = Number(last?.["n"] ?? 0);
+  let done = 0;
+  for (let from = 1; from <= end; from += size) {
+    const n = await write(from, Math.min(from + size - 1, end));
+    if (n === 0) continue;
+    done += n;
+    ctx.options.onProgress?.({ phase, rows: done });
+  }
+  return done;
+}
+
+/** Change log entries of the records updated or brought back (after those inserted). */
+async function logUpdates(ctx: Ctx): Promise<void> {
+  const { plan, names, options } = ctx;
+  await ctx.exec.run(
+    `INSERT INTO run_changes (run_id, table_name, action, key, changes)
+     SELECT ?, ?, CASE WHEN s.react = 1 AND s.diff IS NULL THEN 'reactivate' ELSE 'update' END, ${
+      keyJson(plan)
+    }, s.diff
+     FROM ${writing(names)} ORDER BY s.line`,
+    [options.runId, plan.table],
+  );
+}
+
+/** The DateLeft a new schedule row is saved with. */
+function newDateLeft(plan: ImportPlan): string {
+  const left = findValue(plan, "DateLeft");
+  return `coalesce(${
+    left ? `CASE WHEN ${provided(left)} THEN s.${left.stageColumn} END` : "NULL"
+  }, s.def)`;
+}
+
+/** Writes the records; returns how many were inserted. */
+async function upsert(ctx: Ctx): Promise<number> {
   const { plan, names, options } = ctx;
   const R = names.rows;
   const T = TARGET[plan.table];
@@ -635,32 +672,39 @@ async function upsert(ctx: Ctx): Promise<void> {
       insertColumns.set("inactive", "0");
       break;
     case "schedules":
-      insertColumns.set("dateleft", `coalesce(${insertColumns.get("dateleft") ?? "NULL"}, s.def)`);
+      insertColumns.set("dateleft", newDateLeft(plan));
       insertColumns.set("section_id", "s.ref_id");
-      insertColumns.set("dropped", "0");
+      // A row whose DateLeft has come is saved dropped (counted in inactivate()).
+      insertColumns.set(
+        "dropped",
+        `CASE WHEN ${newDateLeft(plan)} <= ${lit(options.today)} THEN 1 ELSE 0 END`,
+      );
       break;
     default:
       break;
   }
   insertColumns.set("last_run_id", String(run));
   const cols = [...insertColumns.keys()];
-  await chunks(ctx, "insert", "s.act = 'insert'", async (from, to) => {
-    await ctx.exec.run(
+  // Each chunk's change log entries right after its records, while its staged rows
+  // are in the cache (the entries stay in line order, before those of updates).
+  const inserted = await chunks(ctx, "insert", async (from, to) => {
+    const n = await ctx.exec.run(
       `INSERT INTO ${T} (${cols.join(", ")}) SELECT ${
         cols.map((c) => insertColumns.get(c)).join(", ")
       }
-       FROM ${R} s WHERE s.act = 'insert' AND s.line BETWEEN ? AND ? ORDER BY s.line`,
+       FROM ${R} s WHERE ${NEW} AND s.line BETWEEN ? AND ? ORDER BY s.line`,
       [from, to],
     );
+    if (n > 0) {
+      await ctx.exec.run(
+        `INSERT INTO run_changes (run_id, table_name, action, key, changes)
+         SELECT ?, ?, 'insert', ${keyJson(plan)}, NULL FROM ${R} s
+         WHERE ${NEW} AND s.line BETWEEN ? AND ? ORDER BY s.line`,
+        [run, plan.table, from, to],
+      );
+    }
+    return n;
   });
-  if (await anyRow(ctx, "s.act = 'insert'")) {
-    await ctx.exec.run(
-      `UPDATE ${R} AS s SET tid = (SELECT t.id FROM ${T} t WHERE ${
-        keys.map((k) => `t.${k.column} = ${k.expr}`).join(" AND ")
-      })
-       WHERE s.act = 'insert'`,
-    );
-  }
 
   // Students moving school: the old enrollment is closed and kept as history.
   if (plan.table === "students" && findValue(plan, "SchoolID")) {
@@ -671,25 +715,35 @@ async function upsert(ctx: Ctx): Promise<void> {
        SELECT t.student_number, t.schoolid, t.grade_level, t.entrydate,
               CASE WHEN t.exitdate IS NULL OR t.exitdate > ${entry} THEN ${entry} ELSE t.exitdate END,
               t.entrycode, t.exitcode, ?
-       FROM ${R} s JOIN students t ON t.id = s.tid
-       WHERE s.act IN ('update', 'react') AND ${provided(sv)} AND s.v_schoolid <> t.schoolid`,
+       FROM ${writing(names, { join: "JOIN students t ON t.id = s.tid" })} AND ${
+        provided(sv)
+      } AND s.v_schoolid <> t.schoolid`,
       [run],
     );
     await ctx.exec.run(
       `UPDATE cc SET dropped = 1, dateleft = CASE WHEN dateleft IS NULL OR dateleft > ? THEN ? ELSE dateleft END
-       WHERE dropped = 0 AND id IN (SELECT e.id FROM ${R} s JOIN students t ON t.id = s.tid JOIN cc e ON e.student_number = t.student_number AND e.schoolid = t.schoolid
-         WHERE s.act IN ('update', 'react') AND ${provided(sv)} AND s.v_schoolid <> t.schoolid)`,
+       WHERE dropped = 0 AND id IN (SELECT e.id FROM ${
+        writing(names, {
+          join:
+            "JOIN students t ON t.id = s.tid JOIN cc e ON e.student_number = t.student_number AND e.schoolid = t.schoolid",
+        })
+      } AND ${provided(sv)} AND s.v_schoolid <> t.schoolid)`,
       [options.today, options.today],
     );
   }
 
-  // Updates: each provided field takes the file's value; reactivation restores status.
+  // Updates: each provided field of a changed row (Update existing on) takes the
+  // file's value; reactivation restores the status — unless the file maps the
+  // status field itself, which then wins. A row that only brings a record back
+  // changes nothing else.
   const sets = written.map((w) =>
-    `${w.column} = CASE WHEN ${w.provided} THEN ${w.value} ELSE ${T}.${w.column} END`
+    `${w.column} = CASE WHEN s.diff IS NOT NULL AND ${w.provided} THEN ${w.value} ELSE ${T}.${w.column} END`
   );
   switch (plan.table) {
     case "students":
-      sets.push(`enroll_status = CASE WHEN s.react = 1 THEN 0 ELSE ${T}.enroll_status END`);
+      if (!findValue(plan, "Enroll_Status")) {
+        sets.push(`enroll_status = CASE WHEN s.react = 1 THEN 0 ELSE ${T}.enroll_status END`);
+      }
       if (!findValue(plan, "ExitDate")) {
         // A returning student whose exit date has passed gets the default one again.
         sets.push(
@@ -700,7 +754,9 @@ async function upsert(ctx: Ctx): Promise<void> {
       }
       break;
     case "teachers":
-      sets.push(`status = CASE WHEN s.react = 1 THEN 1 ELSE ${T}.status END`);
+      if (!findValue(plan, "Status")) {
+        sets.push(`status = CASE WHEN s.react = 1 THEN 1 ELSE ${T}.status END`);
+      }
       break;
     case "sections":
       sets.push(`inactive = CASE WHEN s.react = 1 THEN 0 ELSE ${T}.inactive END`);
@@ -712,22 +768,21 @@ async function upsert(ctx: Ctx): Promise<void> {
       break;
   }
   sets.push(`last_run_id = ${run}`);
-  await chunks(ctx, "update", "s.act IN ('update', 'react')", async (from, to) => {
+  await chunks(ctx, "update", async (from, to) =>
     await ctx.exec.run(
-      `UPDATE ${T} SET ${
-        sets.join(", ")
-      } FROM ${R} s WHERE s.tid = ${T}.id AND s.act IN ('update', 'react') AND s.line BETWEEN ? AND ?`,
+      `UPDATE ${T} SET ${sets.join(", ")}
+       FROM ${writing(names, { range: true })} AND s.tid = ${T}.id`,
       [from, to],
-    );
-  });
+    ));
 
-  // Extension fields.
+  // Extension fields (records inserted above are found by their key).
+  const id = `coalesce(s.tid, ${targetIdOf(plan)})`;
   for (const x of plan.extensions) {
     const ext = x.field.extension!;
     await ctx.exec.run(
       `INSERT INTO extension_values (extension_table, field, record_id, value)
-       SELECT ${lit(ext.table)}, ${lit(ext.field)}, s.tid, s.${x.stageColumn} FROM ${R} s
-       WHERE s.act IN ('insert', 'update') AND ${provided(x)}
+       SELECT ${lit(ext.table)}, ${lit(ext.field)}, ${id}, s.${x.stageColumn} FROM ${R} s
+       WHERE ${OK} AND (s.tid IS NULL OR s.diff IS NOT NULL) AND ${provided(x)}
        ON CONFLICT (extension_table, field, record_id) DO UPDATE SET value = excluded.value`,
     );
   }
@@ -737,7 +792,7 @@ async function upsert(ctx: Ctx): Promise<void> {
     case "courses":
       await ctx.exec.run(
         `INSERT INTO school_courses (schoolid, course_number, offered, last_run_id)
-         SELECT ?, s.k_course_number, 1, ? FROM ${R} s WHERE s.rej = 0 AND s.act IS NOT NULL
+         SELECT ?, s.k_course_number, 1, ? FROM ${R} s WHERE ${OK}
          ON CONFLICT (schoolid, course_number) DO UPDATE SET offered = 1, last_run_id = excluded.last_run_id WHERE school_courses.offered = 0`,
         [plan.schoolId, run],
       );
@@ -745,17 +800,20 @@ async function upsert(ctx: Ctx): Promise<void> {
     case "sections": {
       const ex = findValue(plan, "Expression");
       if (ex) {
+        // A new section has no meetings yet; an updated one's are replaced.
         await ctx.exec.run(
-          `DELETE FROM section_meetings WHERE section_id IN (SELECT s.tid FROM ${R} s WHERE s.act IN ('insert', 'update') AND ${
-            provided(ex)
-          })`,
+          `DELETE FROM section_meetings WHERE section_id IN (SELECT s.tid FROM ${
+            writing(names)
+          } AND s.diff IS NOT NULL AND ${provided(ex)})`,
         );
+        // Each section's id once (a new one is found by its key), then its meetings.
         await ctx.exec.run(
-          `INSERT OR IGNORE INTO section_meetings (section_id, period, day)
-           SELECT s.tid, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')
-           FROM ${R} s, json_each(s.meetings) j WHERE s.act IN ('insert', 'update') AND ${
+          `WITH x AS MATERIALIZED (SELECT ${id} AS id, s.meetings AS meetings FROM ${R} s
+             WHERE ${OK} AND (s.tid IS NULL OR s.diff IS NOT NULL) AND ${
             provided(ex)
-          } AND s.meetings IS NOT NULL`,
+          } AND s.meetings IS NOT NULL)
+           INSERT OR IGNORE INTO section_meetings (section_id, period, day)
+           SELECT x.id, j.value ->> 0, j.value ->> 1 FROM x, json_each(x.meetings) j`,
         );
       }
       break;
@@ -763,16 +821,7 @@ async function upsert(ctx: Ctx): Promise<void> {
     default:
       break;
   }
-}
-
-async function anyRow(ctx: Ctx, where: string): Promise<boolean> {
-  const rows = await ctx.exec.all(`SELECT 1 AS x FROM ${ctx.names.rows} s WHERE ${where} LIMIT 1`);
-  return rows.length > 0;
-}
-
-async function count(ctx: Ctx, sql: string, args: SqlValue[] = []): Promise<number> {
-  const rows = await ctx.exec.all(sql, args);
-  return Number(rows[0]?.["n"] ?? 0);
+  return inserted;
 }
 
 /** Marks exited students and ended schedule rows inactive; returns how many changed. */
@@ -782,93 +831,49 @@ async function inactivate(ctx: Ctx): Promise<number> {
   const run = options.runId;
   let n = 0;
   if (plan.table === "students" && options.inactivateExited) {
+    const exited =
+      `${OK} AND t.enroll_status IN (-1, 0) AND t.exitdate IS NOT NULL AND t.exitdate <= ?`;
+    const join = `JOIN students t ON t.student_number = s.k_student_number`;
     await ctx.exec.run(
       `INSERT INTO run_changes (run_id, table_name, action, key, changes)
        SELECT ?, 'students', 'inactivate', json_object('Student_Number', t.student_number), NULL
-       FROM ${R} s JOIN students t ON t.id = s.tid
-       WHERE s.rej = 0 AND t.enroll_status IN (-1, 0) AND t.exitdate IS NOT NULL AND t.exitdate <= ?`,
+       FROM ${R} s ${join} WHERE ${exited} ORDER BY s.line`,
       [run, options.today],
     );
     // Their open schedule rows are dropped as of the exit date.
     await ctx.exec.run(
       `UPDATE cc SET dropped = 1, dateleft = CASE WHEN dateleft IS NULL OR dateleft > x.exitdate THEN x.exitdate ELSE dateleft END, last_run_id = ?
-       FROM (SELECT t.student_number, t.exitdate FROM ${R} s JOIN students t ON t.id = s.tid
-             WHERE s.rej = 0 AND t.enroll_status IN (-1, 0) AND t.exitdate IS NOT NULL AND t.exitdate <= ?) x
+       FROM (SELECT t.student_number, t.exitdate FROM ${R} s ${join} WHERE ${exited}) x
        WHERE cc.student_number = x.student_number AND cc.dropped = 0`,
       [run, options.today],
     );
     n += await ctx.exec.run(
-      `UPDATE students SET enroll_status = 2, last_run_id = ? WHERE id IN (SELECT s.tid FROM ${R} s WHERE s.rej = 0)
+      `UPDATE students SET enroll_status = 2, last_run_id = ? WHERE student_number IN (SELECT s.k_student_number FROM ${R} s WHERE ${OK})
        AND enroll_status IN (-1, 0) AND exitdate IS NOT NULL AND exitdate <= ?`,
       [run, options.today],
     );
   }
   if (plan.table === "schedules") {
-    await ctx.exec.run(
+    // New rows were saved dropped already when their DateLeft has come (upsert()).
+    const today = lit(options.today);
+    // Candidates: new rows the map stage marked, and the existing records written.
+    n += await ctx.exec.run(
       `INSERT INTO run_changes (run_id, table_name, action, key, changes)
        SELECT ?, 'schedules', 'inactivate', ${keyJson(plan)}, NULL
-       FROM ${R} s JOIN cc t ON t.id = s.tid WHERE s.act IN ('insert', 'update', 'react') AND t.dropped = 0 AND t.dateleft <= ?`,
-      [run, options.today],
+       FROM (SELECT line FROM ${names.marks} UNION SELECT line FROM ${names.flags} WHERE chg = 1 OR react = 1) x
+       CROSS JOIN ${R} s ON s.line = x.line LEFT JOIN cc t ON t.id = s.tid
+       WHERE CASE WHEN s.tid IS NULL THEN ${NEW} AND ${newDateLeft(plan)} <= ${today}
+         ELSE ${WRITES} AND t.dropped = 0 AND t.dateleft <= ${today} END
+       ORDER BY s.line`,
+      [run],
     );
-    n += await ctx.exec.run(
-      `UPDATE cc SET dropped = 1, last_run_id = ? WHERE id IN (SELECT s.tid FROM ${R} s WHERE s.act IN ('insert', 'update', 'react'))
+    await ctx.exec.run(
+      `UPDATE cc SET dropped = 1, last_run_id = ? WHERE id IN (SELECT s.tid FROM ${writing(names)})
        AND dropped = 0 AND dateleft <= ?`,
       [run, options.today],
     );
   }
   return n;
-}
-
-/** Active in-scope records of the table (SPEC.md §2), as a FROM … WHERE over alias `t`. */
-function activeScope(ctx: Ctx): { from: string; where: string } {
-  const { plan, names } = ctx;
-  const R = names.rows;
-  const school = plan.districtOffice ? "1" : `t.schoolid = ${plan.schoolId}`;
-  switch (plan.table) {
-    case "students":
-      return { from: "students t", where: `t.enroll_status = 0 AND ${school}` };
-    case "teachers":
-      return { from: "teachers t", where: `t.status = 1 AND ${school}` };
-    case "courses":
-      return {
-        from: "courses t JOIN school_courses o ON o.course_number = t.course_number",
-        where: `o.offered = 1 AND o.schoolid = ${plan.schoolId}`,
-      };
-    case "sections":
-      return {
-        from: "sections t",
-        where: `t.inactive = 0 AND ${school} AND t.termid IN (SELECT DISTINCT k_termid FROM ${R})`,
-      };
-    case "schedules":
-      return {
-        from: "cc t",
-        where: `t.dropped = 0 AND ${school} AND t.termid IN (SELECT DISTINCT k_termid FROM ${R})`,
-      };
-    case "attendance":
-      return {
-        from: "attendance t",
-        where: `t.mode = ${
-          lit(plan.mode)
-        } AND ${school} AND t.att_date IN (SELECT DISTINCT k_att_date FROM ${R})`,
-      };
-  }
-}
-
-/** Counts in-scope active records before anything is written (the removal limit's base). */
-async function countActive(ctx: Ctx): Promise<number> {
-  const scope = activeScope(ctx);
-  return await count(ctx, `SELECT count(*) AS n FROM ${scope.from} WHERE ${scope.where}`);
-}
-
-/** Finds the active in-scope records the file does not list. */
-async function findRemovals(ctx: Ctx): Promise<number> {
-  const { plan, names } = ctx;
-  const scope = activeScope(ctx);
-  await ctx.exec.run(
-    `INSERT INTO ${names.removals} (id, key) SELECT t.id, ${targetKeyJson(plan)} FROM ${scope.from}
-     WHERE ${scope.where} AND NOT EXISTS (SELECT 1 FROM ${names.rows} s WHERE s.tid = t.id)`,
-  );
-  return await count(ctx, `SELECT count(*) AS n FROM ${names.removals}`);
 }
 
 async function removeMissing(ctx: Ctx): Promise<number> {
@@ -884,7 +889,7 @@ async function removeMissing(ctx: Ctx): Promise<number> {
     case "students":
       await ctx.exec.run(
         `UPDATE cc SET dropped = 1, dateleft = CASE WHEN dateleft IS NULL OR dateleft > ? THEN ? ELSE dateleft END, last_run_id = ?
-         WHERE dropped = 0 AND student_number IN (SELECT t.student_number FROM students t JOIN ${X} x ON x.id = t.id)`,
+         WHERE dropped = 0 AND student_number IN (SELECT t.student_number FROM ${X} x CROSS JOIN students t ON t.id = x.id)`,
         [today, today, run],
       );
       return await ctx.exec.run(
@@ -900,7 +905,7 @@ async function removeMissing(ctx: Ctx): Promise<number> {
     case "courses":
       return await ctx.exec.run(
         `UPDATE school_courses SET offered = 0, last_run_id = ? WHERE schoolid = ? AND offered = 1
-         AND course_number IN (SELECT t.course_number FROM courses t JOIN ${X} x ON x.id = t.id)`,
+         AND course_number IN (SELECT t.course_number FROM ${X} x CROSS JOIN courses t ON t.id = x.id)`,
         [run, plan.schoolId],
       );
     case "sections":
@@ -925,56 +930,25 @@ async function removeMissing(ctx: Ctx): Promise<number> {
 }
 
 /**
- * Validates and applies the staged rows inside the open transaction. With the
- * removal limit reached it stops before writing anything and reports `held`; the
- * caller rolls back.
+ * Writes a validated run: the change log, inserts, updates, the table's specifics,
+ * inactivations and (Synchronize Mode) removals. Returns the inactivated and removed
+ * counts.
  */
-export async function applyStaged(
+export async function writeStaged(
   exec: SqlExecutor,
   plan: ImportPlan,
   names: StageNames,
   options: ApplyOptions,
-): Promise<ApplyResult> {
+  validation: Validation,
+): Promise<{ inserted: number; inactivated: number; removed: number }> {
   const ctx: Ctx = { exec, plan, names, options };
-  await resolveTargets(ctx);
-  await checkDuplicates(ctx);
-  await checkRequired(ctx);
-  await checkTable(ctx);
-  await markRejected(ctx);
-  await classify(ctx);
-
-  const staged = await count(ctx, `SELECT count(*) AS n FROM ${names.rows}`);
-  const activeBefore = options.synchronize && staged > 0 ? await countActive(ctx) : 0;
-  const tally = async (act: string) =>
-    await count(ctx, `SELECT count(*) AS n FROM ${names.rows} WHERE act = ?`, [act]);
-  const counts = {
-    inserted: await tally("insert"),
-    updated: (await tally("update")) + (await tally("react")),
-    unchanged: await tally("unchanged"),
-    skipped: await tally("skip"),
-    rejectedStaged: await count(ctx, `SELECT count(*) AS n FROM ${names.rows} WHERE rej = 1`),
-    removed: 0,
-    inactivated: 0,
-  };
-
-  if (options.synchronize && staged > 0) {
-    // Rows resolved so far name the records present in the file, rejected rows included.
-    const removals = await findRemovals(ctx);
-    if (
-      options.enforceRemovalLimit && removals >= 5 &&
-      removals * 100 > options.removalLimitPercent * activeBefore
-    ) {
-      return { counts, held: { removals, activeBefore } };
-    }
-  }
-  await writeChangeLog(ctx);
-  await upsert(ctx);
-  counts.inactivated = await inactivate(ctx);
-  if (options.synchronize && staged > 0) {
-    // Newly inserted rows now have ids; none of them can be in the removal set.
-    counts.removed = await removeMissing(ctx);
-  }
-  return { counts, held: null };
+  const inserted = await upsert(ctx);
+  settle(validation.counts, options, validation.staged, inserted);
+  await logUpdates(ctx);
+  const inactivated = await inactivate(ctx);
+  // Inserted rows cannot be in the removal set: it was found before they existed.
+  const removed = options.synchronize && validation.staged > 0 ? await removeMissing(ctx) : 0;
+  return { inserted, inactivated, removed };
 }
 
 /** Keys that a held run would remove, for its report. */

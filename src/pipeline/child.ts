@@ -15,7 +15,7 @@ if (!Number.isInteger(runId) || runId <= 0) {
   Deno.exit(64);
 }
 const config = loadConfig();
-const exec = openExecutor(config);
+const exec = await openExecutor(config);
 const encoder = new TextEncoder();
 const emit = (event: Record<string, unknown>) =>
   Deno.stdout.writeSync(encoder.encode(JSON.stringify(event) + "\n"));

@@ -6,9 +6,8 @@
  * `@libsql/client`. Both sit behind this one small interface, so every stage
  * and every SQL statement is the same on both paths.
  */
-import { type Client, createClient, type InValue, type Transaction } from "@libsql/client";
+import type { Client, InValue, Transaction } from "@libsql/client";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { filePathOf } from "../db/client.ts";
 
 /** A value a statement takes or returns. */
 export type SqlValue = string | number | bigint | null | Uint8Array;
@@ -43,18 +42,34 @@ export interface ExecutorConfig {
   readonly busyTimeoutMs: number;
 }
 
-/** Opens the import connection the configuration names. */
-export function openExecutor(config: ExecutorConfig): SqlExecutor {
+/**
+ * The path of a `file:` URL, or undefined for a remote URL (as `src/db/client.ts`
+ * reads it; repeated here so that the import process does not load the Drizzle and
+ * libSQL modules that file imports).
+ */
+function filePathOf(url: string): string | undefined {
+  if (!url.startsWith("file:")) return undefined;
+  const rest = url.slice("file:".length).replace(/\?.*$/, "");
+  return rest.startsWith("//") ? new URL(url).pathname : rest;
+}
+
+/**
+ * Opens the import connection the configuration names. `@libsql/client` is loaded
+ * only for a remote server: on the embedded file `node:sqlite` must stay the only
+ * SQLite library of the process (PERFORMANCE.md), and the native libSQL library
+ * would only cost start-up time and memory.
+ */
+export async function openExecutor(config: ExecutorConfig): Promise<SqlExecutor> {
   const path = filePathOf(config.databaseUrl);
-  return path !== undefined
-    ? new NodeSqliteExecutor(path, config.busyTimeoutMs)
-    : new LibsqlExecutor(
-      createClient({
-        url: config.databaseUrl,
-        ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
-        timeout: config.busyTimeoutMs,
-      }),
-    );
+  if (path !== undefined) return new NodeSqliteExecutor(path, config.busyTimeoutMs);
+  const { createClient } = await import("@libsql/client");
+  return new LibsqlExecutor(
+    createClient({
+      url: config.databaseUrl,
+      ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
+      timeout: config.busyTimeoutMs,
+    }),
+  );
 }
 
 class NodeSqliteExecutor implements SqlExecutor {
@@ -65,8 +80,13 @@ class NodeSqliteExecutor implements SqlExecutor {
 
   constructor(path: string, busyTimeoutMs: number) {
     this.#db = new DatabaseSync(path, { timeout: busyTimeoutMs });
+    // Staging tables live in the temporary database; with temp_store FILE they spill
+    // to a temporary file past their own bounded cache (16 MiB) instead of holding the
+    // whole file in memory (and its undo in memory again during the transaction). The
+    // SIS file's cache is 40 MiB: larger ones bought no time in bench/profile.ts and
+    // the import process must stay under 300 MB.
     this.#db.exec(
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = FILE; PRAGMA cache_size = -40960; PRAGMA temp.cache_size = -16384;",
     );
   }
 

@@ -2,6 +2,12 @@
  * The map stage: from a record's field list and the catalog, a plan of where each
  * column of the file goes; and the conversion of one parsed record into a staged
  * row (typed values, a mask of provided fields) or row errors.
+ *
+ * The conversion runs once per row of files of millions of rows, so the plan is
+ * compiled into a {@linkcode RowMapper}: one converter per column chosen up front,
+ * fast paths for the common integer and date spellings (anything else goes through
+ * `src/sis/values.ts`, whose messages are the reference), and no per-row maps or
+ * closures.
  */
 import {
   type AttendanceMode,
@@ -12,7 +18,6 @@ import {
   type ImportTable,
   type TableCatalog,
 } from "../sis/catalog.ts";
-import { isNumericCode } from "../db/schema/sis.ts";
 import {
   parseBoolean,
   parseDate,
@@ -20,9 +25,19 @@ import {
   parseInteger,
   type ValueResult,
 } from "../sis/values.ts";
-import { DISTRICT_OFFICE } from "../sis/setup.ts";
 import type { RowError } from "./errors.ts";
 import type { SqlValue } from "./executor.ts";
+
+/**
+ * School_Number of the District Office (`src/sis/setup.ts`; repeated here so that the
+ * import process does not load the setup module, which pulls in Drizzle and zod).
+ */
+export const DISTRICT_OFFICE = 0;
+
+/** True when every value of a code field is a whole number (as `src/db/schema/sis.ts`). */
+export function isNumericCode(field: CatalogField): boolean {
+  return field.type === "code" && (field.codes ?? []).every((c) => /^-?\d+$/.test(c));
+}
 
 /** Where one field's value goes. */
 export interface PlanField {
@@ -123,7 +138,31 @@ export function buildPlan(
   };
 }
 
-/** Columns of a staged row, in order (see `stage.ts`). */
+/** Extra staging columns per table, filled by the table's row check (in order). */
+export function rowExtraColumns(plan: ImportPlan): string[] {
+  return plan.table === "sections" ? ["meetings"] : [];
+}
+
+/** Columns the table's checks fill in the map stage (`lookups.ts`). */
+function resolvedColumns(plan: ImportPlan): string[] {
+  switch (plan.table) {
+    case "students":
+      return ["def"];
+    case "schedules":
+      return ["ref_id", "def"];
+    case "attendance":
+      return ["ref_id", "ref_text"];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Columns the map stage fills in a staged row, in order: the line, the map-stage
+ * rejection flag, the mask of provided values, keys, values, extension values,
+ * context, the table's extra columns, then what the table's checks resolve: a
+ * referenced id (`ref_id`, `ref_text`) or a default end date (`def`).
+ */
 export function stagedColumns(plan: ImportPlan): string[] {
   return [
     "line",
@@ -133,6 +172,8 @@ export function stagedColumns(plan: ImportPlan): string[] {
     ...plan.values.map((v) => v.stageColumn),
     ...plan.extensions.map((x) => x.stageColumn),
     ...plan.context.map((c) => c.stageColumn),
+    ...rowExtraColumns(plan),
+    ...resolvedColumns(plan),
   ];
 }
 
@@ -177,121 +218,323 @@ export function convert(field: CatalogField, text: string): ValueResult<SqlValue
   }
 }
 
-/** A converted row. */
-export interface MappedRow {
-  /** The staged row (see {@linkcode stagedColumns}), or null when the key cannot be read. */
-  staged: SqlValue[] | null;
-  errors: RowError[];
-  short: boolean;
+/** What a converter returns for a cell it cannot read (the reason is in `failure`). */
+const BAD: unique symbol = Symbol("bad");
+type Converter = (text: string) => SqlValue | typeof BAD;
+
+/** The reason of the last {@linkcode BAD}: set by a converter just before it returns BAD. */
+let failure: { code: string; message: string } = { code: "", message: "" };
+
+function fromResult(r: ValueResult<SqlValue>): SqlValue | typeof BAD {
+  if (r.ok) return r.value;
+  failure = { code: r.code, message: r.message };
+  return BAD;
+}
+
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+
+/** True for 1–15 ASCII digits (a safe integer without sign or fraction). */
+function plainDigits(text: string): boolean {
+  const n = text.length;
+  if (n === 0 || n > 15) return false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < DIGIT_0 || c > DIGIT_9) return false;
+  }
+  return true;
+}
+
+function digitsAt(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < DIGIT_0 || c > DIGIT_9) return false;
+  }
+  return true;
+}
+
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function realDate(y: number, m: number, d: number): boolean {
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > MONTH_DAYS[m - 1]!) return false;
+  return m !== 2 || d < 29 || (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+function integerConverter(field: CatalogField): Converter {
+  const min = field.min ?? -Infinity;
+  const max = field.max ?? Infinity;
+  return (text) => {
+    if (text === "") return null;
+    if (plainDigits(text)) {
+      const value = +text;
+      if (value >= min && value <= max) return value;
+    }
+    return fromResult(parseInteger(text, field.min, field.max));
+  };
+}
+
+/** `MM/DD/YYYY` and `YYYY-MM-DD` (already padded) directly; every other spelling via parseDate. */
+function dateConverter(): Converter {
+  return (text) => {
+    if (text === "") return null;
+    if (text.length === 10) {
+      if (
+        text.charCodeAt(2) === 47 && text.charCodeAt(5) === 47 && digitsAt(text, 0, 2) &&
+        digitsAt(text, 3, 5) && digitsAt(text, 6, 10)
+      ) {
+        const y = +text.slice(6, 10), m = +text.slice(0, 2), d = +text.slice(3, 5);
+        if (realDate(y, m, d)) {
+          return `${text.slice(6, 10)}-${text.slice(0, 2)}-${text.slice(3, 5)}`;
+        }
+      } else if (
+        text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45 && digitsAt(text, 0, 4) &&
+        digitsAt(text, 5, 7) && digitsAt(text, 8, 10)
+      ) {
+        const y = +text.slice(0, 4), m = +text.slice(5, 7), d = +text.slice(8, 10);
+        if (realDate(y, m, d)) return text;
+      }
+    }
+    return fromResult(parseDate(text));
+  };
+}
+
+function textConverter(field: CatalogField): Converter {
+  const max = field.maxLength ?? Infinity;
+  return (text) => {
+    if (text === "") return null;
+    if (text.length <= max) return text;
+    return fromResult(convert(field, text));
+  };
+}
+
+function codeConverter(field: CatalogField): Converter {
+  const numeric = isNumericCode(field);
+  const direct = new Map<string, SqlValue>();
+  for (const c of field.codes ?? []) {
+    // A numeric code is taken directly only when it is already in its canonical spelling.
+    if (!direct.has(c.toUpperCase())) direct.set(c.toUpperCase(), numeric ? Number(c) : c);
+  }
+  return (text) => {
+    if (text === "") return null;
+    const hit = direct.get(text.toUpperCase());
+    if (hit !== undefined && (!numeric || String(Number(text)) === text)) return hit;
+    return fromResult(convert(field, text));
+  };
+}
+
+function converterFor(field: CatalogField): Converter {
+  switch (field.type) {
+    case "integer":
+      return integerConverter(field);
+    case "date":
+      return dateConverter();
+    case "code":
+      return codeConverter(field);
+    case "text":
+      return textConverter(field);
+    default:
+      return (text) => fromResult(convert(field, text));
+  }
+}
+
+/** A row error of the map stage (or one found beside it), ready for the staging table. */
+export interface StagedError extends RowError {
+  /** The record's cells as read (JSON), or null to show the staged values. */
+  row: string | null;
+  /** Sort key of the error among the errors of its line (see `apply.ts`, `ORD`). */
+  ord: number;
 }
 
 /**
- * Per-table work on one row that needs no database: more errors, and values for
- * the table's extra staging columns (e.g. a section's meetings).
+ * An error that applies only to a new record (`when` 0) or only to an existing one
+ * (`when` 1): which one the row is becomes known when its match key is resolved.
  */
-export type RowCheck = (
-  values: ReadonlyMap<string, SqlValue>,
-  line: number,
-) => { errors: RowError[]; extra: SqlValue[] };
+export interface ConditionalError extends RowError {
+  when: 0 | 1;
+  ord: number;
+}
 
-/** Converts one record's cells into a staged row and its errors. */
-export function mapRow(
-  plan: ImportPlan,
-  line: number,
-  cells: readonly string[],
-  check?: RowCheck,
-): MappedRow {
-  const errors: RowError[] = [];
-  const short = cells.length < plan.columns.length;
-  if (cells.length > plan.columns.length) {
-    const extra = cells.slice(plan.columns.length);
-    if (extra.some((c) => c.trim() !== "")) {
-      errors.push({
-        line,
-        field: "",
-        code: "too_many_fields",
-        message:
-          `Cannot read line ${line}: expected ${plan.columns.length} fields, found ${cells.length}`,
-      });
-      return { staged: null, errors, short };
-    }
-  }
-  const byName = new Map<string, SqlValue>();
-  const read = (pf: PlanField): { provided: boolean; value: SqlValue; bad: boolean } => {
-    if (pf.index === null) return { provided: true, value: pf.constant ?? null, bad: false };
-    if (pf.index >= cells.length) return { provided: false, value: null, bad: false };
-    const text = cells[pf.index]!.trim();
-    const result = convert(pf.field, text);
-    if (!result.ok) {
-      errors.push({
-        line,
-        field: pf.field.name,
-        code: result.code,
-        message: `${pf.field.name}: ${result.message}`,
-      });
-      return { provided: false, value: null, bad: true };
-    }
-    if (result.value === null && plan.ignoreBlankCells) {
-      return { provided: false, value: null, bad: false };
-    }
-    return { provided: true, value: result.value, bad: false };
-  };
+/** What the map stage made of one batch of records. */
+export interface MappedBatch {
+  /** Staged rows, each laid out as {@linkcode stagedColumns}. */
+  rows: SqlValue[][];
+  errors: StagedError[];
+  conditional: ConditionalError[];
+}
 
-  let keyOk = true;
-  const keyValues: SqlValue[] = [];
-  for (const k of plan.keys) {
-    const r = read(k);
-    if (r.bad) keyOk = false;
-    else if (r.value === null) {
-      keyOk = false;
-      errors.push({
-        line,
-        field: k.field.name,
-        code: "required_blank",
-        message: `${k.field.name}: the match key is blank`,
-      });
+/** One compiled field of the mapper. */
+interface MapField {
+  readonly name: string;
+  readonly index: number | null;
+  readonly constant: SqlValue;
+  readonly convert: Converter;
+  readonly extension: boolean;
+  /** Position of the value in the staged row. */
+  readonly slot: number;
+  /** Position in the mask, or -1 for keys and context. */
+  readonly maskPosition: number;
+}
+
+/**
+ * Converts records into staged rows. One instance per run.
+ */
+export class RowMapper {
+  readonly plan: ImportPlan;
+  readonly columns: readonly string[];
+  readonly #keys: MapField[];
+  readonly #rest: MapField[];
+  readonly #context: MapField[];
+  readonly #width: number;
+  readonly #schoolSlot: number;
+  readonly #extraSlot: number;
+  #maskChars: string[];
+  /** The mask of a row that gives every value (the usual case), built once. */
+  readonly #allGiven: string;
+
+  constructor(plan: ImportPlan) {
+    this.plan = plan;
+    this.columns = stagedColumns(plan);
+    this.#width = this.columns.length;
+    const compile = (pf: PlanField): MapField => ({
+      name: pf.field.name,
+      index: pf.index,
+      constant: pf.constant ?? null,
+      convert: converterFor(pf.field),
+      extension: pf.field.extension !== undefined,
+      slot: this.columns.indexOf(pf.stageColumn),
+      maskPosition: pf.maskPosition,
+    });
+    this.#keys = plan.keys.map(compile);
+    this.#rest = [...plan.values, ...plan.extensions].map(compile);
+    this.#context = plan.context.map(compile);
+    const school = [...plan.keys, ...plan.values, ...plan.context].find((p) =>
+      p.field.name === "SchoolID"
+    );
+    this.#schoolSlot = school ? this.columns.indexOf(school.stageColumn) : -1;
+    this.#extraSlot = rowExtraColumns(plan).length > 0
+      ? this.columns.indexOf(rowExtraColumns(plan)[0]!)
+      : -1;
+    this.#maskChars = new Array<string>(this.#rest.length).fill("0");
+    this.#allGiven = "1".repeat(this.#rest.length);
+  }
+
+  /** Position of a staging column in a staged row. */
+  slot(column: string): number {
+    return this.columns.indexOf(column);
+  }
+
+  /**
+   * Converts one record. Returns the staged row, or null when its match key cannot be
+   * read (the row is rejected and not staged); row errors go to `errors` (line order).
+   */
+  map(
+    line: number,
+    cells: readonly string[],
+    errors: RowError[],
+    check?: (row: SqlValue[], errors: RowError[]) => void,
+  ): SqlValue[] | null {
+    const plan = this.plan;
+    const ncols = plan.columns.length;
+    const first = errors.length;
+    if (cells.length > ncols) {
+      for (let i = ncols; i < cells.length; i++) {
+        if (cells[i]!.trim() !== "") {
+          errors.push({
+            line,
+            field: "",
+            code: "too_many_fields",
+            message: `Cannot read line ${line}: expected ${ncols} fields, found ${cells.length}`,
+          });
+          return null;
+        }
+      }
     }
-    keyValues.push(r.value);
-    byName.set(k.field.name, r.value);
+    const row = new Array<SqlValue>(this.#width).fill(null);
+    row[0] = line;
+    const ignoreBlank = plan.ignoreBlankCells;
+    let keyOk = true;
+    for (const k of this.#keys) {
+      let value: SqlValue | typeof BAD = null;
+      if (k.index === null) value = k.constant;
+      else if (k.index < cells.length) value = k.convert(cells[k.index]!.trim());
+      if (value === BAD) {
+        keyOk = false;
+        this.#fail(errors, line, k.name);
+        value = null;
+      } else if (value === null) {
+        keyOk = false;
+        errors.push({
+          line,
+          field: k.name,
+          code: "required_blank",
+          message: `${k.name}: the match key is blank`,
+        });
+      }
+      row[k.slot] = value;
+    }
+    const maskChars = this.#maskChars;
+    const rest = this.#rest;
+    let all = true;
+    for (let i = 0; i < rest.length; i++) {
+      const f = rest[i]!;
+      let value: SqlValue | typeof BAD = null;
+      let given = false;
+      if (f.index === null) {
+        value = f.constant;
+        given = true;
+      } else if (f.index < cells.length) {
+        value = f.convert(cells[f.index]!.trim());
+        if (value === BAD) {
+          this.#fail(errors, line, f.name);
+          value = null;
+        } else {
+          given = value !== null || !ignoreBlank;
+        }
+      }
+      maskChars[i] = given ? "1" : "0";
+      if (!given) all = false;
+      row[f.slot] = f.extension && value !== null ? String(value) : value;
+    }
+    row[2] = all ? this.#allGiven : maskChars.join("");
+    for (const f of this.#context) {
+      let value: SqlValue | typeof BAD = null;
+      if (f.index === null) value = f.constant;
+      else if (f.index < cells.length) {
+        value = f.convert(cells[f.index]!.trim());
+        if (value === BAD) {
+          this.#fail(errors, line, f.name);
+          value = null;
+        }
+      }
+      row[f.slot] = value;
+    }
+    if (!plan.districtOffice && this.#schoolSlot >= 0) {
+      const school = row[this.#schoolSlot];
+      if (school !== null && school !== undefined && school !== plan.schoolId) {
+        errors.push({
+          line,
+          field: "SchoolID",
+          code: "wrong_school",
+          message: `SchoolID ${school} is not this record's school (${plan.schoolId})`,
+        });
+      }
+    }
+    if (check) check(row, errors);
+    row[1] = errors.length > first ? 1 : 0;
+    return keyOk ? row : null;
   }
-  let mask = "";
-  const valueCells: SqlValue[] = [];
-  for (const pf of [...plan.values, ...plan.extensions]) {
-    const r = read(pf);
-    mask += r.provided ? "1" : "0";
-    const v = pf.field.extension && r.value !== null ? String(r.value) : r.value;
-    valueCells.push(v);
-    if (r.provided) byName.set(pf.field.name, v);
+
+  /** Slot of the table's first extra column (sections: meetings), or -1. */
+  get extraSlot(): number {
+    return this.#extraSlot;
   }
-  const contextCells: SqlValue[] = [];
-  for (const pf of plan.context) {
-    const r = read(pf);
-    contextCells.push(r.value);
-    if (r.provided) byName.set(pf.field.name, r.value);
-  }
-  const school = byName.get("SchoolID");
-  if (!plan.districtOffice && school !== undefined && school !== null && school !== plan.schoolId) {
+
+  #fail(errors: RowError[], line: number, name: string): void {
     errors.push({
       line,
-      field: "SchoolID",
-      code: "wrong_school",
-      message: `SchoolID ${school} is not this record's school (${plan.schoolId})`,
+      field: name,
+      code: failure.code,
+      message: `${name}: ${failure.message}`,
     });
   }
-  const extra = check ? check(byName, line) : { errors: [], extra: [] };
-  errors.push(...extra.errors);
-  if (!keyOk) return { staged: null, errors, short };
-  return {
-    staged: [
-      line,
-      errors.length > 0 ? 1 : 0,
-      mask,
-      ...keyValues,
-      ...valueCells,
-      ...contextCells,
-      ...extra.extra,
-    ],
-    errors,
-    short,
-  };
 }

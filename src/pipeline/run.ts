@@ -17,16 +17,24 @@ import {
   type ParseStats,
   type RecordDelimiter,
 } from "./parse.ts";
-import { buildPlan, type ImportPlan, mapRow, type RowCheck } from "./plan.ts";
+import {
+  buildPlan,
+  type ConditionalError,
+  type ImportPlan,
+  RowMapper,
+  type StagedError,
+} from "./plan.ts";
+import { Lookups } from "./lookups.ts";
 import {
   createStage,
   dropStage,
   indexStage,
-  stageBatch,
   type StageNames,
   stageNames,
+  Stager,
+  TARGET,
 } from "./stage.ts";
-import { applyStaged, heldRemovals, type RunCounts } from "./apply.ts";
+import { heldRemovals, type RunCounts, validateStaged, writeStaged } from "./apply.ts";
 import { resolveImportPath, UnsafePathError } from "./paths.ts";
 import { type AttendanceMode, type ExtensionDefinition, type ImportTable } from "../sis/catalog.ts";
 import { type DayDef, parseExpression, type PeriodDef } from "../sis/expressions.ts";
@@ -105,7 +113,14 @@ const ZERO: RunCounts = {
   shortRows: 0,
 };
 
-const BATCH = 2000;
+/**
+ * Records per batch of the map and stage loop. Small batches let each batch's rows
+ * die young (a batch of 2,000 rows kept 60 MB more of the V8 heap alive at a million
+ * rows, and took longer to collect).
+ */
+const BATCH = 250;
+/** Records between two "stage" progress events. */
+const PROGRESS_ROWS = 2000;
 /** Most change-log entries a preview keeps. */
 const PREVIEW_CHANGES = 10_000;
 
@@ -166,25 +181,55 @@ async function loadSetup(exec: SqlExecutor, schoolId: number) {
   return { extensions: [...extensions.values()], periods, days };
 }
 
-function rowCheck(plan: ImportPlan, periods: PeriodDef[], days: DayDef[]): RowCheck | undefined {
+/** Most distinct section expressions whose parse is kept for the rest of the run. */
+const EXPRESSION_CACHE = 10_000;
+
+/**
+ * The map-stage check of a table, if it has one: a section's expression is parsed
+ * into its meetings (a bad one is an error of the row).
+ */
+function rowCheck(
+  plan: ImportPlan,
+  mapper: RowMapper,
+  periods: PeriodDef[],
+  days: DayDef[],
+): ((row: SqlValue[], errors: RowError[]) => void) | undefined {
   if (plan.table !== "sections") return undefined;
-  return (values, line) => {
-    const expression = values.get("Expression");
-    if (typeof expression !== "string" || expression === "") return { errors: [], extra: [null] };
-    const parsed = parseExpression(expression, periods, days);
-    if (!parsed.ok) {
-      return {
-        errors: [{
-          line,
-          field: "Expression",
-          code: "bad_expression",
-          message: `Expression: ${parsed.message}`,
-        }],
-        extra: [null],
-      };
+  const pf = plan.values.find((v) => v.field.name === "Expression");
+  if (!pf) return undefined;
+  const slot = mapper.slot(pf.stageColumn);
+  const meetings = mapper.extraSlot;
+  const cache = new Map<string, { meetings: string } | { message: string }>();
+  return (row, errors) => {
+    const expression = row[slot];
+    const mask = row[2] as string;
+    if (mask.charCodeAt(pf.maskPosition) !== 49 || typeof expression !== "string") return;
+    if (expression === "") return;
+    let parsed = cache.get(expression);
+    if (!parsed) {
+      const result = parseExpression(expression, periods, days);
+      parsed = result.ok
+        ? { meetings: JSON.stringify(result.meetings.map((m) => [m.period, m.day])) }
+        : { message: result.message };
+      if (cache.size < EXPRESSION_CACHE) cache.set(expression, parsed);
     }
-    return { errors: [], extra: [JSON.stringify(parsed.meetings.map((m) => [m.period, m.day]))] };
+    if ("meetings" in parsed) {
+      row[meetings] = parsed.meetings;
+      return;
+    }
+    errors.push({
+      line: row[0] as number,
+      field: "Expression",
+      code: "bad_expression",
+      message: `Expression: ${parsed.message}`,
+    });
   };
+}
+
+/** The embedded file's data version: it changes when another connection commits. */
+async function dataVersion(exec: SqlExecutor): Promise<number> {
+  const [row] = await exec.all("PRAGMA data_version");
+  return Number(row?.["data_version"]);
 }
 
 /** Where the file of a run is, or why it cannot be read. */
@@ -194,8 +239,17 @@ async function locate(
   env: RunEnvironment,
 ): Promise<string> {
   if (run.approves !== null) {
-    const [held] = await exec.all("SELECT held_path FROM runs WHERE id = ?", [run.approves]);
-    const path = held?.["held_path"];
+    const [held] = await exec.all("SELECT status, held_path FROM runs WHERE id = ?", [
+      run.approves,
+    ]);
+    // Approved once: a second approval of the same held run applies nothing.
+    if (held?.["status"] !== "held") {
+      throw new FileRejection(
+        "not_held",
+        `Run ${run.approves} is ${held?.["status"] ?? "gone"}, not held; nothing was applied`,
+      );
+    }
+    const path = held["held_path"];
     if (typeof path !== "string") {
       throw new FileRejection("no_held_file", `Run ${run.approves} has no held file`);
     }
@@ -331,15 +385,21 @@ export async function executeRun(
     extensions,
     ignoreBlankCells: s.ignoreBlankCells,
   });
-  const check = rowCheck(plan, periods, days);
+  const mapper = new RowMapper(plan);
+  const check = rowCheck(plan, mapper, periods, days);
   const hash = createHash("sha256");
   const size = { bytes: 0 };
   const stats: ParseStats = { blankLines: 0, records: 0, lines: 0 };
   let dataRecords = 0;
-  let unstagedRejected = 0;
   let declared: number | null = null;
   let first = true;
   let stagingOpen = false;
+  /** Data version of the embedded file while staging looked up existing records. */
+  let stagedVersion: number | null = null;
+  let staged = 0;
+  /** Records read when the last "stage" progress was reported. */
+  let reported = 0;
+  const scope = new Set<string | number>();
 
   await createStage(exec, plan, names);
   try {
@@ -353,14 +413,39 @@ export async function executeRun(
         batchSize: BATCH,
       });
       // Staging writes only the import's temporary tables: one transaction on the
-      // embedded file makes them fast and takes no lock on the SIS tables.
+      // embedded file makes them fast and takes no lock on the SIS tables. Its one
+      // snapshot of the SIS is what the references are checked against and what each
+      // row's existing record is looked up in; the apply transaction uses those
+      // lookups only if no other connection has committed since (`data_version`).
       if (exec.embedded) {
         await exec.exec("BEGIN");
         stagingOpen = true;
       }
+      const lookups = await Lookups.load(exec, plan, mapper, {
+        updateExisting: s.updateExisting,
+        today,
+      });
+      if (exec.embedded) stagedVersion = await dataVersion(exec);
+      // Into an empty table (a first load) every row is new: nothing to look up.
+      const empty = exec.embedded &&
+        (await exec.all(`SELECT 1 AS x FROM ${TARGET[plan.table]} LIMIT 1`)).length === 0;
+      const stager = new Stager(exec, plan, names, { resolveTargets: exec.embedded && !empty });
+      const rowErrors: RowError[] = [];
+      // The terms (sections, schedules) or dates (attendance) the file names.
+      const scopeSlot = plan.table === "sections" || plan.table === "schedules"
+        ? mapper.slot("k_termid")
+        : plan.table === "attendance"
+        ? mapper.slot("k_att_date")
+        : -1;
       for await (const batch of records) {
         const rows: SqlValue[][] = [];
-        const errors: (RowError & { row: string | null })[] = [];
+        const sink = {
+          errors: [] as StagedError[],
+          conditional: [] as ConditionalError[],
+          marks: [] as number[],
+        };
+        /** Rows of a school whose sections are not loaded yet, checked after the batch. */
+        const pending: { row: SqlValue[]; errors: RowError[] }[] = [];
         for (const record of batch) {
           if (first) {
             first = false;
@@ -406,18 +491,33 @@ export async function executeRun(
             );
           }
           dataRecords++;
-          const mapped = mapRow(plan, record.line, record.fields, check);
-          if (mapped.short) counts.shortRows++;
-          if (mapped.staged) rows.push(mapped.staged);
-          else unstagedRejected++;
-          if (mapped.errors.length > 0) {
-            const row = JSON.stringify(record.fields);
-            for (const e of mapped.errors) errors.push({ ...e, row });
+          if (record.fields.length < plan.columns.length) counts.shortRows++;
+          rowErrors.length = 0;
+          const row = mapper.map(record.line, record.fields, rowErrors, check);
+          if (rowErrors.length > 0) {
+            const json = JSON.stringify(record.fields);
+            for (const e of rowErrors) sink.errors.push({ ...e, row: json, ord: 0 });
           }
+          if (row === null) continue; // the key cannot be read: rejected, not staged
+          rows.push(row);
+          if (lookups.pending(row) === null) lookups.check(row, rowErrors, sink);
+          else pending.push({ row, errors: [...rowErrors] });
         }
-        await stageBatch(exec, plan, names, rows, errors);
-        env.onProgress?.({ phase: "stage", rows: dataRecords });
+        for (const p of pending) {
+          await lookups.loadSchool(lookups.pending(p.row)!);
+          lookups.check(p.row, p.errors, sink);
+        }
+        await stager.write(rows, sink.errors, sink.conditional, sink.marks);
+        if (scopeSlot >= 0) {
+          for (const row of rows) scope.add(row[scopeSlot] as string | number);
+        }
+        staged += rows.length;
+        if (dataRecords - reported >= PROGRESS_ROWS) {
+          reported = dataRecords;
+          env.onProgress?.({ phase: "stage", rows: dataRecords });
+        }
       }
+      await stager.flush();
       if (stagingOpen) {
         stagingOpen = false;
         await exec.exec("COMMIT");
@@ -456,12 +556,14 @@ export async function executeRun(
     }
     await indexStage(exec, plan, names);
 
-    // Validate and apply in one transaction; a savepoint lets a held run or a
-    // preview keep its report while every change to the SIS is undone.
+    // Validate and apply in one transaction. Validation changes no SIS table; the
+    // writes run under a savepoint so that a preview keeps its report while every
+    // change to the SIS is undone. A held run writes nothing.
     await exec.begin();
     try {
-      await exec.exec("SAVEPOINT apply");
-      const result = await applyStaged(exec, plan, names, {
+      const targetsResolved = stagedVersion !== null &&
+        (await dataVersion(exec)) === stagedVersion;
+      const options = {
         runId,
         today,
         updateExisting: s.updateExisting,
@@ -469,29 +571,30 @@ export async function executeRun(
         inactivateExited: s.inactivateExited,
         removalLimitPercent: s.removalLimitPercent,
         enforceRemovalLimit: run.approves === null,
+        targetsResolved,
+        staged,
+        scope: [...scope],
         ...(env.onProgress ? { onProgress: env.onProgress } : {}),
-      });
+      };
+      const validation = await validateStaged(exec, plan, names, options);
       Object.assign(counts, {
-        inserted: result.counts.inserted,
-        updated: result.counts.updated,
-        unchanged: result.counts.unchanged,
-        skipped: result.counts.skipped,
-        removed: result.counts.removed,
-        inactivated: result.counts.inactivated,
+        inserted: validation.counts.inserted,
+        updated: validation.counts.updated,
+        unchanged: validation.counts.unchanged,
+        skipped: validation.counts.skipped,
       });
       counts.rejected = counts.read - counts.inserted - counts.updated - counts.unchanged -
         counts.skipped;
       let status: RunStatus;
       let message: string | null = null;
       const extra: Record<string, SqlValue> = { ...fileInfo };
-      if (result.held) {
-        // The keys that would go are the held run's report; keep them past the rollback.
+      if (validation.held) {
+        // The keys that would go are the held run's report.
         const keys = await heldRemovals(exec, names);
-        await exec.exec("ROLLBACK TO apply");
         status = "held";
-        counts.removed = result.held.removals;
+        counts.removed = validation.held.removals;
         message =
-          `Held: Synchronize Mode would remove ${result.held.removals} of ${result.held.activeBefore} active records (more than the removal limit of ${s.removalLimitPercent}%). Nothing was changed; approve or discard the run.`;
+          `Held: Synchronize Mode would remove ${validation.held.removals} of ${validation.held.activeBefore} active records (more than the removal limit of ${s.removalLimitPercent}%). Nothing was changed; approve or discard the run.`;
         await exec.many(
           "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, 'remove', ?, NULL)",
           keys.map((k) => [runId, plan.table, k["key"] ?? null]),
@@ -499,23 +602,36 @@ export async function executeRun(
         const kept = await keepHeldFile(path, env.dataDir, runId, fileName);
         extra["held_path"] = kept;
         extra["held_until"] = new Date(now().getTime() + 24 * 3600 * 1000).toISOString();
-      } else if (run.preview) {
-        const changes = await exec.all(
-          `SELECT table_name, action, key, changes FROM run_changes WHERE run_id = ? ORDER BY id LIMIT ${PREVIEW_CHANGES}`,
-          [runId],
-        );
-        await exec.exec("ROLLBACK TO apply");
-        await exec.many(
-          "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, ?, ?, ?)",
-          changes.map((
-            c,
-          ) => [runId, c["table_name"]!, c["action"]!, c["key"]!, c["changes"] ?? null]),
-        );
-        status = "preview";
       } else {
-        status = counts.rejected > 0 ? "succeeded_with_errors" : "succeeded";
+        await exec.exec("SAVEPOINT apply");
+        const written = await writeStaged(exec, plan, names, options, validation);
+        Object.assign(counts, {
+          inserted: validation.counts.inserted,
+          unchanged: validation.counts.unchanged,
+          skipped: validation.counts.skipped,
+        });
+        counts.rejected = counts.read - counts.inserted - counts.updated - counts.unchanged -
+          counts.skipped;
+        counts.inactivated = written.inactivated;
+        counts.removed = written.removed;
+        if (run.preview) {
+          const changes = await exec.all(
+            `SELECT table_name, action, key, changes FROM run_changes WHERE run_id = ? ORDER BY id LIMIT ${PREVIEW_CHANGES}`,
+            [runId],
+          );
+          await exec.exec("ROLLBACK TO apply");
+          await exec.many(
+            "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, ?, ?, ?)",
+            changes.map((
+              c,
+            ) => [runId, c["table_name"]!, c["action"]!, c["key"]!, c["changes"] ?? null]),
+          );
+          status = "preview";
+        } else {
+          status = counts.rejected > 0 ? "succeeded_with_errors" : "succeeded";
+        }
+        await exec.exec("RELEASE apply");
       }
-      await exec.exec("RELEASE apply");
       await writeErrors(exec, plan, names, runId);
       if (status === "succeeded" || status === "succeeded_with_errors") {
         // A committed run settles earlier held runs: an approved one is done, any
@@ -557,7 +673,7 @@ async function writeErrors(exec: SqlExecutor, plan: ImportPlan, names: StageName
        coalesce(e.row, (SELECT json_array(${
       cells.join(", ")
     }) FROM ${names.rows} s WHERE s.line = e.line))
-     FROM ${names.errors} e ORDER BY e.line, e.rowid`,
+     FROM ${names.errors} e ORDER BY e.line, e.ord, e.rowid`,
     [runId],
   );
 }

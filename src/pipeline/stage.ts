@@ -4,12 +4,21 @@
  * it is a TEMP table of the import's own connection; on a remote server a real
  * table named after the run, dropped when the run ends. Row errors are staged
  * beside it. The apply stage then works set-based from these tables.
+ *
+ * On the embedded file each staged row is written once, with the id of its
+ * existing record looked up in the same statement, several rows per statement
+ * (a reused prepared statement; fewer calls into SQLite than one per row).
  */
-import type { CatalogField } from "../sis/catalog.ts";
-import { isNumericCode } from "../db/schema/sis.ts";
-import type { RowError } from "./errors.ts";
+import type { CatalogField, ImportTable } from "../sis/catalog.ts";
 import type { SqlExecutor, SqlValue } from "./executor.ts";
-import { type ImportPlan, stagedColumns } from "./plan.ts";
+import {
+  type ConditionalError,
+  type ImportPlan,
+  isNumericCode,
+  rowExtraColumns,
+  stagedColumns,
+  type StagedError,
+} from "./plan.ts";
 
 /** Names of a run's staging tables. */
 export interface StageNames {
@@ -17,13 +26,60 @@ export interface StageNames {
   readonly rows: string;
   /** Row errors. */
   readonly errors: string;
+  /** Errors that apply to new records only, or to existing ones only. */
+  readonly conditional: string;
+  /** Existing records whose rows need more than a look (apply.ts). */
+  readonly flags: string;
   /** Keys found for removal (Synchronize Mode). */
   readonly removals: string;
+  /** Lines the map stage marked (schedule rows a new record would save dropped). */
+  readonly marks: string;
 }
 
-/** Extra staging columns per table, filled by the table's row check (in order). */
-export function rowExtraColumns(plan: ImportPlan): string[] {
-  return plan.table === "sections" ? ["meetings"] : [];
+/** The SIS table each import table writes. */
+export const TARGET: Record<ImportTable, string> = {
+  students: "students",
+  teachers: "teachers",
+  courses: "courses",
+  sections: "sections",
+  schedules: "cc",
+  attendance: "attendance",
+};
+
+/** A target table key column and the staging expression that matches it. */
+export interface KeyColumn {
+  column: string;
+  name: string | null;
+  expr: string;
+}
+
+/** SQL literal of a string or number. */
+export function lit(v: string | number): string {
+  return typeof v === "number" ? String(v) : `'${v.replace(/'/g, "''")}'`;
+}
+
+/** The target's key columns and the staged value each matches (staged row alias `s`). */
+export function keyColumns(plan: ImportPlan, alias = "s"): KeyColumn[] {
+  const keys: KeyColumn[] = plan.keys.map((k) => ({
+    column: k.field.column,
+    name: k.field.name,
+    expr: `${alias}.${k.stageColumn}`,
+  }));
+  if (plan.table === "attendance") {
+    keys.unshift({ column: "mode", name: null, expr: lit(plan.mode) });
+    if (plan.mode === "daily") {
+      keys.push({ column: "course_number", name: null, expr: "''" });
+      keys.push({ column: "section_number", name: null, expr: "''" });
+    }
+  }
+  return keys;
+}
+
+/** `SELECT id` of the target record matching the staged row `alias`. */
+export function targetIdOf(plan: ImportPlan, alias = "s"): string {
+  return `(SELECT t.id FROM ${TARGET[plan.table]} t WHERE ${
+    keyColumns(plan, alias).map((k) => `t.${k.column} = ${k.expr}`).join(" AND ")
+  })`;
 }
 
 function affinity(field: CatalogField): string {
@@ -47,9 +103,14 @@ export function stageNames(exec: SqlExecutor, runId: number): StageNames {
   return {
     rows: `${prefix}stage_${runId}`,
     errors: `${prefix}stage_errors_${runId}`,
+    conditional: `${prefix}stage_cond_${runId}`,
+    flags: `${prefix}stage_flags_${runId}`,
     removals: `${prefix}stage_removals_${runId}`,
+    marks: `${prefix}stage_marks_${runId}`,
   };
 }
+
+const bare = (n: string) => n.replace(/^temp\./, "");
 
 /** Creates the staging tables (dropping leftovers of an earlier attempt). */
 export async function createStage(
@@ -64,77 +125,226 @@ export async function createStage(
     "mask TEXT NOT NULL",
     ...fields.map((f) => `${f.stageColumn} ${affinity(f.field)}`),
     ...rowExtraColumns(plan).map((c) => `${c} TEXT`),
-    "tid INTEGER",
-    "act TEXT",
-    "react INTEGER NOT NULL DEFAULT 0",
     "ref_id INTEGER",
     "ref_text TEXT",
-    "sec_id INTEGER",
     "def TEXT",
+    "tid INTEGER",
+    "sec_id INTEGER",
+    "react INTEGER NOT NULL DEFAULT 0",
     "diff TEXT",
   ];
   const temp = exec.embedded ? "TEMP " : "";
-  const bare = (n: string) => n.replace(/^temp\./, "");
   await exec.exec(`
-    DROP TABLE IF EXISTS ${names.rows};
-    DROP TABLE IF EXISTS ${names.errors};
-    DROP TABLE IF EXISTS ${names.removals};
+    ${dropScript(names)}
     CREATE ${temp}TABLE ${bare(names.rows)} (${columns.join(", ")});
     CREATE ${temp}TABLE ${
     bare(names.errors)
-  } (line INTEGER NOT NULL, field TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, row TEXT);
+  } (line INTEGER NOT NULL, field TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, row TEXT, ord INTEGER NOT NULL DEFAULT 0);
+    CREATE ${temp}TABLE ${
+    bare(names.conditional)
+  } (line INTEGER NOT NULL, w INTEGER NOT NULL, field TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, ord INTEGER NOT NULL);
+    CREATE ${temp}TABLE ${
+    bare(names.flags)
+  } (line INTEGER PRIMARY KEY, elsewhere INTEGER NOT NULL, bad INTEGER NOT NULL, chg INTEGER NOT NULL, react INTEGER NOT NULL);
     CREATE ${temp}TABLE ${bare(names.removals)} (id INTEGER PRIMARY KEY, key TEXT);
+    CREATE ${temp}TABLE ${bare(names.marks)} (line INTEGER PRIMARY KEY);
   `);
+}
+
+function dropScript(names: StageNames): string {
+  return [names.rows, names.errors, names.conditional, names.flags, names.removals, names.marks]
+    .map((n) => `DROP TABLE IF EXISTS ${n};`).join("\n");
 }
 
 /** Drops the staging tables. */
 export async function dropStage(exec: SqlExecutor, names: StageNames): Promise<void> {
-  await exec.exec(`
-    DROP TABLE IF EXISTS ${names.rows};
-    DROP TABLE IF EXISTS ${names.errors};
-    DROP TABLE IF EXISTS ${names.removals};
-  `);
+  await exec.exec(dropScript(names));
 }
 
-/** Writes staged rows and row errors of one batch. */
-export async function stageBatch(
-  exec: SqlExecutor,
-  plan: ImportPlan,
-  names: StageNames,
-  rows: readonly SqlValue[][],
-  errors: readonly (RowError & { row: string | null })[],
-): Promise<void> {
-  const columns = [...stagedColumns(plan), ...rowExtraColumns(plan)];
-  if (rows.length > 0) {
-    await exec.many(
-      `INSERT INTO ${names.rows} (${columns.join(", ")}) VALUES (${
-        columns.map(() => "?").join(", ")
-      })`,
-      rows,
-    );
+/** Options of {@linkcode Stager}. */
+export interface StagerOptions {
+  /**
+   * Look up each row's existing record (`tid`) while staging it. Only valid when
+   * nothing can change the SIS between staging and applying, or when the caller
+   * checks that nothing did (see `run.ts`).
+   */
+  resolveTargets: boolean;
+}
+
+/** Most parameters of one multi-row staging statement. */
+const PARAMS_PER_STATEMENT = 480;
+/** Rows per request to a remote server (a `batch` of single-row statements). */
+const REMOTE_ROWS = 2000;
+
+/** Writes batches of staged rows and row errors. */
+export class Stager {
+  readonly #exec: SqlExecutor;
+  readonly #names: StageNames;
+  readonly #columns: string[];
+  /** Slots of the staged row bound, in the order of `#columns`. */
+  readonly #slots: number[];
+  readonly #perStatement: number;
+  readonly #tidSql: string | null;
+  /** Slots of the staged row whose values the tid lookup binds again. */
+  readonly #tidSlots: number[];
+  readonly #keySlots: number[];
+  readonly #statements = new Map<number, string>();
+
+  constructor(exec: SqlExecutor, plan: ImportPlan, names: StageNames, options: StagerOptions) {
+    this.#exec = exec;
+    this.#names = names;
+    const all = stagedColumns(plan);
+    // `rej` (slot 1) is not bound: it is 1 on few rows, set from the errors afterwards.
+    this.#slots = all.map((_, i) => i).filter((i) => i !== 1);
+    this.#columns = this.#slots.map((i) => all[i]!);
+    this.#keySlots = plan.keys.map((k) => all.indexOf(k.stageColumn));
+    const width = this.#columns.length;
+    this.#perStatement = exec.embedded
+      ? Math.max(1, Math.floor(PARAMS_PER_STATEMENT / (width + plan.keys.length)))
+      : 1;
+    if (options.resolveTargets) {
+      // Per row: `(SELECT t.id FROM target t WHERE t.key = ? …)`, the key values bound
+      // again after the row's columns (plain `?` parameters: node:sqlite binds
+      // numbered ones about three times slower).
+      const keys = keyColumns(plan);
+      const slots: number[] = [];
+      this.#tidSql = `(SELECT t.id FROM ${TARGET[plan.table]} t WHERE ${
+        keys.map((k) => {
+          const i = plan.keys.findIndex((p) => `s.${p.stageColumn}` === k.expr);
+          if (i < 0) return `t.${k.column} = ${k.expr}`;
+          slots.push(this.#keySlots[i]!);
+          return `t.${k.column} = ?`;
+        }).join(" AND ")
+      })`;
+      this.#tidSlots = slots;
+    } else {
+      this.#tidSql = null;
+      this.#tidSlots = [];
+    }
   }
-  if (errors.length > 0) {
-    await exec.many(
-      `INSERT INTO ${names.errors} (line, field, code, message, row) VALUES (?, ?, ?, ?, ?)`,
-      errors.map((e) => [e.line, e.field, e.code, e.message, e.row]),
-    );
+
+  /** The INSERT of `n` rows. */
+  #sql(n: number): string {
+    let sql = this.#statements.get(n);
+    if (sql) return sql;
+    const one = `(${this.#columns.map(() => "?").join(", ")}${
+      this.#tidSql ? `, ${this.#tidSql}` : ""
+    })`;
+    const columns = this.#tidSql ? [...this.#columns, "tid"] : this.#columns;
+    sql = `INSERT INTO ${this.#names.rows} (${columns.join(", ")}) VALUES ${
+      Array.from({ length: n }, () => one).join(", ")
+    }`;
+    this.#statements.set(n, sql);
+    return sql;
+  }
+
+  #push(args: SqlValue[], row: readonly SqlValue[]): void {
+    for (const slot of this.#slots) args.push(row[slot]!);
+    for (const slot of this.#tidSlots) args.push(row[slot]!);
+  }
+
+  /** Rows and errors given to {@linkcode write} and not written yet. */
+  #rows: SqlValue[][] = [];
+  #errors: StagedError[] = [];
+  #conditional: ConditionalError[] = [];
+  #marks: number[] = [];
+
+  /**
+   * Takes one batch. Rows are written in whole statements (embedded) or in requests
+   * of {@linkcode REMOTE_ROWS} (remote); the rest waits for the next batch or
+   * {@linkcode flush}.
+   */
+  async write(
+    rows: readonly SqlValue[][],
+    errors: readonly StagedError[],
+    conditional: readonly ConditionalError[],
+    marks: readonly number[] = [],
+  ): Promise<void> {
+    for (const r of rows) this.#rows.push(r);
+    for (const e of errors) this.#errors.push(e);
+    for (const c of conditional) this.#conditional.push(c);
+    for (const m of marks) this.#marks.push(m);
+    const unit = this.#exec.embedded ? this.#perStatement : REMOTE_ROWS;
+    if (this.#rows.length >= unit) await this.#writeRows(false);
+    if (this.#errors.length + this.#conditional.length + this.#marks.length >= REMOTE_ROWS) {
+      await this.#writeOthers();
+    }
+  }
+
+  /** Writes everything still waiting. */
+  async flush(): Promise<void> {
+    await this.#writeRows(true);
+    await this.#writeOthers();
+  }
+
+  async #writeRows(all: boolean): Promise<void> {
+    const exec = this.#exec;
+    const rows = this.#rows;
+    if (exec.embedded) {
+      const per = this.#perStatement;
+      const args: SqlValue[] = [];
+      let i = 0;
+      for (; i + per <= rows.length; i += per) {
+        args.length = 0;
+        for (let r = i; r < i + per; r++) this.#push(args, rows[r]!);
+        await exec.run(this.#sql(per), args);
+      }
+      if (all && i < rows.length) {
+        args.length = 0;
+        for (let r = i; r < rows.length; r++) this.#push(args, rows[r]!);
+        await exec.run(this.#sql(rows.length - i), args);
+        i = rows.length;
+      }
+      this.#rows = rows.slice(i);
+    } else if (rows.length > 0) {
+      await exec.many(this.#sql(1), rows.map((row) => this.#slots.map((i) => row[i]!)));
+      this.#rows = [];
+    }
+  }
+
+  async #writeOthers(): Promise<void> {
+    const exec = this.#exec;
+    if (this.#errors.length > 0) {
+      await exec.many(
+        `INSERT INTO ${this.#names.errors} (line, field, code, message, row, ord) VALUES (?, ?, ?, ?, ?, ?)`,
+        this.#errors.map((e) => [e.line, e.field, e.code, e.message, e.row, e.ord]),
+      );
+      this.#errors = [];
+    }
+    if (this.#conditional.length > 0) {
+      await exec.many(
+        `INSERT INTO ${this.#names.conditional} (line, w, field, code, message, ord) VALUES (?, ?, ?, ?, ?, ?)`,
+        this.#conditional.map((e) => [e.line, e.when, e.field, e.code, e.message, e.ord]),
+      );
+      this.#conditional = [];
+    }
+    if (this.#marks.length > 0) {
+      await exec.many(
+        `INSERT INTO ${this.#names.marks} (line) VALUES (?)`,
+        this.#marks.map((l) => [l]),
+      );
+      this.#marks = [];
+    }
   }
 }
 
-/** Indexes the staged keys once every row is in (faster than indexing as rows arrive). */
+/**
+ * Marks the rows with map-stage errors rejected, and indexes the staged keys once
+ * every row is in (faster than indexing as rows arrive).
+ */
 export async function indexStage(
   exec: SqlExecutor,
   plan: ImportPlan,
   names: StageNames,
 ): Promise<void> {
-  const bare = names.rows.replace(/^temp\./, "");
   const schema = exec.embedded ? "temp." : "";
+  await exec.run(
+    `UPDATE ${names.rows} SET rej = 1 WHERE line IN (SELECT line FROM ${names.errors} WHERE ord = 0)`,
+  );
   await exec.exec(`
-    CREATE INDEX ${schema}${bare}_key ON ${bare} (${
+    CREATE INDEX ${schema}${bare(names.rows)}_key ON ${bare(names.rows)} (${
     plan.keys.map((k) => k.stageColumn).join(", ")
   });
-    CREATE INDEX ${schema}${names.errors.replace(/^temp\./, "")}_line ON ${
-    names.errors.replace(/^temp\./, "")
-  } (line);
+    CREATE INDEX ${schema}${bare(names.errors)}_line ON ${bare(names.errors)} (line, ord);
   `);
 }

@@ -494,3 +494,48 @@ Deno.test("row errors never repeat the values of personal fields", async () => {
   assert.ok(!JSON.stringify(report).includes("Zebediah"), JSON.stringify(report));
   assert.ok(!JSON.stringify(report).includes("31/31/2010"));
 });
+
+Deno.test("a mapped Enroll_Status or Status is written on update", async () => {
+  await using sb = await Sandbox.create();
+  const fields = [...STUDENT_FIELDS, "Enroll_Status"];
+  await sb.import(tsv(["1001", "José", "García", "3", usDay(-10), "0"]), {
+    table: "students",
+    fields,
+  });
+  const { report } = await sb.import(tsv(["1001", "José", "García", "3", usDay(-10), "3"]), {
+    table: "students",
+    fields,
+    updateExisting: true,
+  });
+  assert.equal(report.counts["updated"], 1, JSON.stringify(report));
+  assert.equal((await sb.row("students", "Student_Number", 1001))?.["Enroll_Status"], 3);
+  const tf = [...TEACHER_FIELDS, "Status"];
+  await sb.import(tsv(["T1", "Ada", "Lovelace", "1"]), { table: "teachers", fields: tf });
+  await sb.import(tsv(["T1", "Ada", "Lovelace", "2"]), {
+    table: "teachers",
+    fields: tf,
+    updateExisting: true,
+  });
+  assert.equal((await sb.row("teachers", "TeacherNumber", "T1"))?.["Status"], 2);
+});
+
+Deno.test("with Update existing off a returning record is reactivated and nothing else changes", async () => {
+  await using sb = await Sandbox.create();
+  const teachers = (...rows: string[][]) => tsv(...rows);
+  const all = [1, 2, 3, 4].map((n) => [`T${n}`, `First${n}`, `Last${n}`]);
+  await sb.import(teachers(...all), { table: "teachers", fields: TEACHER_FIELDS });
+  await sb.import(teachers(...all.slice(0, 3)), {
+    table: "teachers",
+    fields: TEACHER_FIELDS,
+    synchronize: true,
+    removalLimit: 100,
+  });
+  assert.equal((await sb.row("teachers", "TeacherNumber", "T4"))?.["Status"], 2);
+  const { report } = await sb.import(teachers(...all.slice(0, 3), ["T4", "Renamed", "Person"]), {
+    table: "teachers",
+    fields: TEACHER_FIELDS,
+  });
+  assert.equal(report.counts["updated"], 1, JSON.stringify(report));
+  const t4 = await sb.row("teachers", "TeacherNumber", "T4");
+  assert.deepEqual([t4?.["Status"], t4?.["First_Name"]], [1, "First4"]);
+});

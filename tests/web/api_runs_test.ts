@@ -201,10 +201,13 @@ Deno.test("a preview runs the pipeline without committing and shows what would c
     assert.equal(body.run.counts.inserted, 1);
     assert.deepEqual(body.changes.map((c: { key: unknown }) => c.key), [{ Student_Number: 3001 }]);
     assert.equal(body.run.counts.rejected, 1);
-    // The row errors found inside the preview's savepoint are rolled back with it
-    // (src/pipeline/run.ts writes them after ROLLBACK TO apply); the answer lists
-    // whatever the run kept.
-    assert.ok(Array.isArray(body.errors));
+    // The preview keeps its row errors although every SIS change is rolled back.
+    assert.deepEqual(
+      body.errors.map((
+        e: { line: number; field: string; code: string },
+      ) => [e.line, e.field, e.code]),
+      [[2, "Last_Name", "missing_required"]],
+    );
 
     const sis = await s.api(`/api/v1/sis/students?school=100`);
     assert.equal((await sis.json()).total, 0, "a preview changes nothing");

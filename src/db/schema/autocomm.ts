@@ -124,7 +124,10 @@ export const runChanges = sqliteTable("run_changes", {
   key: text("key").notNull(),
   /** For updates: JSON object field → [old, new] (personal fields redacted elsewhere). */
   changes: text("changes"),
-}, (t) => [index("run_changes_run").on(t.runId), index("run_changes_feed").on(t.id)]);
+}, (t) => [
+  // The change feed reads by id: the primary key serves it (no index of its own).
+  index("run_changes_run").on(t.runId),
+]);
 
 /** An SFTP server that records can read from. */
 export const connections = sqliteTable("managed_connections", {
