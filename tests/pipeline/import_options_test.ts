@@ -435,13 +435,10 @@ Deno.test("the run records the file's size and SHA-256 and every count", async (
     new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(content))),
   )
     .map((b) => b.toString(16).padStart(2, "0")).join("");
-  const { createClient } = await import("@libsql/client");
-  const client = createClient({ url: `file:${sb.data.dir}/autocomm.db` });
-  const row = (await client.execute({
-    sql: "SELECT file_size, file_sha256, options FROM runs WHERE id = ?",
-    args: [report.runId],
-  })).rows[0]!;
-  client.close();
+  const [row] = await sb.query("SELECT file_size, file_sha256, options FROM runs WHERE id = ?", [
+    report.runId,
+  ]);
+  assert.ok(row);
   assert.equal(Number(row["file_size"]), content.length);
   assert.equal(row["file_sha256"], digest);
   assert.equal(JSON.parse(String(row["options"])).table, "teachers");

@@ -6,6 +6,7 @@
 import { createClient } from "@libsql/client";
 import { createHash } from "node:crypto";
 import { type CliResult, describe, runCli, type TempEnv, tempEnv } from "./cli.ts";
+import { type SqldServer, startSqld } from "./sqld.ts";
 
 /** A date `days` from today (UTC) as YYYY-MM-DD. */
 export function isoDay(days: number): string {
@@ -116,15 +117,26 @@ export class Sandbox implements AsyncDisposable {
   readonly data: TempEnv;
   #files = 0;
 
-  private constructor(data: TempEnv) {
+  readonly #server: SqldServer | undefined;
+
+  private constructor(data: TempEnv, server?: SqldServer) {
     this.data = data;
+    this.#server = server;
   }
 
   /** Creates the sandbox and loads {@linkcode testSetup} (or `setup`). */
   static async create(
     options: { env?: Record<string, string>; setup?: unknown } = {},
   ): Promise<Sandbox> {
-    const sandbox = new Sandbox(await tempEnv(options.env ?? {}));
+    // Loaded through tests/pipeline/remote_pipeline_test.ts, the sandbox uses a real
+    // libSQL server (sqld) instead of the embedded file.
+    const remote =
+      (globalThis as { AUTOCOMM_SANDBOX_BACKEND?: string }).AUTOCOMM_SANDBOX_BACKEND ===
+          "sqld"
+        ? await startSqld()
+        : undefined;
+    const env = { ...options.env, ...(remote ? { DATABASE_URL: remote.url } : {}) };
+    const sandbox = new Sandbox(await tempEnv(env), remote);
     const file = `${sandbox.data.dir}/setup.json`;
     await Deno.writeTextFile(file, JSON.stringify(options.setup ?? testSetup()));
     await sandbox.ok(["setup", "load", file]);
@@ -254,6 +266,7 @@ export class Sandbox implements AsyncDisposable {
 
   async [Symbol.asyncDispose]() {
     await this.data.remove();
+    await this.#server?.stop();
   }
 }
 

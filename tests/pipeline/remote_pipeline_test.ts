@@ -1,0 +1,26 @@
+/**
+ * The import tests again, against a real libSQL server (`sqld`) instead of the
+ * embedded file: the same test modules, loaded with the sandbox switched to the
+ * remote backend. (The crash test stays embedded-only: it kills the process that
+ * holds the embedded file's write transaction.) Without sqld these are skipped
+ * with a printed line, except under CI=true, where that fails.
+ */
+import { sqldProblem } from "../support/sqld.ts";
+
+const problem = await sqldProblem();
+if (problem === undefined) {
+  (globalThis as { AUTOCOMM_SANDBOX_BACKEND?: string }).AUTOCOMM_SANDBOX_BACKEND = "sqld";
+  await import("./import_options_test.ts");
+  await import("./tables_test.ts");
+  await import("./synchronize_test.ts");
+  await import("./report_test.ts");
+  await import("./record_runs_test.ts");
+} else if (Deno.env.get("CI") === "true") {
+  Deno.test("the import tests run against a real libSQL server", () => {
+    throw new Error(`The remote import tests need sqld, and it cannot run here: ${problem}`);
+  });
+} else {
+  console.log(
+    `Skipping the import tests against sqld (tests/pipeline/remote_pipeline_test.ts): ${problem}`,
+  );
+}
