@@ -1,6 +1,4 @@
 /** CLI commands that run imports and read runs: import, run, runs, records. */
-import { desc, eq } from "drizzle-orm";
-import { runErrors } from "../db/schema/autocomm.ts";
 import { findRecordByName, getRecord, listRecords } from "../records/store.ts";
 import {
   allowedModes,
@@ -329,12 +327,6 @@ const recordsCommand: Command = async (args, context) => {
   }
   return 0;
 };
-
-/** The newest errors first (for a quick look at what went wrong). */
-export async function latestErrors(context: CommandContext, runId: number) {
-  return await context.database.db.select().from(runErrors).where(eq(runErrors.runId, runId))
-    .orderBy(desc(runErrors.id)).limit(10);
-}
 
 export const RUN_COMMANDS: Record<string, Command> = {
   import: importCommand,

@@ -36,7 +36,12 @@ import {
 } from "./stage.ts";
 import { heldRemovals, type RunCounts, validateStaged, writeStaged } from "./apply.ts";
 import { resolveImportPath, UnsafePathError } from "./paths.ts";
-import { type AttendanceMode, type ExtensionDefinition, type ImportTable } from "../sis/catalog.ts";
+import {
+  type AttendanceMode,
+  type ExtensionDefinition,
+  type ImportTable,
+  normaliseFieldName,
+} from "../sis/catalog.ts";
 import { type DayDef, parseExpression, type PeriodDef } from "../sis/expressions.ts";
 import { todayIn } from "../sis/values.ts";
 
@@ -472,9 +477,9 @@ export async function executeRun(
               );
             }
           }
-          if (dataRecords === 0 && isHeader(plan, record.fields)) {
-            const kind = isHeader(plan, record.fields);
-            if (kind === "same") {
+          const header = dataRecords === 0 ? isHeader(plan, record.fields) : null;
+          if (header !== null) {
+            if (header === "same") {
               notes.push({
                 code: "header_skipped",
                 message: `Line ${record.line} is a header row; skipped`,
@@ -680,15 +685,12 @@ async function writeErrors(exec: SqlExecutor, plan: ImportPlan, names: StageName
 
 /** `same` for a header equal to the field list, `other` for catalog names in another order. */
 function isHeader(plan: ImportPlan, cells: readonly string[]): "same" | "other" | null {
-  const names = cells.map((c) => c.trim().toLowerCase()).filter((c) => c !== "");
+  const names = cells.filter((c) => c.trim() !== "").map(normaliseFieldName);
   if (names.length === 0) return null;
-  const mapped = plan.mappedNames.map((n) => n.toLowerCase());
-  const normal = (n: string) => n.replace(/^\[([^\]]+)\]\.\[([^\]]+)\]$/, "$1.$2");
-  if (names.length === mapped.length && names.every((n, i) => normal(n) === mapped[i])) {
-    return "same";
-  }
-  const catalog = new Set(plan.catalog.fields.map((f) => f.name.toLowerCase()));
-  if (names.length >= 2 && names.every((n) => catalog.has(normal(n)))) return "other";
+  const mapped = plan.mappedNames.map(normaliseFieldName);
+  if (names.length === mapped.length && names.every((n, i) => n === mapped[i])) return "same";
+  const catalog = new Set(plan.catalog.fields.map((f) => normaliseFieldName(f.name)));
+  if (names.length >= 2 && names.every((n) => catalog.has(n))) return "other";
   return null;
 }
 

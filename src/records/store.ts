@@ -3,7 +3,7 @@ import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { connections, records } from "../db/schema/autocomm.ts";
 import { schools } from "../db/schema/sis.ts";
-import { readSetup } from "../sis/setup.ts";
+import { readExtensions } from "../sis/setup.ts";
 import {
   checkRecord,
   type FieldProblem,
@@ -43,14 +43,13 @@ export async function recordContext(
         ? eq(records.schoolId, schoolId)
         : and(eq(records.schoolId, schoolId), ne(records.id, excludeId)),
     );
-  const setup = await readSetup(db);
   return {
     school: school
       ? { schoolNumber: school.schoolNumber, attendanceMethod: school.attendanceMethod }
       : undefined,
     downloadConnections: conns.map((c) => c.id),
     otherNames: names.map((n) => n.name),
-    extensions: setup.extensions,
+    extensions: await readExtensions(db),
   };
 }
 

@@ -17,7 +17,7 @@ import {
   schools,
   terms,
 } from "../db/schema/sis.ts";
-import { type ExtensionDefinition, IMPORT_TABLES, type ImportTable } from "./catalog.ts";
+import { IMPORT_TABLES, type ImportTable } from "./catalog.ts";
 
 /** The District Office: School_Number 0, always present. */
 export const DISTRICT_OFFICE = 0;
@@ -216,14 +216,13 @@ export async function ensureDistrictOffice(db: Db | Tx): Promise<void> {
 
 /** The whole school setup, in the format of the setup file. */
 export async function readSetup(db: Db): Promise<SetupFile> {
-  const [s, t, p, d, c, et, ef] = await Promise.all([
+  const [s, t, p, d, c, extensions] = await Promise.all([
     db.select().from(schools).orderBy(schools.schoolNumber),
     db.select().from(terms).orderBy(terms.schoolNumber, terms.termId),
     db.select().from(periods).orderBy(periods.schoolNumber, periods.sortOrder),
     db.select().from(days).orderBy(days.schoolNumber, days.sortOrder),
     db.select().from(attendanceCodes).orderBy(attendanceCodes.schoolNumber, attendanceCodes.id),
-    db.select().from(extensionTables).orderBy(sql`lower(${extensionTables.name})`),
-    db.select().from(extensionFields),
+    readExtensions(db),
   ]);
   return {
     schools: s.map((school) => ({
@@ -251,22 +250,24 @@ export async function readSetup(db: Db): Promise<SetupFile> {
         presence: x.presence as SchoolSetup["attendanceCodes"][number]["presence"],
       })),
     })),
-    extensions: et.map((e) => ({
-      table: e.baseTable as ImportTable,
-      name: e.name,
-      fields: ef.filter((f) => f.extensionTable === e.name).sort((a, b) =>
-        a.name.localeCompare(b.name)
-      ).map((f) => ({
-        name: f.name,
-        type: f.type as "text",
-        ...(f.maxLength !== null ? { maxLength: f.maxLength } : {}),
-        ...(f.description !== null ? { description: f.description } : {}),
-      })),
-    })),
+    extensions,
   };
 }
 
-/** The extension tables of the setup, in catalog form. */
-export function extensionDefinitions(setup: SetupFile): ExtensionDefinition[] {
-  return setup.extensions;
+/** The extension tables of the setup (in setup-file and catalog form). */
+export async function readExtensions(db: Db): Promise<SetupFile["extensions"]> {
+  const [et, ef] = await Promise.all([
+    db.select().from(extensionTables).orderBy(sql`lower(${extensionTables.name})`),
+    db.select().from(extensionFields).orderBy(extensionFields.name),
+  ]);
+  return et.map((e) => ({
+    table: e.baseTable as ImportTable,
+    name: e.name,
+    fields: ef.filter((f) => f.extensionTable === e.name).map((f) => ({
+      name: f.name,
+      type: f.type as "text",
+      ...(f.maxLength !== null ? { maxLength: f.maxLength } : {}),
+      ...(f.description !== null ? { description: f.description } : {}),
+    })),
+  }));
 }

@@ -92,13 +92,6 @@ export function parseBoolean(text: string): ValueResult<number | null> {
   return bad("bad_boolean", "not true/false, t/f, 1/0 or yes/no");
 }
 
-/** The day after `date` (YYYY-MM-DD). */
-export function nextDay(date: string): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
-}
-
 /** Today's date (YYYY-MM-DD) in an IANA time zone. */
 export function todayIn(timeZone: string, now: Date = new Date()): string {
   return zonedDate(now, timeZone);

@@ -265,8 +265,19 @@ export class Sandbox implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose]() {
-    await this.data.remove();
-    await this.#server?.stop();
+    try {
+      if (this.#server) {
+        // On the remote backend everything went to the server: no local database file.
+        for await (const entry of Deno.readDir(this.data.dir)) {
+          if (/\.db(-wal|-shm)?$/.test(entry.name)) {
+            throw new Error(`the remote sandbox wrote a local database file ${entry.name}`);
+          }
+        }
+      }
+    } finally {
+      await this.data.remove();
+      await this.#server?.stop();
+    }
   }
 }
 
