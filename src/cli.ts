@@ -1,12 +1,12 @@
 /**
  * The command line: `deno task autocomm <command> …`. Run with no arguments for
- * the list of commands.
+ * the list of commands. Commands are loaded when named: `import` runs on the
+ * import connection alone (see `src/cli/import_command.ts`); every other command
+ * opens the Drizzle database and migrates it first.
  */
 import { ConfigError, loadConfig } from "./config.ts";
-import { openDatabase } from "./db/client.ts";
-import { migrateDatabase } from "./db/migrate.ts";
 import { UsageError } from "./cli/args.ts";
-import { type CommandContext, COMMANDS, USAGE } from "./cli/commands.ts";
+import { USAGE } from "./cli/usage.ts";
 
 async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
@@ -14,17 +14,26 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return name === undefined ? 64 : 0;
   }
-  const command = COMMANDS[name];
+  if (name === "import") {
+    const config = loadConfig();
+    const { runImportCommand } = await import("./cli/import_command.ts");
+    return await runImportCommand(rest, config);
+  }
+  const { COMMANDS } = await import("./cli/commands.ts");
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     console.error(`Unknown command "${name}".\n\n${USAGE}`);
     return 64;
   }
   const config = loadConfig();
+  const [{ openDatabase }, { migrateDatabase }] = await Promise.all([
+    import("./db/client.ts"),
+    import("./db/migrate.ts"),
+  ]);
   const database = await openDatabase(config);
   try {
     await migrateDatabase(database);
-    const context: CommandContext = { config, database, out: (s) => console.log(s) };
-    return await command(rest, context);
+    return await command(rest, { config, database, out: (s) => console.log(s) });
   } finally {
     database.close();
   }

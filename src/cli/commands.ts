@@ -9,6 +9,8 @@ import { intFlag, parse, UsageError } from "./args.ts";
 import { adminLink } from "./admin_link.ts";
 import { RUN_COMMANDS } from "./run_commands.ts";
 
+export { USAGE } from "./usage.ts";
+
 /** What every command gets. */
 export interface CommandContext {
   config: Config;
@@ -18,30 +20,6 @@ export interface CommandContext {
 }
 
 export type Command = (args: string[], context: CommandContext) => Promise<number>;
-
-export const USAGE = `Usage: deno task autocomm <command> [options]
-
-Commands:
-  db migrate                         apply database migrations
-  setup load FILE                    load school setup from a JSON file
-  setup show [--json]                print the school setup
-  fields TABLE [--mode daily|meeting] [--json]
-                                     print the field catalog of an import table
-  sis TABLE [--school N] [--limit N] [--offset N] [--json]
-                                     print rows of an SIS table
-  seed-demo                          load the demo district, example files and records
-  admin-link                         print a one-time local administrator sign-in link
-  import --table T --fields A,B,… --school N [options] FILE
-                                     import a file once (see the README for every option)
-  run <recordId> | run --school N <name> [--preview] [--json]
-                                     run a stored AutoComm record now
-  records [--school N] [--json]      list AutoComm records
-  runs list [--record N] [--json]    list runs, newest first
-  runs show <runId> [--json|--csv]   a run's report (--csv: the rejected rows)
-  runs approve <runId>               apply a held run's kept file once
-  runs discard <runId>               discard a held run
-
-Tables: students, teachers, courses, sections, schedules, attendance`;
 
 function table(name: string | undefined): ImportTable {
   if (name === undefined) throw new UsageError("Name the table");

@@ -7,9 +7,12 @@
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema/mod.ts";
+import { filePathOf } from "../pipeline/executor.ts";
+
+export { filePathOf };
 
 /** The Drizzle database with the full schema. */
-export type Db = LibSQLDatabase<typeof schema>;
+export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
 /** An open database: the Drizzle handle and the client under it. */
 export interface Database {
@@ -27,13 +30,6 @@ export interface DatabaseConfig {
   readonly databaseUrl: string;
   readonly databaseAuthToken?: string | undefined;
   readonly busyTimeoutMs: number;
-}
-
-/** The path of a `file:` URL, or undefined for a remote URL. */
-export function filePathOf(url: string): string | undefined {
-  if (!url.startsWith("file:")) return undefined;
-  const rest = url.slice("file:".length).replace(/\?.*$/, "");
-  return rest.startsWith("//") ? new URL(url).pathname : rest;
 }
 
 /** Opens the database; creates the folder of an embedded file and sets WAL mode. */

@@ -22,6 +22,7 @@ import { runErrors, runs } from "../db/schema/autocomm.ts";
 import type { Logger } from "../log.ts";
 import { getRun } from "../pipeline/launch.ts";
 import { runReport } from "../pipeline/service.ts";
+import type { RunReport } from "../pipeline/run_store.ts";
 import type { Mailer, MailMessage } from "./mailer.ts";
 
 /** Errors listed in a report. */
@@ -39,8 +40,7 @@ export interface MailDeps {
   mailer: Mailer;
 }
 
-/** The report of a run as {@linkcode runReport} returns it. */
-export type RunReport = Awaited<ReturnType<typeof runReport>>;
+export type { RunReport };
 
 /** Options of {@linkcode composeCompletionReport}. */
 export interface ComposeOptions {

@@ -43,11 +43,11 @@ export interface ExecutorConfig {
 }
 
 /**
- * The path of a `file:` URL, or undefined for a remote URL (as `src/db/client.ts`
- * reads it; repeated here so that the import process does not load the Drizzle and
- * libSQL modules that file imports).
+ * The path of a `file:` URL, or undefined for a remote URL. It lives here, not in
+ * `src/db/client.ts`, so that the import process does not load the Drizzle and
+ * libSQL modules that file imports.
  */
-function filePathOf(url: string): string | undefined {
+export function filePathOf(url: string): string | undefined {
   if (!url.startsWith("file:")) return undefined;
   const rest = url.slice("file:".length).replace(/\?.*$/, "");
   return rest.startsWith("//") ? new URL(url).pathname : rest;
@@ -156,13 +156,25 @@ function toRow(columns: readonly string[], row: Record<string, unknown>): SqlRow
   return out;
 }
 
+/**
+ * The executor over a libSQL client the caller already has (the service's and the
+ * CLI's Drizzle connection): for the few plain-SQL reads and writes of runs that
+ * the import process and the rest of the service share. Closing it leaves the
+ * client open.
+ */
+export function borrowExecutor(client: Client): SqlExecutor {
+  return new LibsqlExecutor(client, false);
+}
+
 class LibsqlExecutor implements SqlExecutor {
   readonly embedded = false;
   #client: Client;
   #tx: Transaction | undefined;
+  #owned: boolean;
 
-  constructor(client: Client) {
+  constructor(client: Client, owned = true) {
     this.#client = client;
+    this.#owned = owned;
   }
 
   get inTransaction() {
@@ -218,7 +230,7 @@ class LibsqlExecutor implements SqlExecutor {
 
   close(): void {
     this.#tx?.close();
-    this.#client.close();
+    if (this.#owned) this.#client.close();
   }
 }
 

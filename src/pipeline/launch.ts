@@ -7,12 +7,13 @@ import { eq } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { runs } from "../db/schema/autocomm.ts";
+import { borrowExecutor } from "./executor.ts";
+import { insertRun, type QueueRunOptions, type Trigger } from "./run_store.ts";
 import type { StoredRecord } from "../records/store.ts";
 import { fromFileUrl } from "../util/paths.ts";
 import type { RunSettings } from "./run.ts";
 
-/** How a run was started (SPEC.md §7). */
-export type Trigger = "schedule" | "run_now" | "webhook" | "api" | "cli" | "approval";
+export type { QueueRunOptions, Trigger };
 
 /** The settings of a run of a stored record. */
 export function recordSettings(
@@ -41,35 +42,13 @@ export function recordSettings(
   };
 }
 
-/** Options of {@linkcode queueRun}. */
-export interface QueueRunOptions {
-  recordId?: number | null;
-  trigger: Trigger;
-  preview?: boolean;
-  slotKey?: string | null;
-  approvesRunId?: number | null;
-}
-
 /** Creates the run row (status queued) and returns its id. */
 export async function queueRun(
   db: Db,
   settings: RunSettings,
   options: QueueRunOptions,
 ): Promise<number> {
-  const [row] = await db.insert(runs).values({
-    recordId: options.recordId ?? null,
-    schoolId: settings.schoolId,
-    table: settings.table,
-    trigger: options.trigger,
-    status: "queued",
-    slotKey: options.slotKey ?? null,
-    options: settings as unknown as Record<string, unknown>,
-    preview: options.preview ?? false,
-    queuedAt: new Date().toISOString(),
-    approvesRunId: options.approvesRunId ?? null,
-    fileName: settings.file?.split("/").pop() ?? settings.path?.split(/[\\/]/).pop() ?? null,
-  }).returning({ id: runs.id });
-  return row!.id;
+  return await insertRun(borrowExecutor(db.$client), settings, options);
 }
 
 /** The variables an import process needs to reach the same database and files. */

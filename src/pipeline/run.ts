@@ -36,12 +36,8 @@ import {
 } from "./stage.ts";
 import { heldRemovals, type RunCounts, validateStaged, writeStaged } from "./apply.ts";
 import { resolveImportPath, UnsafePathError } from "./paths.ts";
-import {
-  type AttendanceMode,
-  type ExtensionDefinition,
-  type ImportTable,
-  normaliseFieldName,
-} from "../sis/catalog.ts";
+import { type AttendanceMode, type ImportTable, normaliseFieldName } from "../sis/catalog.ts";
+import { readExtensionTables } from "./run_store.ts";
 import { type DayDef, parseExpression, type PeriodDef } from "../sis/expressions.ts";
 import { todayIn } from "../sis/values.ts";
 
@@ -154,27 +150,7 @@ async function loadRun(exec: SqlExecutor, runId: number): Promise<RunRow> {
 
 /** Extension tables and the record school's periods and days, read once per run. */
 async function loadSetup(exec: SqlExecutor, schoolId: number) {
-  const extRows = await exec.all(
-    `SELECT e.name, e.base_table, f.name AS field, f.type, f.max_length, f.description
-     FROM extension_tables e JOIN extension_fields f ON f.extension_table = e.name ORDER BY e.name, f.name`,
-  );
-  const extensions = new Map<
-    string,
-    ExtensionDefinition & { fields: ExtensionDefinition["fields"][number][] }
-  >();
-  for (const r of extRows) {
-    const name = String(r["name"]);
-    let ext = extensions.get(name);
-    if (!ext) {
-      ext = { table: String(r["base_table"]) as ImportTable, name, fields: [] };
-      extensions.set(name, ext);
-    }
-    ext.fields.push({
-      name: String(r["field"]),
-      type: String(r["type"]) as "text",
-      ...(r["max_length"] !== null ? { maxLength: Number(r["max_length"]) } : {}),
-    });
-  }
+  const extensions = await readExtensionTables(exec);
   const periods = (await exec.all(
     "SELECT abbreviation, sort_order FROM periods WHERE school_number = ? ORDER BY sort_order",
     [schoolId],
@@ -183,7 +159,7 @@ async function loadSetup(exec: SqlExecutor, schoolId: number) {
     "SELECT abbreviation, sort_order FROM days WHERE school_number = ? ORDER BY sort_order",
     [schoolId],
   )).map((r) => ({ abbreviation: String(r["abbreviation"]), sortOrder: Number(r["sort_order"]) }));
-  return { extensions: [...extensions.values()], periods, days };
+  return { extensions, periods, days };
 }
 
 /** Most distinct section expressions whose parse is kept for the rest of the run. */
@@ -705,4 +681,39 @@ async function keepHeldFile(
   const target = `${dir}/run-${runId}-${fileName.replace(/[^A-Za-z0-9._-]/g, "_")}`;
   await Deno.copyFile(path, target);
   return target;
+}
+
+/** How an execution ended, as the import process reports it. */
+export type ExecutionEnd =
+  | { event: "done"; status: RunStatus }
+  | { event: "skipped"; message: string }
+  | { event: "failed"; message: string };
+
+/**
+ * Executes a queued run and never throws: a run another process took is
+ * `skipped`; any other failure rolls back, marks the run failed (nothing was
+ * changed) and is `failed`.
+ */
+export async function executeRunToEnd(
+  exec: SqlExecutor,
+  runId: number,
+  env: RunEnvironment,
+): Promise<ExecutionEnd> {
+  try {
+    const outcome = await executeRun(exec, runId, env);
+    return { event: "done", status: outcome.status };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof RunNotClaimable) return { event: "skipped", message };
+    try {
+      await exec.rollback();
+      await exec.run(
+        "UPDATE runs SET status = 'failed', message = ?, ended_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'running', 'waiting')",
+        [`The run failed and changed nothing: ${message}`, new Date().toISOString(), runId],
+      );
+    } catch {
+      // The database itself is unreachable; the lease marks the run interrupted later.
+    }
+    return { event: "failed", message };
+  }
 }

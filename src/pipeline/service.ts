@@ -6,10 +6,12 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { runChanges, runErrors, runNotes, runs } from "../db/schema/autocomm.ts";
+import { runChanges, runs } from "../db/schema/autocomm.ts";
 import { getRecord } from "../records/store.ts";
 import { getRun, queueRun, recordSettings, runImportProcess, type Trigger } from "./launch.ts";
 import type { RunSettings } from "./run.ts";
+import { borrowExecutor } from "./executor.ts";
+import { readRunReport, type RunReport } from "./run_store.ts";
 
 /** What running needs. */
 export interface RunDeps {
@@ -200,49 +202,14 @@ export async function discardRun(
 }
 
 /** The report of a run as the CLI and the API print it. */
-export async function runReport(db: Db, runId: number, options: { errorLimit?: number } = {}) {
-  const run = await getRun(db, runId);
-  if (!run) throw new RunStateError(`There is no run ${runId}`);
-  const errors = await db.select({
-    line: runErrors.line,
-    field: runErrors.field,
-    code: runErrors.code,
-    message: runErrors.message,
-  }).from(runErrors).where(eq(runErrors.runId, runId)).orderBy(
-    asc(runErrors.line),
-    asc(runErrors.id),
-  )
-    .limit(options.errorLimit ?? 1_000_000);
-  const notes = await db.select({
-    code: runNotes.code,
-    message: runNotes.message,
-    line: runNotes.line,
-  })
-    .from(runNotes).where(eq(runNotes.runId, runId)).orderBy(asc(runNotes.id));
-  return {
-    runId: run.id,
-    recordId: run.recordId,
-    status: run.status,
-    trigger: run.trigger,
-    message: run.message,
-    file: { name: run.fileName, size: run.fileSize, sha256: run.fileSha256 },
-    startedAt: run.startedAt,
-    endedAt: run.endedAt,
-    counts: {
-      read: run.read,
-      inserted: run.inserted,
-      updated: run.updated,
-      unchanged: run.unchanged,
-      skipped: run.skipped,
-      rejected: run.rejected,
-      removed: run.removed,
-      inactivated: run.inactivated,
-      blankLines: run.blankLines,
-      shortRows: run.shortRows,
-    },
-    errors,
-    notes: notes.map((n) => (n.line === null ? { code: n.code, message: n.message } : n)),
-  };
+export async function runReport(
+  db: Db,
+  runId: number,
+  options: { errorLimit?: number } = {},
+): Promise<RunReport> {
+  const report = await readRunReport(borrowExecutor(db.$client), runId, options);
+  if (!report) throw new RunStateError(`There is no run ${runId}`);
+  return report;
 }
 
 /** The change log of a run (what it did, or for a held run or preview, would do). */

@@ -7,13 +7,13 @@ import {
   type AttendanceMode,
   catalogFor,
   type CatalogOptions,
+  DISTRICT_OFFICE,
   findField,
   IMPORT_TABLES,
   type ImportTable,
   nearestFields,
 } from "../sis/catalog.ts";
 import { checkRecordPath } from "../pipeline/paths.ts";
-import { DISTRICT_OFFICE } from "../sis/setup.ts";
 
 export const FIELD_DELIMITERS = ["tab", "comma"] as const;
 export const RECORD_DELIMITERS = ["CRLF", "CR", "LF"] as const;

@@ -6,6 +6,9 @@
  * the SQL of the apply stage, and the SIS tables of the schema are built from it.
  */
 
+/** The District Office: School_Number 0, always present. */
+export const DISTRICT_OFFICE = 0;
+
 /** The six import tables, as spelled in the API and the CLI. */
 export const IMPORT_TABLES = [
   "students",

@@ -17,10 +17,9 @@ import {
   schools,
   terms,
 } from "../db/schema/sis.ts";
-import { IMPORT_TABLES, type ImportTable } from "./catalog.ts";
+import { DISTRICT_OFFICE, IMPORT_TABLES, type ImportTable } from "./catalog.ts";
 
-/** The District Office: School_Number 0, always present. */
-export const DISTRICT_OFFICE = 0;
+export { DISTRICT_OFFICE };
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY-MM-DD").refine(
   (s) =>

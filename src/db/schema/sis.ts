@@ -122,7 +122,6 @@ export const students = sqliteTable("students", {
 }, (t) => [
   uniqueIndex("students_key").on(...pick(t, "student_number")),
   index("students_school").on(...pick(t, "schoolid", "enroll_status")),
-  index("students_run").on(t.lastRunId),
 ]);
 
 /** Closed enrollments of students, kept as history. */
@@ -190,8 +189,9 @@ export const cc = sqliteTable("cc", {
   uniqueIndex("cc_key").on(
     ...pick(t, "student_number", "schoolid", "termid", "course_number", "section_number"),
   ),
-  index("cc_section").on(t.sectionId),
-  index("cc_scope").on(...pick(t, "schoolid", "termid", "dropped")),
+  // No other index: each one costs more than a second per million rows written
+  // (bench/profile.ts). A section's enrollments are found by the key's student
+  // prefix or, for a section taken out of the school, by one scan.
 ]);
 
 export const attendance = sqliteTable("attendance", {
