@@ -11,7 +11,6 @@
  * Text that looks double-encoded (`JosÃ©`) adds one `double_encoded` note. The stage
  * streams: each input chunk becomes at most one output chunk.
  */
-import { Buffer } from "node:buffer";
 import { type FileNote, FileRejection } from "./errors.ts";
 
 /** Character sets of the AutoComm record, in their API spelling. */
@@ -82,12 +81,16 @@ function singleByteDecoder(charset: Exclude<Charset, "utf-8">): (chunk: Uint8Arr
   return (chunk) => decoder.decode(chunk);
 }
 
+const UTF16 = new TextDecoder("utf-16le");
+
 /**
  * Real ISO 8859-1: byte b is code point U+00bb, including 0x80–0x9F (C1 controls).
- * Node's `latin1` buffer encoding is exactly that mapping, and native.
+ * Widening each byte to a 16-bit code unit gives exactly that text as UTF-16 (no
+ * unit in 0–255 is a surrogate), which the native decoder reads; a `Uint16Array`
+ * is little-endian on every platform Deno runs on.
  */
 export function decodeLatin1(chunk: Uint8Array): string {
-  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
+  return UTF16.decode(Uint16Array.from(chunk));
 }
 
 async function* decodeUtf8(
