@@ -3,12 +3,11 @@
  * start the import process, and wait for it. Used by the CLI, the pages, the API
  * and the scheduler alike.
  */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { runs } from "../db/schema/autocomm.ts";
-import { borrowExecutor } from "./executor.ts";
-import { insertRun, type QueueRunOptions, type Trigger } from "./run_store.ts";
+import { insertRunStatement, type QueueRunOptions, type Trigger } from "./run_store.ts";
 import type { StoredRecord } from "../records/store.ts";
 import { fromFileUrl } from "../util/paths.ts";
 import type { RunSettings } from "./run.ts";
@@ -42,13 +41,21 @@ export function recordSettings(
   };
 }
 
-/** Creates the run row (status queued) and returns its id. */
+/** Creates the run row (status queued) and returns its id; `db` may be a transaction. */
 export async function queueRun(
   db: Db,
   settings: RunSettings,
   options: QueueRunOptions,
 ): Promise<number> {
-  return await insertRun(borrowExecutor(db.$client), settings, options);
+  const statement = insertRunStatement(settings, options);
+  const parts = statement.sql.split("?");
+  const query = sql.join(
+    parts.flatMap((part, i) =>
+      i < statement.args.length ? [sql.raw(part), sql`${statement.args[i]}`] : [sql.raw(part)]
+    ),
+  );
+  const [row] = await db.all<{ id: number }>(query);
+  return Number(row!.id);
 }
 
 /** The variables an import process needs to reach the same database and files. */

@@ -21,16 +21,20 @@ export interface QueueRunOptions {
   approvesRunId?: number | null;
 }
 
-/** Creates the run row (status queued) with the settings snapshot; returns its id. */
-export async function insertRun(
-  exec: SqlExecutor,
+/**
+ * The statement that creates a run row (status queued) with the settings snapshot
+ * and returns its id: {@linkcode insertRun} runs it on an executor, `queueRun`
+ * (`launch.ts`) through Drizzle, inside a caller's transaction when there is one.
+ */
+export function insertRunStatement(
   settings: RunSettings,
   options: QueueRunOptions,
-): Promise<number> {
-  const [row] = await exec.all(
-    `INSERT INTO runs (record_id, school_id, table_name, trigger, status, slot_key, options, preview, queued_at, approves_run_id, file_name)
-     VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [
+): { sql: string; args: SqlValue[] } {
+  return {
+    sql:
+      `INSERT INTO runs (record_id, school_id, table_name, trigger, status, slot_key, options, preview, queued_at, approves_run_id, file_name)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id`,
+    args: [
       options.recordId ?? null,
       settings.schoolId,
       settings.table,
@@ -42,7 +46,17 @@ export async function insertRun(
       options.approvesRunId ?? null,
       settings.file?.split("/").pop() ?? settings.path?.split(/[\\/]/).pop() ?? null,
     ],
-  );
+  };
+}
+
+/** Creates the run row (status queued); returns its id. */
+export async function insertRun(
+  exec: SqlExecutor,
+  settings: RunSettings,
+  options: QueueRunOptions,
+): Promise<number> {
+  const statement = insertRunStatement(settings, options);
+  const [row] = await exec.all(statement.sql, statement.args);
   return Number(row!["id"]);
 }
 
