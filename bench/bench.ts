@@ -4,7 +4,7 @@
  * Generates a seeded district (200,000 students × 25 columns, 12,000 teachers, 3,000
  * courses, 40,000 sections, 1,400,000 schedule rows, one day of attendance), then for
  * each table in dependency order measures three scenarios side by side in the same
- * run — AutoComm's CLI `import` as a whole subprocess (its import child included)
+ * run — AutoComm's CLI `import` as a whole subprocess (it executes the run itself)
  * and Debian's `sqlite3` CLI doing the same work on the same TSV:
  *
  *   first-import            empty table
@@ -59,7 +59,7 @@ export interface Result {
 interface Detail extends Result {
   table: BenchTable;
   kind: ScenarioKind;
-  /** started_at → ended_at of the run row (inside the import child). */
+  /** started_at → ended_at of the run row. */
   runSeconds: number | null;
   treeRssMb: number;
   sqliteRssMb: number;
@@ -413,10 +413,10 @@ function printTable(details: Detail[]) {
   }
   say("");
   say(
-    `AutoComm s: wall time of the whole 'autocomm import' subprocess (CLI, Deno start-up and the import child). ` +
-      `run s: the run's own started_at → ended_at inside the child (ended_at is written just before the final COMMIT, so the commit is not in it). ` +
+    `AutoComm s: wall time of the whole 'autocomm import' subprocess (Deno start-up, the run and the report). ` +
+      `run s: the run's own started_at → ended_at (ended_at is written just before the final COMMIT, so the commit is not in it). ` +
       `peak MB: largest peak RSS (VmHWM) of any single process — the target (< ${RSS_TARGET_MB} MB) applies per process; ` +
-      `tree MB: largest summed RSS of the CLI and its import child at one moment. ` +
+      `tree MB: largest summed RSS of the command's processes at one moment. ` +
       `ratio: AutoComm s / sqlite3 s (target ≤ ${RATIO_TARGET}).`,
   );
   const missed = details.filter((d) => d.ratio > RATIO_TARGET || d.peakRssMb >= RSS_TARGET_MB);
