@@ -407,6 +407,8 @@ export async function executeRun(
   /** Records read when the last "stage" progress was reported. */
   let reported = 0;
   const scope = new Set<string | number>();
+  /** Rows with more fields than mapped, the extra ones all empty (SPEC.md §4.7: a note). */
+  const extraEmpty: { rows: number; first: number | null } = { rows: 0, first: null };
 
   await createStage(exec, plan, names);
   try {
@@ -502,6 +504,13 @@ export async function executeRun(
           }
           dataRecords++;
           if (record.fields.length < plan.columns.length) counts.shortRows++;
+          else if (
+            record.fields.length > plan.columns.length &&
+            record.fields.slice(plan.columns.length).every((f) => f.trim() === "")
+          ) {
+            extraEmpty.rows++;
+            extraEmpty.first ??= record.line;
+          }
           rowErrors.length = 0;
           const row = mapper.map(record.line, record.fields, rowErrors, check);
           if (rowErrors.length > 0) {
@@ -528,6 +537,15 @@ export async function executeRun(
         }
       }
       await stager.flush();
+      if (extraEmpty.first !== null) {
+        notes.push({
+          code: "extra_empty_fields",
+          message: `${extraEmpty.rows} ${
+            extraEmpty.rows === 1 ? "row has" : "rows have"
+          } more fields than mapped, all empty (such as a spreadsheet's trailing tabs); the extra fields were ignored (first on line ${extraEmpty.first})`,
+          line: extraEmpty.first,
+        });
+      }
       if (stagingOpen) {
         stagingOpen = false;
         await exec.exec("COMMIT");

@@ -1,6 +1,6 @@
 /**
- * Every file option of an AutoComm record, through the real CLI import and the
- * real import process: delimiters, record ends, character sets, the record count
+ * Every file option of an AutoComm record, through the real CLI import (which
+ * executes the run in its own process): delimiters, record ends, character sets, the record count
  * line, headers, blank lines, short rows and value formats. Every file-level
  * rejection checks that the database did not change.
  */
