@@ -3,6 +3,7 @@
  * frozen, typed {@linkcode Config}; a bad value fails start-up with a message that
  * names the variable.
  */
+import { isTimeZone } from "./util/time.ts";
 
 /** Everything the service reads from its environment, parsed. */
 export interface Config {
@@ -72,16 +73,6 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${raw}`);
   }
   return value;
-}
-
-/** True when `zone` is an IANA time zone name this runtime knows. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function databaseUrl(env: Env, dataDir: string): string {

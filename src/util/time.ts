@@ -30,8 +30,33 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/**
+ * True when `zone` is an IANA time zone name this runtime knows. The check builds
+ * the formatter the zone's readings use, so the time zone data is loaded once per
+ * process (about 15 ms); UTC needs none.
+ */
+export function isTimeZone(zone: string): boolean {
+  if (zone === "UTC") return true;
+  try {
+    formatter(zone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The wall-clock fields of `instant` in `timeZone`. */
 export function zonedParts(instant: Date, timeZone: string): ZonedParts {
+  if (timeZone === "UTC") {
+    return {
+      year: instant.getUTCFullYear(),
+      month: instant.getUTCMonth() + 1,
+      day: instant.getUTCDate(),
+      hour: instant.getUTCHours(),
+      minute: instant.getUTCMinutes(),
+      second: instant.getUTCSeconds(),
+    };
+  }
   const out: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(instant)) {
     if (p.type !== "literal") out[p.type] = Number(p.value);
