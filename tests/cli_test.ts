@@ -1,5 +1,6 @@
 /** The command line as users run it: the demo, stored records, SIS read-out, usage errors. */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { runCli, tempEnv } from "./support/cli.ts";
 
 Deno.test("seed-demo loads two schools, example files and records that run in order", async () => {
@@ -136,4 +137,46 @@ Deno.test("the start command migrates a new database and serves health", async (
     await server.status;
     await server.stderr.cancel();
   }
+});
+
+Deno.test("import migrates a new or outdated database in a process of its own, then imports", async () => {
+  await using data = await tempEnv();
+  const file = `${data.dir}/teachers.txt`;
+  await Deno.writeTextFile(file, "T1\tAda\tLovelace\n");
+  const args = [
+    "import",
+    "--table",
+    "teachers",
+    "--school",
+    "100",
+    "--fields",
+    "TeacherNumber,First_Name,Last_Name",
+    "--record-delimiter",
+    "LF",
+    "--json",
+    file,
+  ];
+  // A new data folder: the schema is created, and the school is not there yet.
+  const fresh = await runCli(args, data.env);
+  assert.equal(fresh.code, 64, fresh.stderr);
+  assert.match(fresh.stderr, /There is no school 100/);
+  await runCli(["seed-demo"], data.env);
+  // An outdated schema: the newest migration is undone and forgotten.
+  const db = new DatabaseSync(`${data.dir}/autocomm.db`);
+  db.exec(`
+    CREATE INDEX cc_section ON cc (section_id);
+    CREATE INDEX cc_scope ON cc (schoolid, termid, dropped);
+    CREATE INDEX students_run ON students (last_run_id);
+    DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations);
+  `);
+  db.close();
+  const out = await runCli(args, data.env);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(JSON.parse(out.stdout).status, "succeeded");
+  const check = new DatabaseSync(`${data.dir}/autocomm.db`);
+  const indexes = check.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('cc_section', 'cc_scope', 'students_run')",
+  ).all();
+  check.close();
+  assert.deepEqual(indexes, [], "the migration ran again");
 });

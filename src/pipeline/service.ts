@@ -121,20 +121,6 @@ export async function runRecord(
   return runId;
 }
 
-/** Queues and executes a one-off import of a file; returns the run id. */
-export async function importFile(
-  deps: RunDeps,
-  settings: RunSettings,
-  options: { preview?: boolean; trigger?: Trigger } = {},
-): Promise<number> {
-  const runId = await queueRun(deps.db, settings, {
-    trigger: options.trigger ?? "cli",
-    preview: options.preview ?? false,
-  });
-  await executeQueued(deps, runId);
-  return runId;
-}
-
 /** Options of {@linkcode approveRun}. */
 export interface ApproveOptions {
   /** How the approval run is started; default "approval". */
