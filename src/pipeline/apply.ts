@@ -26,7 +26,14 @@ import type { ImportTable } from "../sis/catalog.ts";
 import type { SqlExecutor, SqlRow, SqlValue } from "./executor.ts";
 import { ORD, ordOf } from "./lookups.ts";
 import type { ImportPlan, PlanField } from "./plan.ts";
-import { keyColumns, lit, type StageNames, TARGET, targetIdOf } from "./stage.ts";
+import {
+  type DuplicateSource,
+  keyColumns,
+  lit,
+  type StageNames,
+  TARGET,
+  targetIdOf,
+} from "./stage.ts";
 
 /** The counts a run reports. */
 export interface RunCounts {
@@ -62,6 +69,8 @@ export interface ApplyOptions {
   enforceRemovalLimit: boolean;
   /** True when staging already looked up each row's existing record (`tid`). */
   targetsResolved: boolean;
+  /** Where repeated keys can be (`indexStage`): every staged row, the candidates, or none. */
+  duplicates: DuplicateSource;
   /** Rows staged. */
   staged: number;
   /**
@@ -212,9 +221,14 @@ async function resolveTargets(ctx: Ctx): Promise<void> {
   await ctx.exec.run(`UPDATE ${names.rows} AS s SET tid = ${targetIdOf(plan)}`);
 }
 
-/** Two rows with the same match key are both rejected. */
+/**
+ * Two rows with the same match key are both rejected. Every line of a repeated key
+ * is among the candidates when the check looks there (`duplicates.ts`).
+ */
 async function checkDuplicates(ctx: Ctx): Promise<void> {
-  const { plan, names } = ctx;
+  const { plan, names, options } = ctx;
+  if (options.duplicates === "none") return;
+  const from = options.duplicates === "candidates" ? names.dupes : names.rows;
   const keys = plan.keys.map((k) => k.stageColumn);
   const keyText = plan.keys.map((k) => `'${k.field.name} ' || s.${k.stageColumn}`).join(
     " || ', ' || ",
@@ -225,12 +239,10 @@ async function checkDuplicates(ctx: Ctx): Promise<void> {
     `INSERT INTO ${names.errors} (line, field, code, message, ord)
      SELECT s.line, ${lit(plan.keys[0]!.field.name)}, 'duplicate_key',
        'The same match key (' || ${keyText} || ') is on lines ' ||
-         (SELECT group_concat(o.line, ', ') FROM ${names.rows} o WHERE ${same("o")}) ||
+         (SELECT group_concat(o.line, ', ') FROM ${from} o WHERE ${same("o")}) ||
          '; both rows are rejected', ${ORD.duplicate}
-     FROM (SELECT ${keys.join(", ")} FROM ${names.rows} GROUP BY ${
-      keys.join(", ")
-    } HAVING count(*) > 1) d
-     JOIN ${names.rows} s ON ${same("d")}
+     FROM (SELECT ${keys.join(", ")} FROM ${from} GROUP BY ${keys.join(", ")} HAVING count(*) > 1) d
+     JOIN ${from} s ON ${same("d")}
      ORDER BY s.line`,
   );
 }

@@ -24,6 +24,7 @@ import {
   type StagedError,
 } from "./plan.ts";
 import { Lookups } from "./lookups.ts";
+import { DuplicateCandidates } from "./duplicates.ts";
 import {
   createStage,
   dropStage,
@@ -407,6 +408,8 @@ export async function executeRun(
   /** Records read when the last "stage" progress was reported. */
   let reported = 0;
   const scope = new Set<string | number>();
+  /** The lines that may repeat a match key (`duplicates.ts`). */
+  let candidates: DuplicateCandidates | undefined;
   /** Rows with more fields than mapped, the extra ones all empty (SPEC.md §4.7: a note). */
   const extraEmpty: { rows: number; first: number | null } = { rows: 0, first: null };
 
@@ -442,6 +445,7 @@ export async function executeRun(
       const empty = exec.embedded &&
         (await exec.all(`SELECT 1 AS x FROM ${TARGET[plan.table]} LIMIT 1`)).length === 0;
       const stager = new Stager(exec, plan, names, { resolveTargets: exec.embedded && !empty });
+      candidates = new DuplicateCandidates(plan.keys.map((k) => mapper.slot(k.stageColumn)));
       const rowErrors: RowError[] = [];
       // The terms (sections, schedules) or dates (attendance) the file names.
       const scopeSlot = plan.table === "sections" || plan.table === "schedules"
@@ -519,6 +523,7 @@ export async function executeRun(
           }
           if (row === null) continue; // the key cannot be read: rejected, not staged
           rows.push(row);
+          candidates.add(row);
           if (lookups.pending(row) === null) lookups.check(row, rowErrors, sink);
           else pending.push({ row, errors: [...rowErrors] });
         }
@@ -582,7 +587,7 @@ export async function executeRun(
     if (dataRecords === 0) {
       return await finish("empty", "The file has no data records; nothing was changed", fileInfo);
     }
-    await indexStage(exec, plan, names);
+    const duplicates = await indexStage(exec, plan, names, candidates!);
 
     // Validate and apply in one transaction. Validation changes no SIS table; the
     // writes run under a savepoint so that a preview keeps its report while every
@@ -600,6 +605,7 @@ export async function executeRun(
         removalLimitPercent: s.removalLimitPercent,
         enforceRemovalLimit: run.approves === null,
         targetsResolved,
+        duplicates,
         staged,
         scope: [...scope],
         ...(env.onProgress ? { onProgress: env.onProgress } : {}),

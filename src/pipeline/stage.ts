@@ -34,6 +34,8 @@ export interface StageNames {
   readonly removals: string;
   /** Lines the map stage marked (schedule rows a new record would save dropped). */
   readonly marks: string;
+  /** The staged keys of the lines that may repeat a key (`duplicates.ts`). */
+  readonly dupes: string;
 }
 
 /** The SIS table each import table writes. */
@@ -107,6 +109,7 @@ export function stageNames(exec: SqlExecutor, runId: number): StageNames {
     flags: `${prefix}stage_flags_${runId}`,
     removals: `${prefix}stage_removals_${runId}`,
     marks: `${prefix}stage_marks_${runId}`,
+    dupes: `${prefix}stage_dupes_${runId}`,
   };
 }
 
@@ -148,12 +151,22 @@ export async function createStage(
   } (line INTEGER PRIMARY KEY, elsewhere INTEGER NOT NULL, bad INTEGER NOT NULL, chg INTEGER NOT NULL, react INTEGER NOT NULL);
     CREATE ${temp}TABLE ${bare(names.removals)} (id INTEGER PRIMARY KEY, key TEXT);
     CREATE ${temp}TABLE ${bare(names.marks)} (line INTEGER PRIMARY KEY);
+    CREATE ${temp}TABLE ${bare(names.dupes)} (line INTEGER PRIMARY KEY, ${
+    plan.keys.map((k) => `${k.stageColumn} ${affinity(k.field)}`).join(", ")
+  });
   `);
 }
 
 function dropScript(names: StageNames): string {
-  return [names.rows, names.errors, names.conditional, names.flags, names.removals, names.marks]
-    .map((n) => `DROP TABLE IF EXISTS ${n};`).join("\n");
+  return [
+    names.rows,
+    names.errors,
+    names.conditional,
+    names.flags,
+    names.removals,
+    names.marks,
+    names.dupes,
+  ].map((n) => `DROP TABLE IF EXISTS ${n};`).join("\n");
 }
 
 /** Drops the staging tables. */
@@ -328,23 +341,43 @@ export class Stager {
   }
 }
 
+/** Where the duplicate check looks (see `duplicates.ts`). */
+export type DuplicateSource = "staged" | "candidates" | "none";
+
 /**
- * Marks the rows with map-stage errors rejected, and indexes the staged keys once
- * every row is in (faster than indexing as rows arrive).
+ * Marks the rows with map-stage errors rejected and indexes the row errors. For the
+ * duplicate check it copies the keys of the candidate lines into their own small
+ * indexed table, or — when there were too many candidates — indexes every staged
+ * key (once every row is in: faster than indexing as rows arrive).
  */
 export async function indexStage(
   exec: SqlExecutor,
   plan: ImportPlan,
   names: StageNames,
-): Promise<void> {
+  duplicates: { overflow: boolean; lines: number[] },
+): Promise<DuplicateSource> {
   const schema = exec.embedded ? "temp." : "";
   await exec.run(
     `UPDATE ${names.rows} SET rej = 1 WHERE line IN (SELECT line FROM ${names.errors} WHERE ord = 0)`,
   );
-  await exec.exec(`
-    CREATE INDEX ${schema}${bare(names.rows)}_key ON ${bare(names.rows)} (${
-    plan.keys.map((k) => k.stageColumn).join(", ")
-  });
-    CREATE INDEX ${schema}${bare(names.errors)}_line ON ${bare(names.errors)} (line, ord);
-  `);
+  await exec.exec(
+    `CREATE INDEX ${schema}${bare(names.errors)}_line ON ${bare(names.errors)} (line, ord);`,
+  );
+  const keys = plan.keys.map((k) => k.stageColumn).join(", ");
+  if (duplicates.overflow) {
+    await exec.exec(
+      `CREATE INDEX ${schema}${bare(names.rows)}_key ON ${bare(names.rows)} (${keys});`,
+    );
+    return "staged";
+  }
+  if (duplicates.lines.length === 0) return "none";
+  await exec.run(
+    `INSERT INTO ${names.dupes} (line, ${keys}) SELECT line, ${keys} FROM ${names.rows}
+     WHERE line IN (SELECT value FROM json_each(?))`,
+    [JSON.stringify(duplicates.lines)],
+  );
+  await exec.exec(
+    `CREATE INDEX ${schema}${bare(names.dupes)}_key ON ${bare(names.dupes)} (${keys});`,
+  );
+  return "candidates";
 }
