@@ -45,9 +45,11 @@ export function hashKey(row: readonly SqlValue[], slots: readonly number[]): num
 /** Collects the lines whose match key may repeat another staged line's. */
 export class DuplicateCandidates {
   readonly #slots: readonly number[];
-  #hashes = new Int32Array(INITIAL_SLOTS);
-  /** Line of the row in each slot; 0 for an empty slot (lines start at 1). */
-  #lines = new Int32Array(INITIAL_SLOTS);
+  /**
+   * Slot i holds a key's hash at 2i and its first line at 2i + 1 (0 for an empty
+   * slot: lines start at 1), side by side so that a probe reads one cache line.
+   */
+  #table = new Int32Array(INITIAL_SLOTS * 2);
   #used = 0;
   #candidates = new Set<number>();
   #overflow = false;
@@ -72,23 +74,23 @@ export class DuplicateCandidates {
     if (this.#overflow) return;
     const line = row[0] as number;
     const hash = hashKey(row, this.#slots);
-    const mask = this.#lines.length - 1;
+    const table = this.#table;
+    const mask = (table.length >> 1) - 1;
     for (let i = hash & mask;; i = (i + 1) & mask) {
-      const there = this.#lines[i]!;
+      const there = table[2 * i + 1]!;
       if (there === 0) {
-        this.#hashes[i] = hash;
-        this.#lines[i] = line;
-        if (++this.#used > this.#lines.length * LOAD) this.#grow();
+        table[2 * i] = hash;
+        table[2 * i + 1] = line;
+        if (++this.#used > (table.length >> 1) * LOAD) this.#grow();
         return;
       }
-      if (this.#hashes[i] === hash) {
+      if (table[2 * i] === hash) {
         this.#candidates.add(there);
         this.#candidates.add(line);
         if (this.#candidates.size > MAX_CANDIDATES) {
           this.#overflow = true;
           this.#candidates.clear();
-          this.#hashes = new Int32Array(0);
-          this.#lines = new Int32Array(0);
+          this.#table = new Int32Array(0);
         }
         return;
       }
@@ -96,18 +98,17 @@ export class DuplicateCandidates {
   }
 
   #grow(): void {
-    const hashes = this.#hashes;
-    const lines = this.#lines;
-    this.#hashes = new Int32Array(hashes.length * 2);
-    this.#lines = new Int32Array(lines.length * 2);
-    const mask = this.#lines.length - 1;
-    for (let j = 0; j < lines.length; j++) {
-      const line = lines[j]!;
+    const old = this.#table;
+    const table = new Int32Array(old.length * 2);
+    const mask = (table.length >> 1) - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const line = old[j + 1]!;
       if (line === 0) continue;
-      let i = hashes[j]! & mask;
-      while (this.#lines[i] !== 0) i = (i + 1) & mask;
-      this.#hashes[i] = hashes[j]!;
-      this.#lines[i] = line;
+      let i = old[j]! & mask;
+      while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
+      table[2 * i] = old[j]!;
+      table[2 * i + 1] = line;
     }
+    this.#table = table;
   }
 }
