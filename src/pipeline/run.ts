@@ -207,6 +207,16 @@ function rowCheck(
   };
 }
 
+/**
+ * The last id the change log has given out. A run writes its entries inside its
+ * one write transaction, so they are the ids after this one when it starts, up to
+ * this one when it ends: the range kept on the run row.
+ */
+async function changeLogEnd(exec: SqlExecutor): Promise<number> {
+  const [row] = await exec.all("SELECT seq FROM sqlite_sequence WHERE name = 'run_changes'");
+  return Number(row?.["seq"] ?? 0);
+}
+
 /** The embedded file's data version: it changes when another connection commits. */
 async function dataVersion(exec: SqlExecutor): Promise<number> {
   const [row] = await exec.all("PRAGMA data_version");
@@ -594,6 +604,7 @@ export async function executeRun(
     // change to the SIS is undone. A held run writes nothing.
     await exec.begin();
     try {
+      const changesBefore = await changeLogEnd(exec);
       const targetsResolved = stagedVersion !== null &&
         (await dataVersion(exec)) === stagedVersion;
       const options = {
@@ -650,8 +661,8 @@ export async function executeRun(
         counts.removed = written.removed;
         if (run.preview) {
           const changes = await exec.all(
-            `SELECT table_name, action, key, changes FROM run_changes WHERE run_id = ? ORDER BY id LIMIT ${PREVIEW_CHANGES}`,
-            [runId],
+            `SELECT table_name, action, key, changes FROM run_changes WHERE id > ? ORDER BY id LIMIT ${PREVIEW_CHANGES}`,
+            [changesBefore],
           );
           await exec.exec("ROLLBACK TO apply");
           await exec.many(
@@ -681,6 +692,11 @@ export async function executeRun(
             [run.recordId, runId],
           );
         }
+      }
+      const changesAfter = await changeLogEnd(exec);
+      if (changesAfter > changesBefore) {
+        extra["changes_from"] = changesBefore + 1;
+        extra["changes_to"] = changesAfter;
       }
       const outcome = await finish(status, message, extra);
       await exec.commit();

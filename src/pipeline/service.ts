@@ -3,7 +3,7 @@
  * approve or discard a held run, and read a run's report. Each queues a run row
  * and executes it in the import process.
  */
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, between, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { runChanges, runs } from "../db/schema/autocomm.ts";
@@ -198,6 +198,18 @@ export async function runReport(
   return report;
 }
 
+/**
+ * Which change-log entries are a run's: the range of ids kept on its run row (the
+ * entries have no index of their own; see the schema). False for a run without
+ * entries.
+ */
+export async function changesOf(db: Db, runId: number): Promise<SQL> {
+  const [run] = await db.select({ from: runs.changesFrom, to: runs.changesTo }).from(runs)
+    .where(eq(runs.id, runId));
+  if (run?.from == null || run.to == null) return sql`0`;
+  return and(eq(runChanges.runId, runId), between(runChanges.id, run.from, run.to))!;
+}
+
 /** The change log of a run (what it did, or for a held run or preview, would do). */
 export async function runChangeLog(
   db: Db,
@@ -209,7 +221,7 @@ export async function runChangeLog(
     action: runChanges.action,
     key: runChanges.key,
     changes: runChanges.changes,
-  }).from(runChanges).where(eq(runChanges.runId, runId)).orderBy(asc(runChanges.id))
+  }).from(runChanges).where(await changesOf(db, runId)).orderBy(asc(runChanges.id))
     .limit(options.limit ?? 1000).offset(options.offset ?? 0);
 }
 

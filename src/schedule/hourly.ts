@@ -13,7 +13,7 @@
  * Every step claims row by row (conditional updates and deletes), so two service
  * processes running it in the same hour do each thing once.
  */
-import { and, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { and, between, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { runChanges, runErrors, runNotes, runs, webhookDeliveries } from "../db/schema/autocomm.ts";
@@ -73,14 +73,20 @@ export async function applyRetention(deps: HousekeepingDeps, now: Date): Promise
   );
   let deleted = 0;
   for (;;) {
-    const batch = (await deps.db.select({ id: runs.id }).from(runs).where(old).limit(
-      RETENTION_BATCH,
-    )).map((r) => r.id);
+    const found = await deps.db.select({ id: runs.id, from: runs.changesFrom, to: runs.changesTo })
+      .from(runs).where(old).limit(RETENTION_BATCH);
+    const batch = found.map((r) => r.id);
     if (batch.length === 0) break;
+    // A run's change log is the range of ids on its row (the entries have no run index).
+    const changes = found.flatMap((r) =>
+      r.from == null || r.to == null
+        ? []
+        : [deps.db.delete(runChanges).where(between(runChanges.id, r.from, r.to))]
+    );
     await deps.db.batch([
       deps.db.delete(runErrors).where(inArray(runErrors.runId, batch)),
       deps.db.delete(runNotes).where(inArray(runNotes.runId, batch)),
-      deps.db.delete(runChanges).where(inArray(runChanges.runId, batch)),
+      ...changes,
       deps.db.delete(runs).where(and(inArray(runs.id, batch), old)),
     ]);
     deleted += batch.length;

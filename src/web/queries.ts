@@ -3,6 +3,7 @@ import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { connections, runChanges, runErrors, runNotes, runs } from "../db/schema/autocomm.ts";
 import { schools } from "../db/schema/sis.ts";
+import { changesOf } from "../pipeline/service.ts";
 
 /** A run row. */
 export type RunRow = typeof runs.$inferSelect;
@@ -64,13 +65,15 @@ export async function runErrorsPage(db: Db, runId: number, options: PageOptions 
 /** Number of change-log entries of a run, by action. */
 export async function changeCounts(db: Db, runId: number): Promise<Record<string, number>> {
   const rows = await db.select({ action: runChanges.action, n: count() }).from(runChanges)
-    .where(eq(runChanges.runId, runId)).groupBy(runChanges.action);
+    .where(await changesOf(db, runId)).groupBy(runChanges.action);
   return Object.fromEntries(rows.map((r) => [r.action, r.n]));
 }
 
 /** Number of change-log entries of a run. */
 export async function countChanges(db: Db, runId: number): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(runChanges).where(eq(runChanges.runId, runId));
+  const [row] = await db.select({ n: count() }).from(runChanges).where(
+    await changesOf(db, runId),
+  );
   return row?.n ?? 0;
 }
 
