@@ -8,6 +8,7 @@ import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { runChanges, runs } from "../db/schema/autocomm.ts";
 import { getRecord } from "../records/store.ts";
+import { type AttendanceMode, coreCatalog, type ImportTable } from "../sis/catalog.ts";
 import { getRun, queueRun, recordSettings, runImportProcess, type Trigger } from "./launch.ts";
 import type { RunSettings } from "./run.ts";
 import { borrowExecutor } from "./executor.ts";
@@ -210,19 +211,38 @@ export async function changesOf(db: Db, runId: number): Promise<SQL> {
   return and(eq(runChanges.runId, runId), between(runChanges.id, run.from, run.to))!;
 }
 
+/**
+ * A stored change-log key as a JSON object of catalog names: the log stores the
+ * values as an array in the order of the table's catalog key (`apply.ts`).
+ */
+export function namedKey(key: string, names: readonly string[]): string {
+  if (!key.startsWith("[")) return key;
+  const values = JSON.parse(key) as unknown[];
+  return JSON.stringify(Object.fromEntries(names.map((name, i) => [name, values[i] ?? null])));
+}
+
 /** The change log of a run (what it did, or for a held run or preview, would do). */
 export async function runChangeLog(
   db: Db,
   runId: number,
   options: { limit?: number; offset?: number } = {},
 ) {
-  return await db.select({
+  const [run] = await db.select({ options: runs.options }).from(runs)
+    .where(eq(runs.id, runId));
+  if (!run) return [];
+  const mode = (run.options as { attendanceMode?: AttendanceMode | null }).attendanceMode ??
+    "daily";
+  const rows = await db.select({
     table: runChanges.table,
     action: runChanges.action,
     key: runChanges.key,
     changes: runChanges.changes,
   }).from(runChanges).where(await changesOf(db, runId)).orderBy(asc(runChanges.id))
     .limit(options.limit ?? 1000).offset(options.offset ?? 0);
+  return rows.map((r) => ({
+    ...r,
+    key: namedKey(r.key, coreCatalog(r.table as ImportTable, mode).key),
+  }));
 }
 
 /** Runs, newest first. */

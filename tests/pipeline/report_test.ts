@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { csvCell } from "../../src/pipeline/report.ts";
+import { namedKey } from "../../src/pipeline/service.ts";
+import { coreCatalog } from "../../src/sis/catalog.ts";
 import { Sandbox, TEACHER_FIELDS, tsv } from "../support/sandbox.ts";
 
 Deno.test("CSV cells that a spreadsheet would run as formulas are neutralised", () => {
@@ -38,4 +40,17 @@ Deno.test("the rejected rows download as CSV with their line, errors and cells",
   );
   assert.match(lines[3]!, /^3,"TeacherNumber duplicate_key: [^"]*",T1,Dup,Row$/);
   assert.match(lines[4]!, /^4,"?TeacherNumber too_long: [^"]*"?,T{21},Al,Long$/);
+});
+
+Deno.test("stored change-log keys are named by the table's catalog key", () => {
+  assert.equal(
+    namedKey('[1000001,100,3600,"ART3117","3"]', coreCatalog("schedules").key),
+    '{"Student_Number":1000001,"SchoolID":100,"TermID":3600,"Course_Number":"ART3117","Section_Number":"3"}',
+  );
+  assert.equal(
+    namedKey('[5,100,"2026-09-01","MATH1","2"]', coreCatalog("attendance", "meeting").key),
+    '{"Student_Number":5,"SchoolID":100,"Att_Date":"2026-09-01","Course_Number":"MATH1","Section_Number":"2"}',
+  );
+  // Entries written before keys were stored as arrays read as they are.
+  assert.equal(namedKey('{"Student_Number":5}', ["Student_Number"]), '{"Student_Number":5}');
 });

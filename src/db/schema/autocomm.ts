@@ -123,7 +123,10 @@ export const runChanges = sqliteTable("run_changes", {
   table: text("table_name").notNull(),
   /** insert, update, remove, inactivate, reactivate, drop. */
   action: text("action").notNull(),
-  /** The match key as a JSON object of catalog names. */
+  /**
+   * The match key's values as a JSON array, in the order of the table's catalog key
+   * (`runChangeLog` gives it back as an object of catalog names).
+   */
   key: text("key").notNull(),
   /** For updates: JSON object field → [old, new] (personal fields redacted elsewhere). */
   changes: text("changes"),
