@@ -201,9 +201,11 @@ export const attendance = sqliteTable("attendance", {
   ...catalogColumns("attendance"),
   lastRunId: integer("last_run_id"),
 }, (t) => [
+  // School and date first: the key also serves Synchronize Mode's scope (a school's
+  // dates), so no second index is written with every row.
   uniqueIndex("attendance_key").on(
+    ...pick(t, "schoolid", "att_date"),
     t.mode,
-    ...pick(t, "student_number", "schoolid", "att_date", "course_number", "section_number"),
+    ...pick(t, "student_number", "course_number", "section_number"),
   ),
-  index("attendance_scope").on(...pick(t, "schoolid", "att_date")),
 ]);
