@@ -14,6 +14,8 @@ import type { SqlValue } from "./executor.ts";
 /** Most candidate lines kept; a file with more duplicates is checked in full. */
 export const MAX_CANDIDATES = 20_000;
 const INITIAL_SLOTS = 1 << 12;
+/** Largest table made up front (16 MiB); past it, the table grows as rows come. */
+const MAX_PRESIZED_SLOTS = 1 << 21;
 /** The table grows when it is this full. */
 const LOAD = 0.75;
 
@@ -49,14 +51,20 @@ export class DuplicateCandidates {
    * Slot i holds a key's hash at 2i and its first line at 2i + 1 (0 for an empty
    * slot: lines start at 1), side by side so that a probe reads one cache line.
    */
-  #table = new Int32Array(INITIAL_SLOTS * 2);
+  #table: Int32Array;
   #used = 0;
   #candidates = new Set<number>();
   #overflow = false;
 
-  /** `keySlots`: where the key values are in a staged row (slot 0 is its line). */
-  constructor(keySlots: readonly number[]) {
+  /**
+   * `keySlots`: where the key values are in a staged row (slot 0 is its line);
+   * `expectedRows`: a guess of the rows to come, so that the table seldom grows.
+   */
+  constructor(keySlots: readonly number[], expectedRows = 0) {
     this.#slots = keySlots;
+    let slots = INITIAL_SLOTS;
+    while (slots * LOAD < expectedRows && slots < MAX_PRESIZED_SLOTS) slots *= 2;
+    this.#table = new Int32Array(slots * 2);
   }
 
   /** True when there were too many candidates to keep: check every staged key. */

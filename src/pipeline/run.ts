@@ -455,7 +455,12 @@ export async function executeRun(
       const empty = exec.embedded &&
         (await exec.all(`SELECT 1 AS x FROM ${TARGET[plan.table]} LIMIT 1`)).length === 0;
       const stager = new Stager(exec, plan, names, { resolveTargets: exec.embedded && !empty });
-      candidates = new DuplicateCandidates(plan.keys.map((k) => mapper.slot(k.stageColumn)));
+      // A guess of the rows from the file's size (64 bytes a row: most files' rows are
+      // longer), so that the table of key hashes seldom grows.
+      candidates = new DuplicateCandidates(
+        plan.keys.map((k) => mapper.slot(k.stageColumn)),
+        stat.size / 64,
+      );
       const rowErrors: RowError[] = [];
       // The terms (sections, schedules) or dates (attendance) the file names.
       const scopeSlot = plan.table === "sections" || plan.table === "schedules"

@@ -92,3 +92,13 @@ Deno.test("a file with more repeated keys than the candidate limit is checked in
   assert.equal(report.errors.length, pairs * 2);
   assert.ok(report.errors.every((e) => e.code === "duplicate_key"));
 });
+
+Deno.test("a table sized up front from a guess finds the same candidates", () => {
+  for (const guess of [0, 10, 1e6, 1e12]) {
+    const c = new DuplicateCandidates(KEY_SLOTS, guess);
+    let line = 0;
+    for (let i = 0; i < 20_000; i++) c.add(row(++line, `K${i}`, 100));
+    c.add(row(++line, "K123", 100));
+    assert.ok(c.lines.includes(124) && c.lines.includes(line), `guess ${guess}`);
+  }
+});
