@@ -62,7 +62,10 @@ export function filePathOf(url: string): string | undefined {
 export async function openExecutor(config: ExecutorConfig): Promise<SqlExecutor> {
   const path = filePathOf(config.databaseUrl);
   if (path !== undefined) return new NodeSqliteExecutor(path, config.busyTimeoutMs);
-  const { createClient } = await import("@libsql/client");
+  // A specifier made at run time: Deno loads the target of every literal
+  // `import("…")` when the process starts, which an embedded run never needs.
+  const libsql = ["@libsql", "client"].join("/");
+  const { createClient } = await import(libsql) as typeof import("@libsql/client");
   return new LibsqlExecutor(
     createClient({
       url: config.databaseUrl,
