@@ -60,3 +60,34 @@ Deno.test("the District Office always exists", async () => {
   const rs = await t.database.client.execute("SELECT name FROM schools WHERE school_number = 0");
   assert.equal(rs.rows[0]?.["name"], "District Office");
 });
+
+Deno.test("the change-log backfill gives each earlier run the range of its entries", async () => {
+  await using t = await tempDatabase();
+  const c = t.database.client;
+  const run = async () =>
+    Number(
+      (await c.execute(
+        "INSERT INTO runs (school_id, table_name, trigger, status, options, queued_at) VALUES (100, 'teachers', 'cli', 'succeeded', '{}', '2026-01-01') RETURNING id",
+      )).rows[0]!["id"],
+    );
+  const [a, b, none] = [await run(), await run(), await run()];
+  for (const [runId, n] of [[a, 3], [b, 2]] as const) {
+    for (let i = 0; i < n; i++) {
+      await c.execute({
+        sql:
+          "INSERT INTO run_changes (run_id, table_name, action, key) VALUES (?, 'teachers', 'insert', '[\"T1\",100]')",
+        args: [runId],
+      });
+    }
+  }
+  const backfill = await Deno.readTextFile(
+    new URL("../../migrations/0005_backfill_change_log_ranges.sql", import.meta.url),
+  );
+  await c.executeMultiple(backfill);
+  const rows = (await c.execute("SELECT id, changes_from, changes_to FROM runs ORDER BY id")).rows;
+  assert.deepEqual(rows.map((r) => [r["id"], r["changes_from"], r["changes_to"]]), [
+    [a, 1, 3],
+    [b, 4, 5],
+    [none, null, null],
+  ]);
+});
