@@ -15,17 +15,13 @@ import {
   CreateRecordInput,
   ErrorBody,
   IdParam,
+  jsonBody,
   RecordInput,
   RecordSchema,
   RunDetail,
   RunError,
   SchoolQuery,
 } from "./schemas.ts";
-
-const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const notFoundResponse = jsonBody(ErrorBody, "No such record");
 

@@ -6,12 +6,7 @@ import { readSisTable } from "../../sis/readout.ts";
 import { loadSetup, readSetup, SetupFile } from "../../sis/setup.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
 import { guardedRoute, newApi } from "./common.ts";
-import { CatalogSchema, ErrorBody, SchoolQuery, TableParam } from "./schemas.ts";
-
-const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+import { CatalogSchema, ErrorBody, jsonBody, pageOf, SchoolQuery, TableParam } from "./schemas.ts";
 
 export function referenceApi(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = newApi();
@@ -134,13 +129,7 @@ export function referenceApi(deps: AppDeps): OpenAPIHono<AppEnv> {
       },
       responses: {
         200: jsonBody(
-          z.object({
-            table: z.string(),
-            total: z.number().int(),
-            limit: z.number().int(),
-            offset: z.number().int(),
-            rows: z.array(z.record(z.string(), z.unknown())),
-          }),
+          pageOf("rows", z.record(z.string(), z.unknown())).extend({ table: z.string() }),
           "A page of rows",
         ),
         400: jsonBody(ErrorBody, "A bad parameter"),

@@ -20,16 +20,14 @@ import {
   Change,
   ErrorBody,
   IdParam,
+  jsonBody,
+  pageOf,
   PageQuery,
   RunDetail,
   RunError,
   RunSchema,
 } from "./schemas.ts";
 
-const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const notFoundResponse = jsonBody(ErrorBody, "No such run");
 
 export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -61,12 +59,7 @@ export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
       },
       responses: {
         200: jsonBody(
-          z.object({
-            total: z.number().int(),
-            limit: z.number().int(),
-            offset: z.number().int(),
-            runs: z.array(RunSchema),
-          }),
+          pageOf("runs", RunSchema),
           "A page of runs",
         ),
       },
@@ -111,12 +104,7 @@ export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
       request: { params: IdParam, query: PageQuery },
       responses: {
         200: jsonBody(
-          z.object({
-            total: z.number().int(),
-            limit: z.number().int(),
-            offset: z.number().int(),
-            errors: z.array(RunError),
-          }),
+          pageOf("errors", RunError),
           "A page of row errors",
         ),
         404: notFoundResponse,
@@ -142,12 +130,7 @@ export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
       request: { params: IdParam, query: PageQuery },
       responses: {
         200: jsonBody(
-          z.object({
-            total: z.number().int(),
-            limit: z.number().int(),
-            offset: z.number().int(),
-            changes: z.array(Change),
-          }),
+          pageOf("changes", Change),
           "A page of changes",
         ),
         404: notFoundResponse,

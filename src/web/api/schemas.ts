@@ -215,6 +215,21 @@ export const PageQuery = z.object({
   }),
 });
 
+/** An OpenAPI response whose body is JSON of `schema`. */
+export const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+/** The body of one page of a list endpoint: the total, the paging and the items under `name`. */
+export function pageOf<N extends string, T extends z.ZodType>(name: N, item: T) {
+  return z.object({
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+  }).extend({ [name]: z.array(item) } as { [K in N]: z.ZodArray<T> });
+}
+
 /** `{id}` in a path. */
 export const IdParam = z.object({
   id: z.string().regex(/^\d{1,15}$/, "expected a positive whole number").transform(Number).openapi({
