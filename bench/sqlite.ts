@@ -12,8 +12,7 @@
  *
  * Column types follow AutoComm's field catalog, so values compare the same way.
  */
-import { type CatalogField, coreCatalog, findField } from "../src/sis/catalog.ts";
-import { isNumericCode } from "../src/db/schema/sis.ts";
+import { coreCatalog, findField, storageType } from "../src/sis/catalog.ts";
 import { type BenchTable, FIELDS } from "./generate.ts";
 
 /**
@@ -32,20 +31,6 @@ export const PRAGMAS = [
 /** Scenario kinds, in the order they run for each table. */
 export const SCENARIOS = ["first-import", "reimport-identical", "reimport-changed-sync"] as const;
 export type ScenarioKind = typeof SCENARIOS[number];
-
-function sqlType(f: CatalogField): string {
-  switch (f.type) {
-    case "integer":
-    case "boolean":
-      return "INTEGER";
-    case "decimal":
-      return "REAL";
-    case "code":
-      return isNumericCode(f) ? "INTEGER" : "TEXT";
-    default:
-      return "TEXT";
-  }
-}
 
 interface Shape {
   name: string;
@@ -68,7 +53,7 @@ export function shapeOf(table: BenchTable): Shape {
   });
   return {
     name: `b_${table}`,
-    columns: fields.map((f) => ({ name: f.name.toLowerCase(), type: sqlType(f) })),
+    columns: fields.map((f) => ({ name: f.name.toLowerCase(), type: storageType(f) })),
     key,
   };
 }

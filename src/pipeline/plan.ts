@@ -13,9 +13,11 @@ import {
   type AttendanceMode,
   type CatalogField,
   catalogFor,
+  DISTRICT_OFFICE,
   type ExtensionDefinition,
   findField,
   type ImportTable,
+  isNumericCode,
   type TableCatalog,
 } from "../sis/catalog.ts";
 import {
@@ -27,17 +29,6 @@ import {
 } from "../sis/values.ts";
 import type { RowError } from "./errors.ts";
 import type { SqlValue } from "./executor.ts";
-
-/**
- * School_Number of the District Office (`src/sis/setup.ts`; repeated here so that the
- * import process does not load the setup module, which pulls in Drizzle and zod).
- */
-export const DISTRICT_OFFICE = 0;
-
-/** True when every value of a code field is a whole number (as `src/db/schema/sis.ts`). */
-export function isNumericCode(field: CatalogField): boolean {
-  return field.type === "code" && (field.codes ?? []).every((c) => /^-?\d+$/.test(c));
-}
 
 /** Where one field's value goes. */
 export interface PlanField {

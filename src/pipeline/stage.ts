@@ -9,12 +9,11 @@
  * existing record looked up in the same statement, several rows per statement
  * (a reused prepared statement; fewer calls into SQLite than one per row).
  */
-import type { CatalogField, ImportTable } from "../sis/catalog.ts";
+import { type CatalogField, type ImportTable, storageType } from "../sis/catalog.ts";
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 import {
   type ConditionalError,
   type ImportPlan,
-  isNumericCode,
   rowExtraColumns,
   stagedColumns,
   type StagedError,
@@ -85,18 +84,7 @@ export function targetIdOf(plan: ImportPlan, alias = "s"): string {
 }
 
 function affinity(field: CatalogField): string {
-  if (field.extension) return "TEXT";
-  switch (field.type) {
-    case "integer":
-    case "boolean":
-      return "INTEGER";
-    case "decimal":
-      return "REAL";
-    case "code":
-      return isNumericCode(field) ? "INTEGER" : "TEXT";
-    default:
-      return "TEXT";
-  }
+  return field.extension ? "TEXT" : storageType(field);
 }
 
 /** Names of the staging tables of a run. */

@@ -472,6 +472,26 @@ export function normaliseFieldName(name: string): string {
   return plain.replace(/\s*\.\s*/g, ".").toLowerCase();
 }
 
+/** True when every value of a code field is a whole number, so it is stored as one. */
+export function isNumericCode(field: CatalogField): boolean {
+  return field.type === "code" && (field.codes ?? []).every((c) => /^-?\d+$/.test(c));
+}
+
+/** The SQLite type a field's values are stored as (SIS columns, staging, the bench). */
+export function storageType(field: CatalogField): "INTEGER" | "REAL" | "TEXT" {
+  switch (field.type) {
+    case "integer":
+    case "boolean":
+      return "INTEGER";
+    case "decimal":
+      return "REAL";
+    case "code":
+      return isNumericCode(field) ? "INTEGER" : "TEXT";
+    default:
+      return "TEXT";
+  }
+}
+
 /** Finds a field by name, case-insensitively, with or without a table prefix. */
 export function findField(catalog: TableCatalog, name: string): CatalogField | undefined {
   const wanted = normaliseFieldName(name);

@@ -6,6 +6,7 @@ import {
   IMPORT_TABLES,
   nearestFields,
   normaliseFieldName,
+  storageType,
 } from "../../src/sis/catalog.ts";
 import { tempDatabase } from "../support/db.ts";
 
@@ -192,4 +193,17 @@ Deno.test("the fields command prints the catalog with extension fields as JSON",
     { type: "text", maxLength: 50, requiredToCreate: true, personal: true },
   );
   assert.ok(first.description.length > 0);
+});
+
+Deno.test("each field's values are stored as the SQLite type its type calls for", () => {
+  const types = (t: Parameters<typeof coreCatalog>[0], mode?: "daily" | "meeting") =>
+    Object.fromEntries(coreCatalog(t, mode).fields.map((f) => [f.name, storageType(f)]));
+  const students = types("students");
+  assert.equal(students["Student_Number"], "INTEGER");
+  assert.equal(students["Last_Name"], "TEXT");
+  assert.equal(students["DOB"], "TEXT");
+  const attendance = types("attendance", "daily");
+  assert.equal(attendance["Attendance_CodeID"], "INTEGER");
+  assert.equal(attendance["Att_Code"], "TEXT");
+  assert.equal(types("courses")["Credit_Hours"], "REAL");
 });

@@ -12,25 +12,17 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
-import { type CatalogField, coreCatalog, type ImportTable } from "../../sis/catalog.ts";
-
-/** True when every value of a code field is a whole number, so it is stored as one. */
-export function isNumericCode(field: CatalogField): boolean {
-  return field.type === "code" && (field.codes ?? []).every((c) => /^-?\d+$/.test(c));
-}
+import {
+  type CatalogField,
+  coreCatalog,
+  type ImportTable,
+  storageType,
+} from "../../sis/catalog.ts";
 
 function column(field: CatalogField): SQLiteColumnBuilderBase {
-  switch (field.type) {
-    case "integer":
-    case "boolean":
-      return integer(field.column);
-    case "decimal":
-      return real(field.column);
-    case "code":
-      return isNumericCode(field) ? integer(field.column) : text(field.column);
-    default:
-      return text(field.column);
-  }
+  const type = storageType(field);
+  if (type === "INTEGER") return integer(field.column);
+  return type === "REAL" ? real(field.column) : text(field.column);
 }
 
 // deno-lint-ignore no-explicit-any
