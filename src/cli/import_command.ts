@@ -78,7 +78,7 @@ export async function runImportCommand(args: string[], config: Config): Promise<
 }
 
 /** Exit code of a finished run: 0 done, 2 nothing applied by design, 1 otherwise. */
-export function exitCodeOf(status: string): number {
+function exitCodeOf(status: string): number {
   if (status === "succeeded" || status === "succeeded_with_errors" || status === "preview") {
     return 0;
   }

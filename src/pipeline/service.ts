@@ -207,8 +207,12 @@ export async function runReport(
 export async function changesOf(db: Db, runId: number): Promise<SQL> {
   const [run] = await db.select({ from: runs.changesFrom, to: runs.changesTo }).from(runs)
     .where(eq(runs.id, runId));
-  if (run?.from == null || run.to == null) return sql`0`;
-  return and(eq(runChanges.runId, runId), between(runChanges.id, run.from, run.to))!;
+  return changeRange(runId, run?.from ?? null, run?.to ?? null);
+}
+
+function changeRange(runId: number, from: number | null, to: number | null): SQL {
+  if (from === null || to === null) return sql`0`;
+  return and(eq(runChanges.runId, runId), between(runChanges.id, from, to))!;
 }
 
 /**
@@ -227,8 +231,11 @@ export async function runChangeLog(
   runId: number,
   options: { limit?: number; offset?: number } = {},
 ) {
-  const [run] = await db.select({ options: runs.options }).from(runs)
-    .where(eq(runs.id, runId));
+  const [run] = await db.select({
+    options: runs.options,
+    from: runs.changesFrom,
+    to: runs.changesTo,
+  }).from(runs).where(eq(runs.id, runId));
   if (!run) return [];
   const mode = (run.options as { attendanceMode?: AttendanceMode | null }).attendanceMode ??
     "daily";
@@ -237,7 +244,7 @@ export async function runChangeLog(
     action: runChanges.action,
     key: runChanges.key,
     changes: runChanges.changes,
-  }).from(runChanges).where(await changesOf(db, runId)).orderBy(asc(runChanges.id))
+  }).from(runChanges).where(changeRange(runId, run.from, run.to)).orderBy(asc(runChanges.id))
     .limit(options.limit ?? 1000).offset(options.offset ?? 0);
   return rows.map((r) => ({
     ...r,
