@@ -251,7 +251,7 @@ async function locate(
 }
 
 /** A file read by {@linkcode hashedChunks}: its size and, once read to the end, its SHA-256. */
-interface FileDigest {
+export interface FileDigest {
   bytes: number;
   sha256: string | null;
 }
@@ -266,8 +266,13 @@ const WHOLE_FILE_BYTES = 8 * 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
 
 /** Reads a file as a stream of chunks and hashes it; `digest` is filled in at the end. */
-async function* hashedChunks(path: string, size: number, digest: FileDigest) {
-  if (size <= WHOLE_FILE_BYTES) {
+export async function* hashedChunks(
+  path: string,
+  size: number,
+  digest: FileDigest,
+  wholeFileBytes = WHOLE_FILE_BYTES,
+) {
+  if (size <= wholeFileBytes) {
     const bytes = await Deno.readFile(path);
     digest.bytes = bytes.byteLength;
     for (let i = 0; i < bytes.byteLength; i += CHUNK_BYTES) {
