@@ -167,7 +167,8 @@ const EXPRESSION_CACHE = 10_000;
 
 /**
  * The map-stage check of a table, if it has one: a section's expression is parsed
- * into its meetings (a bad one is an error of the row).
+ * into its meetings (a bad one is an error of the row), staged as a JSON array of
+ * `"period day"` strings (abbreviations are letters and digits only: src/sis/setup.ts).
  */
 function rowCheck(
   plan: ImportPlan,
@@ -190,7 +191,7 @@ function rowCheck(
     if (!parsed) {
       const result = parseExpression(expression, periods, days);
       parsed = result.ok
-        ? { meetings: JSON.stringify(result.meetings.map((m) => [m.period, m.day])) }
+        ? { meetings: JSON.stringify(result.meetings.map((m) => `${m.period} ${m.day}`)) }
         : { message: result.message };
       if (cache.size < EXPRESSION_CACHE) cache.set(expression, parsed);
     }

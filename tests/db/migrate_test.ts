@@ -91,3 +91,32 @@ Deno.test("the change-log backfill gives each earlier run the range of its entri
     [none, null, null],
   ]);
 });
+
+Deno.test("section meetings are a WITHOUT ROWID table, and rebuilding it keeps every meeting", async () => {
+  await using t = await tempDatabase();
+  const c = t.database.client;
+  const schemaSql = async () =>
+    String(
+      (await c.execute("SELECT sql FROM sqlite_schema WHERE name = 'section_meetings'")).rows[0]
+        ?.["sql"],
+    );
+  // drizzle-kit cannot express WITHOUT ROWID: a migration it generates that rebuilds the
+  // table would silently lose it, and this test would say so.
+  assert.match(await schemaSql(), /WITHOUT ROWID\s*$/);
+  await c.executeMultiple(
+    "INSERT INTO section_meetings (section_id, period, day) VALUES (1, '1', 'A'), (1, '1', 'B'), (2, 'HR', 'A');",
+  );
+  const rebuild = await Deno.readTextFile(
+    new URL("../../migrations/0008_section_meetings_without_rowid.sql", import.meta.url),
+  );
+  await c.executeMultiple(rebuild.replaceAll("--> statement-breakpoint", ""));
+  assert.match(await schemaSql(), /WITHOUT ROWID\s*$/);
+  const rows = (await c.execute(
+    "SELECT section_id, period, day FROM section_meetings ORDER BY section_id, period, day",
+  )).rows;
+  assert.deepEqual(rows.map((r) => [r["section_id"], r["period"], r["day"]]), [
+    [1, "1", "A"],
+    [1, "1", "B"],
+    [2, "HR", "A"],
+  ]);
+});

@@ -255,8 +255,10 @@ export class Sandbox implements AsyncDisposable {
     try {
       const hash = createHash("sha256");
       for (const t of SIS_TABLES) {
-        const rs = await client.execute(`SELECT * FROM ${t} ORDER BY rowid`);
-        hash.update(`${t}:${JSON.stringify(rs.rows.map((r) => Object.values(r).map(String)))}\n`);
+        // Every row in a stable order (some tables are WITHOUT ROWID: no rowid to sort by).
+        const rs = await client.execute(`SELECT * FROM ${t}`);
+        const rows = rs.rows.map((r) => JSON.stringify(Object.values(r).map(String))).sort();
+        hash.update(`${t}:${rows.join("\n")}\n`);
       }
       return hash.digest("hex");
     } finally {

@@ -163,7 +163,12 @@ export const sections = sqliteTable("sections", {
   ),
 ]);
 
-/** The (period, day) meetings of a section, from its expression. */
+/**
+ * The (period, day) meetings of a section, from its expression. The table is WITHOUT ROWID
+ * (migration 0008: one B-tree instead of a table and its key index), which Drizzle cannot
+ * express: a generated migration that rebuilds this table must add `WITHOUT ROWID` back
+ * (tests/db/migrate_test.ts checks it).
+ */
 export const sectionMeetings = sqliteTable("section_meetings", {
   sectionId: integer("section_id").notNull(),
   period: text("period").notNull(),
