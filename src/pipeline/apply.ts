@@ -831,17 +831,15 @@ async function upsert(ctx: Ctx): Promise<number> {
             writing(names)
           } AND s.diff IS NOT NULL AND ${provided(ex)})`,
         );
-        // Each section's id once (a new one is found by its key), then its meetings: a JSON
-        // array of "period day" (abbreviations have no spaces; run.ts), cheaper to take
-        // apart than an array of pairs.
+        // Each section's id once (a new one is found by its key), then its meetings: each
+        // period's days (run.ts meetingsJson).
         await ctx.exec.run(
           `WITH x AS MATERIALIZED (SELECT ${id} AS id, s.meetings AS meetings FROM ${R} s
              WHERE ${OK} AND (s.tid IS NULL OR s.diff IS NOT NULL) AND ${
             provided(ex)
           } AND s.meetings IS NOT NULL)
            INSERT OR IGNORE INTO section_meetings (section_id, period, day)
-           SELECT x.id, substr(j.value, 1, instr(j.value, ' ') - 1), substr(j.value, instr(j.value, ' ') + 1)
-           FROM x, json_each(x.meetings) j`,
+           SELECT x.id, p.key, d.value FROM x, json_each(x.meetings) p, json_each(p.value) d`,
         );
       }
       break;
