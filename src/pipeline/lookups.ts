@@ -90,8 +90,6 @@ interface SchoolCodes {
   byUpper: Map<string, number>;
 }
 
-const SEP = "\u0000";
-
 /** True when the staged row gave the value at `maskPosition` (its mask is column 2). */
 function given(row: readonly SqlValue[], maskPosition: number): boolean {
   return maskPosition >= 0 && (row[2] as string).charCodeAt(maskPosition) === 49;
@@ -203,7 +201,8 @@ export class Lookups {
   #terms = new Map<number, Map<number, TermInfo>>();
   #termsBySchool = new Map<number, TermInfo[]>();
   #courses = new Set<string>();
-  #teachers = new Set<string>();
+  /** Teacher numbers of each school. */
+  #teachers = new Map<number, Set<string>>();
   /** Student numbers of the district (one hash probe per row; about 30 bytes each). */
   #students: Set<number> | null = null;
   #codes = new Map<number, SchoolCodes>();
@@ -327,7 +326,11 @@ export class Lookups {
           "json_array(schoolid, teachernumber)",
           "teachers",
         );
-        for (const [school, number] of teachers) l.#teachers.add(`${school}${SEP}${number}`);
+        for (const [school, number] of teachers) {
+          let numbers = l.#teachers.get(school);
+          if (!numbers) l.#teachers.set(school, numbers = new Set());
+          numbers.add(String(number));
+        }
       }
     }
     if (t === "schedules" || t === "attendance") {
@@ -556,7 +559,7 @@ export class Lookups {
     const tv = this.#f.Teacher;
     if (tv && given(row, tv.pf.maskPosition)) {
       const teacher = row[tv.slot];
-      if (teacher !== null && !this.#teachers.has(`${school}${SEP}${teacher}`)) {
+      if (teacher !== null && !this.#teachers.get(school)?.has(teacher as string)) {
         this.#error(
           sink,
           line,
