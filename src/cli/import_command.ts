@@ -11,6 +11,7 @@ import type { Config } from "../config.ts";
 import { migrationsPending } from "../db/schema_version.ts";
 import { filePathOf, openExecutor, type SqlExecutor } from "../pipeline/executor.ts";
 import { executeRunToEnd, type RunSettings } from "../pipeline/run.ts";
+import { stopOnSignals } from "../pipeline/signals.ts";
 import {
   insertRun,
   readExtensionTables,
@@ -224,11 +225,14 @@ export async function importCommand(args: string[], context: ImportContext): Pro
     trigger: "cli",
     preview: values.preview ?? false,
   });
+  // Ctrl-C stops the run at its next safe point: rolled back, marked interrupted.
+  using stop = stopOnSignals();
   const end = await executeRunToEnd(exec, runId, {
     importRoot: config.importRoot,
     dataDir: config.dataDir,
     timeZone: config.timeZone,
     runTimeoutSeconds: config.runTimeoutSeconds,
+    signal: stop.signal,
   });
   if (end.event === "skipped") throw new Error(end.message);
   return await printReport(exec, runId, values.json ?? false, context.out);

@@ -8,6 +8,7 @@
 import { loadConfig } from "../config.ts";
 import { openExecutor } from "./executor.ts";
 import { executeRunToEnd } from "./run.ts";
+import { stopOnSignals } from "./signals.ts";
 
 const runId = Number(Deno.args[0]);
 if (!Number.isInteger(runId) || runId <= 0) {
@@ -19,13 +20,18 @@ const exec = await openExecutor(config);
 const encoder = new TextEncoder();
 const emit = (event: Record<string, unknown>) =>
   Deno.stdout.writeSync(encoder.encode(JSON.stringify(event) + "\n"));
+// SIGINT or SIGTERM (a stopping service, Ctrl-C in its terminal) stops the run at its
+// next safe point: rolled back and marked interrupted at once.
+const stop = stopOnSignals();
 const end = await executeRunToEnd(exec, runId, {
   importRoot: config.importRoot,
   dataDir: config.dataDir,
   timeZone: config.timeZone,
   runTimeoutSeconds: config.runTimeoutSeconds,
   onProgress: (p) => emit({ event: "progress", ...p }),
+  signal: stop.signal,
 });
+stop[Symbol.dispose]();
 emit(end);
 exec.close();
 Deno.exit(end.event === "failed" ? 1 : 0);

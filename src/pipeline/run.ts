@@ -91,6 +91,12 @@ export interface RunEnvironment {
   /** The current instant; tests may fix it. */
   now?: () => Date;
   onProgress?: (event: { phase: string; rows: number }) => void;
+  /**
+   * Stops the run at its next safe point when aborted — between batches while
+   * staging, before the apply transaction, and before its commit: everything is rolled
+   * back and the run is marked interrupted, with the signal's reason as its message.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a run ended with. */
@@ -323,6 +329,25 @@ export class RunNotClaimable extends Error {
   }
 }
 
+/** The run was asked to stop (`RunEnvironment.signal`); nothing was changed. */
+export class RunStopped extends Error {
+  constructor(reason: unknown) {
+    super(typeof reason === "string" ? reason : "The run was stopped before it finished");
+    this.name = "RunStopped";
+  }
+}
+
+/**
+ * Throws {@linkcode RunStopped} when the run was asked to stop. With `turn`, it first
+ * lets the event loop run once (0.1 ms), so that a signal's listener that has been
+ * waiting behind the synchronous SQLite calls can abort first.
+ */
+async function stopIfAsked(signal: AbortSignal | undefined, turn = false): Promise<void> {
+  if (!signal) return;
+  if (turn) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  if (signal.aborted) throw new RunStopped(signal.reason);
+}
+
 const NUMBER_OF_RECORDS = /^\s*number_of_records\s*=\s*(\d+)\s*$/i;
 
 /** Executes a queued run to its end. Never throws for problems in the file. */
@@ -496,6 +521,7 @@ export async function executeRun(
         ? mapper.slot("k_att_date")
         : -1;
       for await (const batch of records) {
+        await stopIfAsked(env.signal);
         const rows: SqlValue[][] = [];
         const sink = {
           errors: [] as StagedError[],
@@ -630,6 +656,7 @@ export async function executeRun(
       return await finish("empty", "The file has no data records; nothing was changed", fileInfo);
     }
     const duplicates = await indexStage(exec, plan, names, candidates!);
+    await stopIfAsked(env.signal, true);
 
     // Validate and apply in one transaction. Validation changes no SIS table; the
     // writes run under a savepoint so that a preview keeps its report while every
@@ -730,6 +757,7 @@ export async function executeRun(
         extra["changes_from"] = changesBefore + 1;
         extra["changes_to"] = changesAfter;
       }
+      await stopIfAsked(env.signal, true);
       const outcome = await finish(status, message, extra);
       await exec.commit();
       return outcome;
@@ -792,8 +820,9 @@ export type ExecutionEnd =
 
 /**
  * Executes a queued run and never throws: a run another process took is
- * `skipped`; any other failure rolls back, marks the run failed (nothing was
- * changed) and is `failed`.
+ * `skipped`; a run asked to stop (`env.signal`) rolls back and is marked
+ * interrupted (`done`); any other failure rolls back, marks the run failed
+ * (nothing was changed) and is `failed`.
  */
 export async function executeRunToEnd(
   exec: SqlExecutor,
@@ -806,15 +835,22 @@ export async function executeRunToEnd(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof RunNotClaimable) return { event: "skipped", message };
+    const stopped = error instanceof RunStopped;
     try {
       await exec.rollback();
       await exec.run(
-        "UPDATE runs SET status = 'failed', message = ?, ended_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'running', 'waiting')",
-        [`The run failed and changed nothing: ${message}`, new Date().toISOString(), runId],
+        `UPDATE runs SET status = '${
+          stopped ? "interrupted" : "failed"
+        }', message = ?, ended_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'running', 'waiting')`,
+        [
+          stopped ? message : `The run failed and changed nothing: ${message}`,
+          new Date().toISOString(),
+          runId,
+        ],
       );
     } catch {
       // The database itself is unreachable; the lease marks the run interrupted later.
     }
-    return { event: "failed", message };
+    return stopped ? { event: "done", status: "interrupted" } : { event: "failed", message };
   }
 }

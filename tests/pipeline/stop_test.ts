@@ -1,0 +1,221 @@
+/**
+ * Stopping a run on purpose: a run asked to stop (Ctrl-C on `autocomm import`, a
+ * SIGTERM to the import process, `RunEnvironment.signal`) rolls back at its next safe
+ * point and is marked interrupted at once, with why; no SIS table changes.
+ */
+import assert from "node:assert/strict";
+import { loadConfig } from "../../src/config.ts";
+import { openExecutor } from "../../src/pipeline/executor.ts";
+import { executeRunToEnd, type RunSettings } from "../../src/pipeline/run.ts";
+import { insertRun } from "../../src/pipeline/run_store.ts";
+import { baseEnv, REPO_ROOT } from "../support/cli.ts";
+import { Sandbox, TEACHER_FIELDS, tsv } from "../support/sandbox.ts";
+
+function teacherSettings(file: string): RunSettings {
+  return {
+    table: "teachers",
+    attendanceMode: null,
+    schoolId: 100,
+    fields: TEACHER_FIELDS,
+    fieldDelimiter: "tab",
+    recordDelimiter: "LF",
+    charset: "utf-8",
+    updateExisting: true,
+    ignoreBlankCells: false,
+    synchronize: false,
+    removalLimitPercent: 10,
+    inactivateExited: false,
+    expectRecordCount: false,
+    path: null,
+    file,
+    minFileAgeSeconds: 0,
+    recordName: null,
+    emailTo: "",
+  };
+}
+
+/** A sandbox with one teacher, and a file of `rows` new teachers (over 8 MB from 300,000). */
+async function withBigFile(rows: number) {
+  const sb = await Sandbox.create();
+  await sb.import(tsv(["T0", "Ada", "Lovelace"]), { table: "teachers", fields: TEACHER_FIELDS });
+  const lines: string[] = [];
+  for (let i = 1; i <= rows; i++) lines.push(`T${i}\tFirstname${i}\tLastname-of-teacher-${i}`);
+  const file = await sb.write("big.txt", lines.join("\n") + "\n");
+  return { sb, file, before: await sb.checksum() };
+}
+
+async function runRow(sb: Sandbox, runId: number) {
+  const [run] = await sb.query(
+    "SELECT status, message, ended_at, lease_expires_at FROM runs WHERE id = ?",
+    [runId],
+  );
+  return run!;
+}
+
+/** Executes a queued run in this process, aborting on the first progress of `phase`. */
+async function executeStoppingAt(sb: Sandbox, file: string, phase: string) {
+  const config = loadConfig({ env: sb.env });
+  // node:sqlite is the only library with the file open while it runs: the sandbox's
+  // own queries (libSQL) come before and after.
+  const exec = await openExecutor(config);
+  try {
+    const runId = await insertRun(exec, teacherSettings(file), { trigger: "cli" });
+    const controller = new AbortController();
+    const phases: string[] = [];
+    const end = await executeRunToEnd(exec, runId, {
+      importRoot: config.importRoot,
+      dataDir: config.dataDir,
+      timeZone: config.timeZone,
+      runTimeoutSeconds: config.runTimeoutSeconds,
+      onProgress: (p) => {
+        phases.push(p.phase);
+        if (p.phase === phase) controller.abort(`Stopped by the test during ${phase}`);
+      },
+      signal: controller.signal,
+    });
+    return { runId, end, phases };
+  } finally {
+    exec.close();
+  }
+}
+
+Deno.test("a run asked to stop while it stages rolls back and is marked interrupted", async () => {
+  const { sb, file, before } = await withBigFile(20_000);
+  await using _ = sb;
+  const { runId, end, phases } = await executeStoppingAt(sb, file, "stage");
+  assert.deepEqual(end, { event: "done", status: "interrupted" });
+  // Stopped at the next batch: no further progress (one event every 2,000 rows).
+  assert.deepEqual(phases, ["stage"]);
+  const run = await runRow(sb, runId);
+  assert.equal(run["status"], "interrupted");
+  assert.equal(run["message"], "Stopped by the test during stage");
+  assert.ok(run["ended_at"]);
+  assert.equal(run["lease_expires_at"], null);
+  assert.equal(await sb.checksum(), before);
+});
+
+Deno.test("a run asked to stop during its apply is rolled back before the commit", async () => {
+  const { sb, file, before } = await withBigFile(20_000);
+  await using _ = sb;
+  const { runId, end } = await executeStoppingAt(sb, file, "insert");
+  assert.deepEqual(end, { event: "done", status: "interrupted" });
+  assert.equal((await runRow(sb, runId))["status"], "interrupted");
+  assert.equal(await sb.checksum(), before, "rows written by the apply stayed");
+  // Nothing is left behind: the same file imports completely afterwards.
+  const next = await sb.cli([
+    "import",
+    "--json",
+    "--table",
+    "teachers",
+    "--fields",
+    TEACHER_FIELDS.join(","),
+    "--school",
+    "100",
+    "--field-delimiter",
+    "tab",
+    "--record-delimiter",
+    "LF",
+    "--charset",
+    "utf-8",
+    file,
+  ]);
+  assert.equal(next.code, 0, next.stderr);
+  assert.equal(JSON.parse(next.stdout).counts.inserted, 20_000);
+});
+
+Deno.test("SIGINT stops `autocomm import`: the run is interrupted, the exit code 1", async () => {
+  const { sb, file, before } = await withBigFile(320_000);
+  await using _ = sb;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--frozen",
+      `--config=${REPO_ROOT}/deno.json`,
+      `${REPO_ROOT}/src/cli.ts`,
+      "import",
+      "--json",
+      "--table",
+      "teachers",
+      "--fields",
+      TEACHER_FIELDS.join(","),
+      "--school",
+      "100",
+      "--field-delimiter",
+      "tab",
+      "--record-delimiter",
+      "LF",
+      "--charset",
+      "utf-8",
+      file,
+    ],
+    clearEnv: true,
+    env: { ...baseEnv(), ...sb.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Wait until the run is running (the import reads its 9 MB file in chunks from then on).
+  const deadline = Date.now() + 60_000;
+  let status: unknown;
+  while (Date.now() < deadline) {
+    const [run] = await sb.query("SELECT status FROM runs ORDER BY id DESC LIMIT 1");
+    status = run?.["status"];
+    if (status !== "queued" && status !== "succeeded" && status !== undefined) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(status, "running");
+  child.kill("SIGINT");
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.match(stderr, /SIGINT: stopping the run at its next safe point/);
+  const report = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(report.status, "interrupted");
+  assert.equal(report.message, "Stopped by SIGINT before it finished; nothing was changed");
+  assert.equal(await sb.checksum(), before);
+});
+
+Deno.test("SIGTERM stops the import process of a queued run", async () => {
+  const { sb, file, before } = await withBigFile(320_000);
+  await using _ = sb;
+  const config = loadConfig({ env: sb.env });
+  const exec = await openExecutor(config);
+  const runId = await insertRun(exec, teacherSettings(file), { trigger: "cli" });
+  exec.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--frozen",
+      `--config=${REPO_ROOT}/deno.json`,
+      `${REPO_ROOT}/src/pipeline/child.ts`,
+      String(runId),
+    ],
+    clearEnv: true,
+    env: { ...baseEnv(), ...sb.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const events: Record<string, unknown>[] = [];
+  let buffered = "";
+  let signalled = false;
+  for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+    buffered += text;
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    for (const line of lines) events.push(JSON.parse(line));
+    if (!signalled && events.some((e) => e["event"] === "progress")) {
+      signalled = true;
+      child.kill("SIGTERM");
+    }
+  }
+  const end = await child.status;
+  await child.stderr.cancel();
+  assert.ok(signalled, "the import finished before it reported progress");
+  assert.equal(end.code, 0);
+  assert.deepEqual(events.at(-1), { event: "done", status: "interrupted" });
+  const run = await runRow(sb, runId);
+  assert.equal(run["status"], "interrupted");
+  assert.equal(run["message"], "Stopped by SIGTERM before it finished; nothing was changed");
+  assert.equal(await sb.checksum(), before);
+});
