@@ -18,8 +18,18 @@ if (!Number.isInteger(runId) || runId <= 0) {
 const config = loadConfig();
 const exec = await openExecutor(config);
 const encoder = new TextEncoder();
-const emit = (event: Record<string, unknown>) =>
-  Deno.stdout.writeSync(encoder.encode(JSON.stringify(event) + "\n"));
+/**
+ * Writes one event line. The run's row, not this output, is what counts: if the process
+ * that started this one is gone (its end of the pipe closed), the run goes on to its
+ * end or its next safe point instead of failing on the write.
+ */
+const emit = (event: Record<string, unknown>) => {
+  try {
+    Deno.stdout.writeSync(encoder.encode(JSON.stringify(event) + "\n"));
+  } catch {
+    // nobody is reading
+  }
+};
 // SIGINT or SIGTERM (a stopping service, Ctrl-C in its terminal) stops the run at its
 // next safe point: rolled back and marked interrupted at once.
 const stop = stopOnSignals();

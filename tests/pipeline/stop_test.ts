@@ -219,3 +219,38 @@ Deno.test("SIGTERM stops the import process of a queued run", async () => {
   assert.equal(run["message"], "Stopped by SIGTERM before it finished; nothing was changed");
   assert.equal(await sb.checksum(), before);
 });
+
+Deno.test("an import process whose parent is gone still stops cleanly on SIGTERM", async () => {
+  const { sb, file, before } = await withBigFile(320_000);
+  await using _ = sb;
+  const config = loadConfig({ env: sb.env });
+  const exec = await openExecutor(config);
+  const runId = await insertRun(exec, teacherSettings(file), { trigger: "cli" });
+  exec.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--frozen",
+      `--config=${REPO_ROOT}/deno.json`,
+      `${REPO_ROOT}/src/pipeline/child.ts`,
+      String(runId),
+    ],
+    clearEnv: true,
+    env: { ...baseEnv(), ...sb.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // The first progress line, then the reading end goes away (as when `autocomm run` is
+  // stopped with Ctrl-C) and the process is told to stop.
+  const reader = child.stdout.getReader();
+  await reader.read();
+  await reader.cancel();
+  child.kill("SIGTERM");
+  const end = await child.status;
+  await child.stderr.cancel();
+  assert.equal(end.code, 0);
+  const run = await runRow(sb, runId);
+  assert.equal(run["status"], "interrupted", String(run["message"]));
+  assert.equal(await sb.checksum(), before);
+});
