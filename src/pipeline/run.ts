@@ -661,6 +661,8 @@ export async function executeRun(
     // Validate and apply in one transaction. Validation changes no SIS table; the
     // writes run under a savepoint so that a preview keeps its report while every
     // change to the SIS is undone. A held run writes nothing.
+    /** A held run's copy of its file, removed again if the run does not commit. */
+    let kept: string | null = null;
     await exec.begin();
     try {
       const changesBefore = await changeLogEnd(exec);
@@ -703,7 +705,7 @@ export async function executeRun(
           "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, 'remove', ?, NULL)",
           keys.map((k) => [runId, plan.table, k["key"] ?? null]),
         );
-        const kept = await keepHeldFile(path, env.dataDir, runId, fileName);
+        kept = await keepHeldFile(path, env.dataDir, runId, fileName);
         extra["held_path"] = kept;
         extra["held_until"] = new Date(now().getTime() + 24 * 3600 * 1000).toISOString();
       } else {
@@ -763,6 +765,7 @@ export async function executeRun(
       return outcome;
     } catch (error) {
       await exec.rollback().catch(() => {});
+      if (kept) await Deno.remove(kept).catch(() => {});
       throw error;
     }
   } finally {

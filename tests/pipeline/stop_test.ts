@@ -254,3 +254,47 @@ Deno.test("an import process whose parent is gone still stops cleanly on SIGTERM
   assert.equal(run["status"], "interrupted", String(run["message"]));
   assert.equal(await sb.checksum(), before);
 });
+
+Deno.test("a held run stopped before its commit keeps no copy of its file", async () => {
+  await using sb = await Sandbox.create();
+  const ten = Array.from({ length: 10 }, (_, i) => [`T${i}`, "First", `Last${i}`]);
+  await sb.import(tsv(...ten), { table: "teachers", fields: TEACHER_FIELDS });
+  const file = await sb.write("two.txt", tsv(...ten.slice(0, 2)));
+  const before = await sb.checksum();
+  const config = loadConfig({ env: sb.env });
+  const held = `${config.dataDir}/held`;
+  const keptFiles = () => {
+    try {
+      return [...Deno.readDirSync(held)].map((e) => e.name);
+    } catch {
+      return [];
+    }
+  };
+  const exec = await openExecutor(config);
+  let runId = 0;
+  let end;
+  try {
+    runId = await insertRun(exec, { ...teacherSettings(file), synchronize: true }, {
+      trigger: "cli",
+    });
+    const controller = new AbortController();
+    end = await executeRunToEnd(exec, runId, {
+      importRoot: config.importRoot,
+      dataDir: config.dataDir,
+      timeZone: config.timeZone,
+      runTimeoutSeconds: config.runTimeoutSeconds,
+      // Asked to stop once the held run has kept its copy (just before its commit).
+      now: () => {
+        if (keptFiles().length > 0) controller.abort("Stopped by the test after the copy");
+        return new Date();
+      },
+      signal: controller.signal,
+    });
+  } finally {
+    exec.close();
+  }
+  assert.deepEqual(end, { event: "done", status: "interrupted" });
+  assert.equal((await runRow(sb, runId))["message"], "Stopped by the test after the copy");
+  assert.deepEqual(keptFiles(), []);
+  assert.equal(await sb.checksum(), before);
+});
