@@ -354,15 +354,33 @@ export class RunStopped extends Error {
   }
 }
 
-/**
- * Throws {@linkcode RunStopped} when the run was asked to stop. With `turn`, it first
- * lets the event loop run once (0.1 ms), so that a signal's listener that has been
- * waiting behind the synchronous SQLite calls can abort first.
- */
-async function stopIfAsked(signal: AbortSignal | undefined, turn = false): Promise<void> {
-  if (!signal) return;
-  if (turn) await new Promise<void>((resolve) => setTimeout(resolve, 0));
-  if (signal.aborted) throw new RunStopped(signal.reason);
+/** The safe points where a run asked to stop (`RunEnvironment.signal`) ends. */
+class SafePoints {
+  readonly #signal: AbortSignal | undefined;
+  #lastTurn = performance.now();
+
+  constructor(signal: AbortSignal | undefined) {
+    this.#signal = signal;
+  }
+
+  /** Throws {@linkcode RunStopped} when the run was asked to stop (between batches). */
+  check(): void {
+    if (this.#signal?.aborted) throw new RunStopped(this.#signal.reason);
+  }
+
+  /**
+   * The same after long synchronous work (the apply's SQLite calls never yield): if
+   * more than 100 ms went by since the last time, it first lets the event loop run once
+   * (a timer, ~2 ms), so that a signal's listener waiting behind that work can abort.
+   */
+  async settle(): Promise<void> {
+    if (!this.#signal) return;
+    if (performance.now() - this.#lastTurn > 100) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      this.#lastTurn = performance.now();
+    }
+    this.check();
+  }
 }
 
 const NUMBER_OF_RECORDS = /^\s*number_of_records\s*=\s*(\d+)\s*$/i;
@@ -390,6 +408,7 @@ export async function executeRun(
   const notes: FileNote[] = [];
   const counts: RunCounts = { ...ZERO };
   const names = stageNames(exec, runId);
+  const safePoints = new SafePoints(env.signal);
 
   const finish = async (
     status: RunStatus,
@@ -539,7 +558,7 @@ export async function executeRun(
         ? mapper.slot("k_att_date")
         : -1;
       for await (const batch of records) {
-        await stopIfAsked(env.signal);
+        safePoints.check();
         const rows: SqlValue[][] = [];
         const sink = {
           errors: [] as StagedError[],
@@ -674,7 +693,7 @@ export async function executeRun(
       return await finish("empty", "The file has no data records; nothing was changed", fileInfo);
     }
     const duplicates = await indexStage(exec, plan, names, candidates!);
-    await stopIfAsked(env.signal, true);
+    await safePoints.settle();
 
     // Validate and apply in one transaction. Validation changes no SIS table; the
     // writes run under a savepoint so that a preview keeps its report while every
@@ -777,7 +796,7 @@ export async function executeRun(
         extra["changes_from"] = changesBefore + 1;
         extra["changes_to"] = changesAfter;
       }
-      await stopIfAsked(env.signal, true);
+      await safePoints.settle();
       const outcome = await finish(status, message, extra);
       await exec.commit();
       return outcome;
