@@ -7,9 +7,8 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { queueRun } from "../../src/pipeline/launch.ts";
-import type { RunSettings } from "../../src/pipeline/run.ts";
-import { REPO_ROOT } from "../support/cli.ts";
-import { Sandbox, TEACHER_FIELDS, tsv } from "../support/sandbox.ts";
+import { spawnImportProcess } from "../support/cli.ts";
+import { Sandbox, TEACHER_FIELDS, teacherRunSettings, tsv } from "../support/sandbox.ts";
 
 Deno.test("killing the import process mid-transaction changes no SIS table", async () => {
   await using sb = await Sandbox.create();
@@ -23,42 +22,10 @@ Deno.test("killing the import process mid-transaction changes no SIS table", asy
   // Queue the run the way the service does, then start the import process ourselves.
   const config = loadConfig({ env: sb.env });
   const database = await openDatabase(config);
-  const settings: RunSettings = {
-    table: "teachers",
-    attendanceMode: null,
-    schoolId: 100,
-    fields: TEACHER_FIELDS,
-    fieldDelimiter: "tab",
-    recordDelimiter: "LF",
-    charset: "utf-8",
-    updateExisting: true,
-    ignoreBlankCells: false,
-    synchronize: false,
-    removalLimitPercent: 10,
-    inactivateExited: false,
-    expectRecordCount: false,
-    path: null,
-    file,
-    minFileAgeSeconds: 0,
-    recordName: null,
-    emailTo: "",
-  };
-  const runId = await queueRun(database.db, settings, { trigger: "cli" });
+  const runId = await queueRun(database.db, teacherRunSettings(file), { trigger: "cli" });
   database.close();
 
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--frozen",
-      `--config=${REPO_ROOT}/deno.json`,
-      `${REPO_ROOT}/src/pipeline/child.ts`,
-      String(runId),
-    ],
-    env: sb.env,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnImportProcess(runId, sb.env);
   let killedAfter: Record<string, unknown> | undefined;
   let buffered = "";
   for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {

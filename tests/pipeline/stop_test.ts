@@ -6,33 +6,16 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config.ts";
 import { openExecutor } from "../../src/pipeline/executor.ts";
-import { executeRunToEnd, type RunSettings } from "../../src/pipeline/run.ts";
+import { executeRunToEnd, type RunEnvironment, type RunSettings } from "../../src/pipeline/run.ts";
 import { insertRun } from "../../src/pipeline/run_store.ts";
-import { baseEnv, REPO_ROOT } from "../support/cli.ts";
-import { Sandbox, TEACHER_FIELDS, tsv } from "../support/sandbox.ts";
-
-function teacherSettings(file: string): RunSettings {
-  return {
-    table: "teachers",
-    attendanceMode: null,
-    schoolId: 100,
-    fields: TEACHER_FIELDS,
-    fieldDelimiter: "tab",
-    recordDelimiter: "LF",
-    charset: "utf-8",
-    updateExisting: true,
-    ignoreBlankCells: false,
-    synchronize: false,
-    removalLimitPercent: 10,
-    inactivateExited: false,
-    expectRecordCount: false,
-    path: null,
-    file,
-    minFileAgeSeconds: 0,
-    recordName: null,
-    emailTo: "",
-  };
-}
+import { spawnCli, spawnImportProcess } from "../support/cli.ts";
+import {
+  importArgs,
+  Sandbox,
+  TEACHER_FIELDS,
+  teacherRunSettings,
+  tsv,
+} from "../support/sandbox.ts";
 
 /** A sandbox with one teacher, and a file of `rows` new teachers (over 8 MB from 300,000). */
 async function withBigFile(rows: number) {
@@ -52,31 +35,54 @@ async function runRow(sb: Sandbox, runId: number) {
   return run!;
 }
 
-/** Executes a queued run in this process, aborting on the first progress of `phase`. */
-async function executeStoppingAt(sb: Sandbox, file: string, phase: string) {
+/** Queues a run on the import connection, closed again before the sandbox reads (libSQL). */
+async function queue(sb: Sandbox, settings: RunSettings): Promise<number> {
+  const exec = await openExecutor(loadConfig({ env: sb.env }));
+  try {
+    return await insertRun(exec, settings, { trigger: "cli" });
+  } finally {
+    exec.close();
+  }
+}
+
+/**
+ * Queues and executes a run in this process (node:sqlite is then the only library with
+ * the file open); `hooks` get the controller whose abort asks the run to stop.
+ */
+async function executeHere(
+  sb: Sandbox,
+  settings: RunSettings,
+  hooks: (controller: AbortController) => Pick<RunEnvironment, "onProgress" | "now">,
+) {
+  const runId = await queue(sb, settings);
   const config = loadConfig({ env: sb.env });
-  // node:sqlite is the only library with the file open while it runs: the sandbox's
-  // own queries (libSQL) come before and after.
   const exec = await openExecutor(config);
   try {
-    const runId = await insertRun(exec, teacherSettings(file), { trigger: "cli" });
     const controller = new AbortController();
-    const phases: string[] = [];
     const end = await executeRunToEnd(exec, runId, {
       importRoot: config.importRoot,
       dataDir: config.dataDir,
       timeZone: config.timeZone,
       runTimeoutSeconds: config.runTimeoutSeconds,
-      onProgress: (p) => {
-        phases.push(p.phase);
-        if (p.phase === phase) controller.abort(`Stopped by the test during ${phase}`);
-      },
+      ...hooks(controller),
       signal: controller.signal,
     });
-    return { runId, end, phases };
+    return { runId, end };
   } finally {
     exec.close();
   }
+}
+
+/** Executes a teachers run here, aborting on the first progress of `phase`. */
+async function executeStoppingAt(sb: Sandbox, file: string, phase: string) {
+  const phases: string[] = [];
+  const { runId, end } = await executeHere(sb, teacherRunSettings(file), (controller) => ({
+    onProgress: (p) => {
+      phases.push(p.phase);
+      if (p.phase === phase) controller.abort(`Stopped by the test during ${phase}`);
+    },
+  }));
+  return { runId, end, phases };
 }
 
 Deno.test("a run asked to stop while it stages rolls back and is marked interrupted", async () => {
@@ -102,23 +108,7 @@ Deno.test("a run asked to stop during its apply is rolled back before the commit
   assert.equal((await runRow(sb, runId))["status"], "interrupted");
   assert.equal(await sb.checksum(), before, "rows written by the apply stayed");
   // Nothing is left behind: the same file imports completely afterwards.
-  const next = await sb.cli([
-    "import",
-    "--json",
-    "--table",
-    "teachers",
-    "--fields",
-    TEACHER_FIELDS.join(","),
-    "--school",
-    "100",
-    "--field-delimiter",
-    "tab",
-    "--record-delimiter",
-    "LF",
-    "--charset",
-    "utf-8",
-    file,
-  ]);
+  const next = await sb.cli(importArgs(file, { table: "teachers", fields: TEACHER_FIELDS }));
   assert.equal(next.code, 0, next.stderr);
   assert.equal(JSON.parse(next.stdout).counts.inserted, 20_000);
 });
@@ -126,34 +116,7 @@ Deno.test("a run asked to stop during its apply is rolled back before the commit
 Deno.test("SIGINT stops `autocomm import`: the run is interrupted, the exit code 1", async () => {
   const { sb, file, before } = await withBigFile(320_000);
   await using _ = sb;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--frozen",
-      `--config=${REPO_ROOT}/deno.json`,
-      `${REPO_ROOT}/src/cli.ts`,
-      "import",
-      "--json",
-      "--table",
-      "teachers",
-      "--fields",
-      TEACHER_FIELDS.join(","),
-      "--school",
-      "100",
-      "--field-delimiter",
-      "tab",
-      "--record-delimiter",
-      "LF",
-      "--charset",
-      "utf-8",
-      file,
-    ],
-    clearEnv: true,
-    env: { ...baseEnv(), ...sb.env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnCli(importArgs(file, { table: "teachers", fields: TEACHER_FIELDS }), sb.env);
   // Wait until the run is running (the import reads its 9 MB file in chunks from then on).
   const deadline = Date.now() + 60_000;
   let status: unknown;
@@ -178,24 +141,8 @@ Deno.test("SIGINT stops `autocomm import`: the run is interrupted, the exit code
 Deno.test("SIGTERM stops the import process of a queued run", async () => {
   const { sb, file, before } = await withBigFile(320_000);
   await using _ = sb;
-  const config = loadConfig({ env: sb.env });
-  const exec = await openExecutor(config);
-  const runId = await insertRun(exec, teacherSettings(file), { trigger: "cli" });
-  exec.close();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--frozen",
-      `--config=${REPO_ROOT}/deno.json`,
-      `${REPO_ROOT}/src/pipeline/child.ts`,
-      String(runId),
-    ],
-    clearEnv: true,
-    env: { ...baseEnv(), ...sb.env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const runId = await queue(sb, teacherRunSettings(file));
+  const child = spawnImportProcess(runId, sb.env);
   const events: Record<string, unknown>[] = [];
   let buffered = "";
   let signalled = false;
@@ -223,24 +170,8 @@ Deno.test("SIGTERM stops the import process of a queued run", async () => {
 Deno.test("an import process whose parent is gone still stops cleanly on SIGTERM", async () => {
   const { sb, file, before } = await withBigFile(320_000);
   await using _ = sb;
-  const config = loadConfig({ env: sb.env });
-  const exec = await openExecutor(config);
-  const runId = await insertRun(exec, teacherSettings(file), { trigger: "cli" });
-  exec.close();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--frozen",
-      `--config=${REPO_ROOT}/deno.json`,
-      `${REPO_ROOT}/src/pipeline/child.ts`,
-      String(runId),
-    ],
-    clearEnv: true,
-    env: { ...baseEnv(), ...sb.env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const runId = await queue(sb, teacherRunSettings(file));
+  const child = spawnImportProcess(runId, sb.env);
   // The first progress line, then the reading end goes away (as when `autocomm run` is
   // stopped with Ctrl-C) and the process is told to stop.
   const reader = child.stdout.getReader();
@@ -261,8 +192,7 @@ Deno.test("a held run stopped before its commit keeps no copy of its file", asyn
   await sb.import(tsv(...ten), { table: "teachers", fields: TEACHER_FIELDS });
   const file = await sb.write("two.txt", tsv(...ten.slice(0, 2)));
   const before = await sb.checksum();
-  const config = loadConfig({ env: sb.env });
-  const held = `${config.dataDir}/held`;
+  const held = `${loadConfig({ env: sb.env }).dataDir}/held`;
   const keptFiles = () => {
     try {
       return [...Deno.readDirSync(held)].map((e) => e.name);
@@ -270,29 +200,17 @@ Deno.test("a held run stopped before its commit keeps no copy of its file", asyn
       return [];
     }
   };
-  const exec = await openExecutor(config);
-  let runId = 0;
-  let end;
-  try {
-    runId = await insertRun(exec, { ...teacherSettings(file), synchronize: true }, {
-      trigger: "cli",
-    });
-    const controller = new AbortController();
-    end = await executeRunToEnd(exec, runId, {
-      importRoot: config.importRoot,
-      dataDir: config.dataDir,
-      timeZone: config.timeZone,
-      runTimeoutSeconds: config.runTimeoutSeconds,
-      // Asked to stop once the held run has kept its copy (just before its commit).
+  const { runId, end } = await executeHere(
+    sb,
+    { ...teacherRunSettings(file), synchronize: true },
+    // Asked to stop once the held run has kept its copy (just before its commit).
+    (controller) => ({
       now: () => {
         if (keptFiles().length > 0) controller.abort("Stopped by the test after the copy");
         return new Date();
       },
-      signal: controller.signal,
-    });
-  } finally {
-    exec.close();
-  }
+    }),
+  );
   assert.deepEqual(end, { event: "done", status: "interrupted" });
   assert.equal((await runRow(sb, runId))["message"], "Stopped by the test after the copy");
   assert.deepEqual(keptFiles(), []);

@@ -53,15 +53,10 @@ export async function runCli(
   env: Record<string, string>,
   options: RunCliOptions = {},
 ): Promise<CliResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--frozen", `--config=${DENO_JSON}`, CLI, ...args],
-    cwd: options.cwd ?? REPO_ROOT,
-    clearEnv: true,
-    env: { ...baseEnv(), ...env },
+  const child = spawnScript(CLI, args, env, {
+    cwd: options.cwd,
     stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  });
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
     await writer.write(new TextEncoder().encode(options.stdin));
@@ -93,6 +88,38 @@ export async function runCli(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Starts `deno run --allow-all --frozen --config=<repo>/deno.json SCRIPT …args` with `env`
+ * merged over {@linkcode baseEnv}, stdout and stderr piped: for tests that watch or
+ * signal the process while it runs.
+ */
+export function spawnScript(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string; stdin?: "null" | "piped" } = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--frozen", `--config=${DENO_JSON}`, script, ...args],
+    cwd: options.cwd ?? REPO_ROOT,
+    clearEnv: true,
+    env: { ...baseEnv(), ...env },
+    stdin: options.stdin ?? "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Starts the CLI (see {@linkcode spawnScript}). */
+export function spawnCli(args: string[], env: Record<string, string>): Deno.ChildProcess {
+  return spawnScript(CLI, args, env);
+}
+
+/** Starts the import process of a queued run (`src/pipeline/child.ts`). */
+export function spawnImportProcess(runId: number, env: Record<string, string>): Deno.ChildProcess {
+  return spawnScript(`${REPO_ROOT}/src/pipeline/child.ts`, [String(runId)], env);
 }
 
 /** Describes a CLI result for an assertion message. */

@@ -7,6 +7,7 @@ import { createClient } from "@libsql/client";
 import { createHash } from "node:crypto";
 import { type CliResult, describe, runCli, type TempEnv, tempEnv } from "./cli.ts";
 import { type SqldServer, startSqld } from "./sqld.ts";
+import type { RunSettings } from "../../src/pipeline/run.ts";
 
 /** A date `days` from today (UTC) as YYYY-MM-DD. */
 export function isoDay(days: number): string {
@@ -176,31 +177,7 @@ export class Sandbox implements AsyncDisposable {
     o: ImportOptions,
   ): Promise<{ code: number; report: ImportReport }> {
     const file = await this.write(`file-${++this.#files}.txt`, content);
-    const args = [
-      "import",
-      "--json",
-      "--table",
-      o.table,
-      "--fields",
-      o.fields.join(","),
-      "--school",
-      String(o.school ?? 100),
-      "--field-delimiter",
-      o.fieldDelimiter ?? "tab",
-      "--record-delimiter",
-      o.recordDelimiter ?? "LF",
-      "--charset",
-      o.charset ?? "utf-8",
-    ];
-    if (o.attendanceMode) args.push("--attendance-mode", o.attendanceMode);
-    if (o.updateExisting) args.push("--update-existing");
-    if (o.ignoreBlankCells) args.push("--ignore-blank-cells");
-    if (o.synchronize) args.push("--synchronize");
-    if (o.removalLimit !== undefined) args.push("--removal-limit", String(o.removalLimit));
-    if (o.inactivateExited) args.push("--inactivate-exited");
-    if (o.expectRecordCount) args.push("--expect-record-count");
-    if (o.preview) args.push("--preview");
-    args.push(file);
+    const args = importArgs(file, o);
     const result = await this.cli(args);
     try {
       return { code: result.code, report: JSON.parse(result.stdout) as ImportReport };
@@ -283,6 +260,36 @@ export class Sandbox implements AsyncDisposable {
   }
 }
 
+/** The arguments of `autocomm import --json` of `file` with options `o`. */
+export function importArgs(file: string, o: ImportOptions): string[] {
+  const args = [
+    "import",
+    "--json",
+    "--table",
+    o.table,
+    "--fields",
+    o.fields.join(","),
+    "--school",
+    String(o.school ?? 100),
+    "--field-delimiter",
+    o.fieldDelimiter ?? "tab",
+    "--record-delimiter",
+    o.recordDelimiter ?? "LF",
+    "--charset",
+    o.charset ?? "utf-8",
+  ];
+  if (o.attendanceMode) args.push("--attendance-mode", o.attendanceMode);
+  if (o.updateExisting) args.push("--update-existing");
+  if (o.ignoreBlankCells) args.push("--ignore-blank-cells");
+  if (o.synchronize) args.push("--synchronize");
+  if (o.removalLimit !== undefined) args.push("--removal-limit", String(o.removalLimit));
+  if (o.inactivateExited) args.push("--inactivate-exited");
+  if (o.expectRecordCount) args.push("--expect-record-count");
+  if (o.preview) args.push("--preview");
+  args.push(file);
+  return args;
+}
+
 /** Tab-separated lines joined with LF and ended with LF. */
 export const tsv = (...rows: (string | number)[][]) =>
   rows.map((r) => r.join("\t")).join("\n") + "\n";
@@ -296,6 +303,30 @@ export const STUDENT_FIELDS = [
   "EntryDate",
 ];
 export const TEACHER_FIELDS = ["TeacherNumber", "First_Name", "Last_Name"];
+
+/** The settings of a run importing `file` of {@linkcode TEACHER_FIELDS} into school 100. */
+export function teacherRunSettings(file: string): RunSettings {
+  return {
+    table: "teachers",
+    attendanceMode: null,
+    schoolId: 100,
+    fields: TEACHER_FIELDS,
+    fieldDelimiter: "tab",
+    recordDelimiter: "LF",
+    charset: "utf-8",
+    updateExisting: true,
+    ignoreBlankCells: false,
+    synchronize: false,
+    removalLimitPercent: 10,
+    inactivateExited: false,
+    expectRecordCount: false,
+    path: null,
+    file,
+    minFileAgeSeconds: 0,
+    recordName: null,
+    emailTo: "",
+  };
+}
 
 /** Loads teachers, courses and sections of school 100 for schedule and attendance tests. */
 export async function seedSchool(sb: Sandbox): Promise<void> {
