@@ -412,7 +412,7 @@ async function checkMeetings(ctx: Ctx): Promise<void> {
       ctx,
       `s.sec_id IS NOT NULL AND ${
         provided(period)
-      } AND s.v_period IS NOT NULL AND NOT EXISTS (SELECT 1 FROM section_meetings m WHERE m.section_id = s.sec_id AND upper(m.period) = upper(s.v_period))`,
+      } AND s.v_period IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sections x, json_each(x.meetings) m WHERE x.id = s.sec_id AND upper(m.key) = upper(s.v_period))`,
       "Period",
       "bad_period",
       `'Period: ' || s.v_period || ' is not a period of section ' || s.k_course_number || '.' || s.k_section_number`,
@@ -694,6 +694,8 @@ async function upsert(ctx: Ctx): Promise<number> {
       insertColumns.set("status", `coalesce(${insertColumns.get("status") ?? "NULL"}, 1)`);
       break;
     case "sections":
+      // The meetings parsed from the expression (run.ts meetingsJson), NULL without one.
+      insertColumns.set("meetings", "s.meetings");
       insertColumns.set("inactive", "0");
       break;
     case "schedules":
@@ -783,9 +785,19 @@ async function upsert(ctx: Ctx): Promise<number> {
         sets.push(`status = CASE WHEN s.react = 1 THEN 1 ELSE ${T}.status END`);
       }
       break;
-    case "sections":
+    case "sections": {
+      // A changed row's expression brings its meetings (a blank one clears both).
+      const ex = findValue(plan, "Expression");
+      if (ex) {
+        sets.push(
+          `meetings = CASE WHEN s.diff IS NOT NULL AND ${
+            provided(ex)
+          } THEN s.meetings ELSE ${T}.meetings END`,
+        );
+      }
       sets.push(`inactive = CASE WHEN s.react = 1 THEN 0 ELSE ${T}.inactive END`);
       break;
+    }
     case "schedules":
       sets.push(`dropped = CASE WHEN s.react = 1 THEN 0 ELSE ${T}.dropped END`);
       break;
@@ -812,40 +824,14 @@ async function upsert(ctx: Ctx): Promise<number> {
     );
   }
 
-  // Table specifics after the rows are written.
-  switch (plan.table) {
-    case "courses":
-      await ctx.exec.run(
-        `INSERT INTO school_courses (schoolid, course_number, offered, last_run_id)
-         SELECT ?, s.k_course_number, 1, ? FROM ${R} s WHERE ${OK}
-         ON CONFLICT (schoolid, course_number) DO UPDATE SET offered = 1, last_run_id = excluded.last_run_id WHERE school_courses.offered = 0`,
-        [plan.schoolId, run],
-      );
-      break;
-    case "sections": {
-      const ex = findValue(plan, "Expression");
-      if (ex) {
-        // A new section has no meetings yet; an updated one's are replaced.
-        await ctx.exec.run(
-          `DELETE FROM section_meetings WHERE section_id IN (SELECT s.tid FROM ${
-            writing(names)
-          } AND s.diff IS NOT NULL AND ${provided(ex)})`,
-        );
-        // Each section's id once (a new one is found by its key), then its meetings: each
-        // period's days (run.ts meetingsJson).
-        await ctx.exec.run(
-          `WITH x AS MATERIALIZED (SELECT ${id} AS id, s.meetings AS meetings FROM ${R} s
-             WHERE ${OK} AND (s.tid IS NULL OR s.diff IS NOT NULL) AND ${
-            provided(ex)
-          } AND s.meetings IS NOT NULL)
-           INSERT OR IGNORE INTO section_meetings (section_id, period, day)
-           SELECT x.id, p.key, d.value FROM x, json_each(x.meetings) p, json_each(p.value) d`,
-        );
-      }
-      break;
-    }
-    default:
-      break;
+  // A course in the file is offered at the school.
+  if (plan.table === "courses") {
+    await ctx.exec.run(
+      `INSERT INTO school_courses (schoolid, course_number, offered, last_run_id)
+       SELECT ?, s.k_course_number, 1, ? FROM ${R} s WHERE ${OK}
+       ON CONFLICT (schoolid, course_number) DO UPDATE SET offered = 1, last_run_id = excluded.last_run_id WHERE school_courses.offered = 0`,
+      [plan.schoolId, run],
+    );
   }
   return inserted;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { type Client, createClient } from "@libsql/client";
 import { migrateDatabase } from "../../src/db/migrate.ts";
 import { tempDatabase } from "../support/db.ts";
 
@@ -30,7 +31,6 @@ Deno.test("migrations create every table on an empty database", async () => {
       "courses",
       "school_courses",
       "sections",
-      "section_meetings",
       "cc",
       "attendance",
       "sessions",
@@ -38,6 +38,10 @@ Deno.test("migrations create every table on an empty database", async () => {
       "webhook_deliveries",
     ]
   ) assert.ok(names.includes(table), `missing table ${table}`);
+  const views = await t.database.client.execute(
+    "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name",
+  );
+  assert.deepEqual(views.rows.map((r) => String(r["name"])), ["section_meetings"]);
 });
 
 Deno.test("running the migrations again changes nothing", async () => {
@@ -92,31 +96,64 @@ Deno.test("the change-log backfill gives each earlier run the range of its entri
   ]);
 });
 
-Deno.test("section meetings are a WITHOUT ROWID table, and rebuilding it keeps every meeting", async () => {
-  await using t = await tempDatabase();
-  const c = t.database.client;
-  const schemaSql = async () =>
-    String(
-      (await c.execute("SELECT sql FROM sqlite_schema WHERE name = 'section_meetings'")).rows[0]
-        ?.["sql"],
+/**
+ * Applies the migrations of the journal after `afterTag` (from the first without it) up to
+ * and including `lastTag`, statement by statement as Drizzle would.
+ */
+async function migrateUpTo(client: Client, lastTag: string, afterTag?: string): Promise<void> {
+  const folder = new URL("../../migrations/", import.meta.url);
+  const journal = JSON.parse(await Deno.readTextFile(new URL("meta/_journal.json", folder))) as {
+    entries: { tag: string }[];
+  };
+  let started = afterTag === undefined;
+  for (const { tag } of journal.entries) {
+    if (!started) {
+      started = tag === afterTag;
+      continue;
+    }
+    const text = await Deno.readTextFile(new URL(`${tag}.sql`, folder));
+    for (const statement of text.split("--> statement-breakpoint")) {
+      if (statement.trim() !== "") await client.execute(statement);
+    }
+    if (tag === lastTag) return;
+  }
+  throw new Error(`no migration ${lastTag}`);
+}
+
+Deno.test("migration 0009 moves every section meeting into sections.meetings, in the school's order", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "autocomm-test-" });
+  const client = createClient({ url: `file:${dir}/m.db` });
+  try {
+    await migrateUpTo(client, "0008_section_meetings_without_rowid");
+    await client.executeMultiple(`
+      INSERT INTO periods (school_number, abbreviation, sort_order) VALUES (100, 'HR', 1), (100, '10', 2), (100, '2', 3);
+      INSERT INTO days (school_number, abbreviation, sort_order) VALUES (100, 'B', 1), (100, 'A', 2);
+      INSERT INTO sections (id, schoolid, termid, course_number, section_number, expression)
+        VALUES (1, 100, 3600, 'ENG', '1', '2(A-B) HR(A) 10(B)'), (2, 100, 3600, 'ENG', '2', NULL);
+      INSERT INTO section_meetings (section_id, period, day)
+        VALUES (1, '2', 'A'), (1, '2', 'B'), (1, 'HR', 'A'), (1, '10', 'B');
+    `);
+    await migrateUpTo(
+      client,
+      "0009_sections_meetings_json",
+      "0008_section_meetings_without_rowid",
     );
-  // drizzle-kit cannot express WITHOUT ROWID: a migration it generates that rebuilds the
-  // table would silently lose it, and this test would say so.
-  assert.match(await schemaSql(), /WITHOUT ROWID\s*$/);
-  await c.executeMultiple(
-    "INSERT INTO section_meetings (section_id, period, day) VALUES (1, '1', 'A'), (1, '1', 'B'), (2, 'HR', 'A');",
-  );
-  const rebuild = await Deno.readTextFile(
-    new URL("../../migrations/0008_section_meetings_without_rowid.sql", import.meta.url),
-  );
-  await c.executeMultiple(rebuild.replaceAll("--> statement-breakpoint", ""));
-  assert.match(await schemaSql(), /WITHOUT ROWID\s*$/);
-  const rows = (await c.execute(
-    "SELECT section_id, period, day FROM section_meetings ORDER BY section_id, period, day",
-  )).rows;
-  assert.deepEqual(rows.map((r) => [r["section_id"], r["period"], r["day"]]), [
-    [1, "1", "A"],
-    [1, "1", "B"],
-    [2, "HR", "A"],
-  ]);
+    const rows = (await client.execute("SELECT id, meetings FROM sections ORDER BY id")).rows;
+    assert.deepEqual(rows.map((r) => [r["id"], r["meetings"]]), [
+      [1, '{"HR":["A"],"10":["B"],"2":["B","A"]}'],
+      [2, null],
+    ]);
+    const view = (await client.execute(
+      "SELECT section_id, period, day FROM section_meetings ORDER BY section_id, period, day",
+    )).rows;
+    assert.deepEqual(view.map((r) => [r["section_id"], r["period"], r["day"]]), [
+      [1, "10", "B"],
+      [1, "2", "A"],
+      [1, "2", "B"],
+      [1, "HR", "A"],
+    ]);
+  } finally {
+    client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

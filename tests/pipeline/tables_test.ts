@@ -323,6 +323,38 @@ Deno.test("a section's expression is stored with its meetings; a bad expression 
   );
 });
 
+Deno.test("a section's meetings follow its expression: a changed one replaces them, an unchanged row keeps them", async () => {
+  await using sb = await Sandbox.create();
+  await seedSchool(sb);
+  const fields = ["TermID", "Course_Number", "Section_Number", "Expression", "Teacher"];
+  const meetingsOf = async () =>
+    Object.fromEntries(
+      (await sb.query(
+        "SELECT section_number, meetings FROM sections WHERE section_number IN ('7', '8') ORDER BY section_number",
+      ))
+        .map((r) => [String(r["section_number"]), r["meetings"]]),
+    );
+  await sb.import(
+    tsv(["3600", "ELA", "7", "3(C) 1(B-C)", "T2"], ["3600", "ELA", "8", "2(A)", "T2"]),
+    {
+      table: "sections",
+      fields,
+    },
+  );
+  // Each period's days, in the school's order whatever the expression's.
+  assert.deepEqual(await meetingsOf(), { "7": '{"1":["B","C"],"3":["C"]}', "8": '{"2":["A"]}' });
+  const { report } = await sb.import(
+    tsv(["3600", "ELA", "7", "4(A)", "T2"], ["3600", "ELA", "8", "2(A)", "T2"]),
+    { table: "sections", fields, updateExisting: true },
+  );
+  assert.deepEqual([report.counts["updated"], report.counts["unchanged"]], [1, 1]);
+  assert.deepEqual(await meetingsOf(), { "7": '{"4":["A"]}', "8": '{"2":["A"]}' });
+  const rows = await sb.query(
+    "SELECT s.section_number, m.period, m.day FROM section_meetings m JOIN sections s ON s.id = m.section_id WHERE s.section_number IN ('7', '8') ORDER BY 1, 2, 3",
+  );
+  assert.deepEqual(rows.map((r) => Object.values(r).join("")), ["74A", "82A"]);
+});
+
 Deno.test("a schedule row needs its student and section; DateLeft defaults after the term and a past DateLeft is dropped", async () => {
   await using sb = await Sandbox.create();
   await seedSchool(sb);

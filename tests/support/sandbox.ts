@@ -107,7 +107,6 @@ const SIS_TABLES = [
   "courses",
   "school_courses",
   "sections",
-  "section_meetings",
   "cc",
   "attendance",
   "extension_values",
@@ -232,7 +231,7 @@ export class Sandbox implements AsyncDisposable {
     try {
       const hash = createHash("sha256");
       for (const t of SIS_TABLES) {
-        // Every row in a stable order (some tables are WITHOUT ROWID: no rowid to sort by).
+        // Every row, in an order that does not depend on how the table stores them.
         const rs = await client.execute(`SELECT * FROM ${t}`);
         const rows = rs.rows.map((r) => JSON.stringify(Object.values(r).map(String))).sort();
         hash.update(`${t}:${rows.join("\n")}\n`);

@@ -2,6 +2,7 @@
  * The SIS side of the database: school setup, and the import tables, whose
  * importable columns come from the field catalog so the two cannot disagree.
  */
+import { sql } from "drizzle-orm";
 import {
   index,
   integer,
@@ -9,6 +10,7 @@ import {
   real,
   type SQLiteColumnBuilderBase,
   sqliteTable,
+  sqliteView,
   text,
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
@@ -155,6 +157,15 @@ export const schoolCourses = sqliteTable("school_courses", {
 export const sections = sqliteTable("sections", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   ...catalogColumns("sections"),
+  /**
+   * The section's (period, day) meetings, parsed from its expression: a JSON object of
+   * each period's days in the school's sort order, `{"1":["A","B"],"3":["C"]}` (NULL
+   * without an expression). One column of the section's own row rather than a row per
+   * meeting: a section's meetings are always written and read whole, and the 176,000
+   * meetings of 40,000 sections as rows cost an import more than the sections
+   * themselves (migration 0009). The `section_meetings` view lists them as rows.
+   */
+  meetings: text("meetings"),
   inactive: integer("inactive").notNull().default(0),
   lastRunId: integer("last_run_id"),
 }, (t) => [
@@ -163,17 +174,14 @@ export const sections = sqliteTable("sections", {
   ),
 ]);
 
-/**
- * The (period, day) meetings of a section, from its expression. The table is WITHOUT ROWID
- * (migration 0008: one B-tree instead of a table and its key index), which Drizzle cannot
- * express: a generated migration that rebuilds this table must add `WITHOUT ROWID` back
- * (tests/db/migrate_test.ts checks it).
- */
-export const sectionMeetings = sqliteTable("section_meetings", {
+/** Each meeting of each section as a row (section_id, period, day), from sections.meetings. */
+export const sectionMeetings = sqliteView("section_meetings", {
   sectionId: integer("section_id").notNull(),
   period: text("period").notNull(),
   day: text("day").notNull(),
-}, (t) => [primaryKey({ columns: [t.sectionId, t.period, t.day] })]);
+}).as(
+  sql`SELECT s.id AS section_id, p.key AS period, d.value AS day FROM sections s, json_each(s.meetings) p, json_each(p.value) d`,
+);
 
 /** Student schedules (PowerSchool's CC table). */
 export const cc = sqliteTable("cc", {
