@@ -19,6 +19,14 @@
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 import type { RowError } from "./errors.ts";
 import type { ConditionalError, ImportPlan, PlanField, RowMapper, StagedError } from "./plan.ts";
+import { keyColumns, TARGET } from "./stage.ts";
+
+/**
+ * Tables whose existing records' ids are loaded whole to resolve a re-import's rows
+ * (a few bytes per record; schedules and attendance grow with every day of school and
+ * are looked up per row in SQL instead). Sections use the school's SectionIndex.
+ */
+const IN_MEMORY_TARGETS: ReadonlySet<string> = new Set(["students", "teachers", "courses"]);
 
 /**
  * Sort keys of the errors of one line, in the order the checks have always run
@@ -182,6 +190,43 @@ export class SectionIndex {
   }
 }
 
+/**
+ * The ids of a table's existing records by match key, one nested map level per key
+ * part, loaded once: staging then binds each row's record id instead of running a
+ * subquery per row (students, teachers, courses; about half the staging time of a
+ * re-import, bench/profile.ts). Key values compare as SQLite compares them here:
+ * integers as numbers, text exactly.
+ */
+export class KeyIndex {
+  readonly #root = new Map<SqlValue, unknown>();
+  readonly #slots: readonly number[];
+
+  /** `rows` are `[id, ...key values]`; `slots` where the key values sit in a staged row. */
+  constructor(rows: readonly (readonly SqlValue[])[], slots: readonly number[]) {
+    this.#slots = slots;
+    const last = slots.length;
+    for (const r of rows) {
+      let level = this.#root;
+      for (let i = 1; i < last; i++) {
+        let next = level.get(r[i]!) as Map<SqlValue, unknown> | undefined;
+        if (!next) level.set(r[i]!, next = new Map());
+        level = next;
+      }
+      level.set(r[last]!, r[0]);
+    }
+  }
+
+  /** The id of the staged row's existing record, or null for a new one. */
+  get(row: readonly SqlValue[]): number | null {
+    let level: unknown = this.#root;
+    for (const slot of this.#slots) {
+      level = (level as Map<SqlValue, unknown>).get(row[slot]!);
+      if (level === undefined) return null;
+    }
+    return level as number;
+  }
+}
+
 /** Where errors of the map stage go (see `run.ts`). */
 export interface CheckSink {
   errors: StagedError[];
@@ -210,6 +255,10 @@ export class Lookups {
   #lastSections: SectionIndex | undefined;
   /** Sections: school → term id → course → section number → id. */
   #sections = new Map<number, SectionIndex>();
+  /** A sections row's existing section is found in the school's SectionIndex. */
+  #sectionTargets = false;
+  /** Existing records by match key (students, teachers, courses), when resolving. */
+  #keys: KeyIndex | null = null;
   readonly #required: { name: string; ord: number; value: Field | null }[];
   readonly #label: string;
   /** A new student in District Office context needs a SchoolID, and the file has none. */
@@ -289,10 +338,27 @@ export class Lookups {
     exec: SqlExecutor,
     plan: ImportPlan,
     mapper: RowMapper,
-    options: { updateExisting: boolean; today: string },
+    options: {
+      updateExisting: boolean;
+      today: string;
+      /** Also find each row's existing record in memory, where the table allows it. */
+      resolveTargets?: boolean;
+    },
   ): Promise<Lookups> {
     const l = new Lookups(exec, plan, mapper, options.updateExisting, options.today);
     const t = plan.table;
+    if (options.resolveTargets && IN_MEMORY_TARGETS.has(t)) {
+      const keys = keyColumns(plan);
+      l.#keys = new KeyIndex(
+        await jsonRows<SqlValue[]>(
+          exec,
+          `json_array(id, ${keys.map((k) => k.column).join(", ")})`,
+          TARGET[t],
+        ),
+        plan.keys.map((k) => mapper.slot(k.stageColumn)),
+      );
+    }
+    l.#sectionTargets = t === "sections" && (options.resolveTargets ?? false);
     if (t === "students") {
       l.#schools = new Set(await jsonRows<number>(exec, "school_number", "schools"));
     }
@@ -357,8 +423,30 @@ export class Lookups {
     return l;
   }
 
+  /**
+   * How a staged row's existing record is found in memory, when the run loaded what it
+   * needs for that (`resolveTargets` of {@linkcode load}); undefined otherwise.
+   */
+  get targetOf(): ((row: readonly SqlValue[]) => number | null) | undefined {
+    const keys = this.#keys;
+    if (keys) return (row) => keys.get(row);
+    if (!this.#sectionTargets) return undefined;
+    const at = this.#at;
+    // A row's school is loaded before the row is staged (pending()).
+    return (row) =>
+      this.#sections.get(row[at.school] as number)?.get(
+        row[at.term] as number,
+        row[at.course] as string,
+        row[at.section] as string,
+      ) ?? null;
+  }
+
   /** A school whose sections must be loaded before the row can be checked, or null. */
   pending(row: readonly SqlValue[]): number | null {
+    if (this.#sectionTargets) {
+      const school = row[this.#at.school] as number;
+      return this.#sections.has(school) ? null : school;
+    }
     if (this.#plan.table !== "schedules") return null;
     const school = row[this.#at.school] as number;
     return this.#sections.has(school) ? null : school;

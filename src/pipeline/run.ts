@@ -535,15 +535,20 @@ export async function executeRun(
         await exec.exec("BEGIN");
         stagingOpen = true;
       }
-      const lookups = await Lookups.load(exec, plan, mapper, {
-        updateExisting: s.updateExisting,
-        today,
-      });
-      if (exec.embedded) stagedVersion = await dataVersion(exec);
       // Into an empty table (a first load) every row is new: nothing to look up.
       const empty = exec.embedded &&
         (await exec.all(`SELECT 1 AS x FROM ${TARGET[plan.table]} LIMIT 1`)).length === 0;
-      const stager = new Stager(exec, plan, names, { resolveTargets: exec.embedded && !empty });
+      const resolveTargets = exec.embedded && !empty;
+      const lookups = await Lookups.load(exec, plan, mapper, {
+        updateExisting: s.updateExisting,
+        today,
+        resolveTargets,
+      });
+      if (exec.embedded) stagedVersion = await dataVersion(exec);
+      const stager = new Stager(exec, plan, names, {
+        resolveTargets,
+        targetOf: lookups.targetOf,
+      });
       // A guess of the rows from the file's size (64 bytes a row: most files' rows are
       // longer), so that the table of key hashes seldom grows.
       candidates = new DuplicateCandidates(

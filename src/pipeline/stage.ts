@@ -170,6 +170,12 @@ export interface StagerOptions {
    * checks that nothing did (see `run.ts`).
    */
   resolveTargets: boolean;
+  /**
+   * With `resolveTargets`: finds a row's existing record in memory (`Lookups.targetOf`),
+   * bound as one more parameter instead of a subquery per row, in the larger statements
+   * of plain staging.
+   */
+  targetOf?: ((row: readonly SqlValue[]) => number | null) | undefined;
 }
 
 /** Most parameters of one multi-row staging statement. */
@@ -196,6 +202,7 @@ export class Stager {
   /** Slots of the staged row whose values the tid lookup binds again. */
   readonly #tidSlots: number[];
   readonly #keySlots: number[];
+  readonly #targetOf: ((row: readonly SqlValue[]) => number | null) | null;
   readonly #statements = new Map<number, string>();
 
   constructor(exec: SqlExecutor, plan: ImportPlan, names: StageNames, options: StagerOptions) {
@@ -206,16 +213,18 @@ export class Stager {
     this.#slots = all.map((_, i) => i).filter((i) => i !== 1);
     this.#columns = this.#slots.map((i) => all[i]!);
     this.#keySlots = plan.keys.map((k) => all.indexOf(k.stageColumn));
+    this.#targetOf = options.resolveTargets ? options.targetOf ?? null : null;
+    if (this.#targetOf) this.#columns.push("tid");
     const width = this.#columns.length;
     this.#perStatement = exec.embedded
       ? Math.max(
         1,
-        options.resolveTargets
+        options.resolveTargets && !this.#targetOf
           ? Math.floor(PARAMS_PER_STATEMENT / (width + plan.keys.length))
           : Math.floor(PARAMS_PER_PLAIN_STATEMENT / width),
       )
       : 1;
-    if (options.resolveTargets) {
+    if (options.resolveTargets && !this.#targetOf) {
       // Per row: `(SELECT t.id FROM target t WHERE t.key = ? …)`, the key values bound
       // again after the row's columns (plain `?` parameters: node:sqlite binds
       // numbered ones about three times slower).
@@ -253,6 +262,7 @@ export class Stager {
 
   #push(args: SqlValue[], row: readonly SqlValue[]): void {
     for (const slot of this.#slots) args.push(row[slot]!);
+    if (this.#targetOf) args.push(this.#targetOf(row));
     for (const slot of this.#tidSlots) args.push(row[slot]!);
   }
 

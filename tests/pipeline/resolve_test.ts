@@ -1,0 +1,57 @@
+/**
+ * Finding each row's existing record: in memory while staging (students, teachers,
+ * courses by KeyIndex, sections by the school's SectionIndex), and again in SQL at the
+ * apply when another connection changed the SIS in between.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { KeyIndex } from "../../src/pipeline/lookups.ts";
+import { executeHere } from "../support/in_process.ts";
+import { Sandbox, TEACHER_FIELDS, teacherRunSettings, tsv } from "../support/sandbox.ts";
+
+Deno.test("KeyIndex finds a record by every part of its key, compared exactly", () => {
+  // Staged rows here: [line, key part 1, key part 2].
+  const index = new KeyIndex([[7, "T1", 100], [8, "T1", 200], [9, "t2", 100]], [1, 2]);
+  assert.equal(index.get([1, "T1", 100]), 7);
+  assert.equal(index.get([2, "T1", 200]), 8);
+  assert.equal(index.get([3, "t2", 100]), 9);
+  assert.equal(index.get([4, "T2", 100]), null, "text compares with its case");
+  assert.equal(index.get([5, "T1", 300]), null, "another school");
+  assert.equal(index.get([6, "T3", 100]), null, "another number");
+  assert.equal(index.get([7, "T1", "100"]), null, "an integer is not its text");
+  const single = new KeyIndex([[1, 224401], [2, 224402]], [0]);
+  assert.equal(single.get([224402]), 2);
+  assert.equal(single.get([224403]), null);
+});
+
+Deno.test("a record another connection saves while the file is staged is updated, not inserted twice", async () => {
+  await using sb = await Sandbox.create();
+  await sb.import(tsv(["T0", "Ada", "Lovelace"]), { table: "teachers", fields: TEACHER_FIELDS });
+  const lines: string[] = [];
+  for (let i = 1; i <= 5000; i++) lines.push(`T${i}\tFirst${i}\tLast${i}`);
+  const file = await sb.write("teachers.txt", lines.join("\n") + "\n");
+  let saved = false;
+  const { end } = await executeHere(sb, teacherRunSettings(file), () => ({
+    onProgress: (p) => {
+      if (p.phase !== "stage" || saved) return;
+      // The staged rows looked T4000 up before it existed.
+      const other = new DatabaseSync(`${sb.data.dir}/autocomm.db`);
+      try {
+        other.exec(
+          "INSERT INTO teachers (teachernumber, schoolid, first_name, last_name, status) VALUES ('T4000', 100, 'Grace', 'Hopper', 1)",
+        );
+      } finally {
+        other.close();
+      }
+      saved = true;
+    },
+  }));
+  assert.ok(saved);
+  assert.deepEqual(end, { event: "done", status: "succeeded" });
+  const [run] = await sb.query("SELECT inserted, updated FROM runs ORDER BY id DESC LIMIT 1");
+  assert.deepEqual([run!["inserted"], run!["updated"]], [4999, 1]);
+  const rows = await sb.query(
+    "SELECT first_name, count(*) OVER () AS n FROM teachers WHERE teachernumber = 'T4000'",
+  );
+  assert.deepEqual(rows.map((r) => [r["first_name"], r["n"]]), [["First4000", 1]]);
+});

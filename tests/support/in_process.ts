@@ -1,0 +1,44 @@
+/** Executing a run in the test's own process, on the import connection. */
+import { loadConfig } from "../../src/config.ts";
+import { openExecutor } from "../../src/pipeline/executor.ts";
+import { executeRunToEnd, type RunEnvironment, type RunSettings } from "../../src/pipeline/run.ts";
+import { insertRun } from "../../src/pipeline/run_store.ts";
+import type { Sandbox } from "./sandbox.ts";
+
+/** Queues a run on the import connection, closed again before the sandbox reads (libSQL). */
+export async function queue(sb: Sandbox, settings: RunSettings): Promise<number> {
+  const exec = await openExecutor(loadConfig({ env: sb.env }));
+  try {
+    return await insertRun(exec, settings, { trigger: "cli" });
+  } finally {
+    exec.close();
+  }
+}
+
+/**
+ * Queues and executes a run in this process (node:sqlite is then the only library with
+ * the file open); `hooks` get the controller whose abort asks the run to stop.
+ */
+export async function executeHere(
+  sb: Sandbox,
+  settings: RunSettings,
+  hooks: (controller: AbortController) => Pick<RunEnvironment, "onProgress" | "now">,
+) {
+  const runId = await queue(sb, settings);
+  const config = loadConfig({ env: sb.env });
+  const exec = await openExecutor(config);
+  try {
+    const controller = new AbortController();
+    const end = await executeRunToEnd(exec, runId, {
+      importRoot: config.importRoot,
+      dataDir: config.dataDir,
+      timeZone: config.timeZone,
+      runTimeoutSeconds: config.runTimeoutSeconds,
+      ...hooks(controller),
+      signal: controller.signal,
+    });
+    return { runId, end };
+  } finally {
+    exec.close();
+  }
+}
