@@ -341,13 +341,13 @@ export class Lookups {
     options: {
       updateExisting: boolean;
       today: string;
-      /** Also find each row's existing record in memory, where the table allows it. */
-      resolveTargets?: boolean;
+      /** Also load what finds each row's existing record in memory, where the table allows it. */
+      targetsInMemory?: boolean;
     },
   ): Promise<Lookups> {
     const l = new Lookups(exec, plan, mapper, options.updateExisting, options.today);
     const t = plan.table;
-    if (options.resolveTargets && IN_MEMORY_TARGETS.has(t)) {
+    if (options.targetsInMemory && IN_MEMORY_TARGETS.has(t)) {
       const keys = keyColumns(plan);
       l.#keys = new KeyIndex(
         await jsonRows<SqlValue[]>(
@@ -358,7 +358,7 @@ export class Lookups {
         plan.keys.map((k) => mapper.slot(k.stageColumn)),
       );
     }
-    l.#sectionTargets = t === "sections" && (options.resolveTargets ?? false);
+    l.#sectionTargets = t === "sections" && (options.targetsInMemory ?? false);
     if (t === "students") {
       l.#schools = new Set(await jsonRows<number>(exec, "school_number", "schools"));
     }
@@ -425,7 +425,7 @@ export class Lookups {
 
   /**
    * How a staged row's existing record is found in memory, when the run loaded what it
-   * needs for that (`resolveTargets` of {@linkcode load}); undefined otherwise.
+   * needs for that (`targetsInMemory` of {@linkcode load}); undefined otherwise.
    */
   get targetOf(): ((row: readonly SqlValue[]) => number | null) | undefined {
     const keys = this.#keys;
