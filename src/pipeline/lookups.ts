@@ -443,11 +443,8 @@ export class Lookups {
 
   /** A school whose sections must be loaded before the row can be checked, or null. */
   pending(row: readonly SqlValue[]): number | null {
-    if (this.#sectionTargets) {
-      const school = row[this.#at.school] as number;
-      return this.#sections.has(school) ? null : school;
-    }
-    if (this.#plan.table !== "schedules") return null;
+    // Schedule rows need their section; sections rows their existing one (targetOf).
+    if (this.#plan.table !== "schedules" && !this.#sectionTargets) return null;
     const school = row[this.#at.school] as number;
     return this.#sections.has(school) ? null : school;
   }
