@@ -786,7 +786,7 @@ async function upsert(ctx: Ctx): Promise<number> {
       }
       break;
     case "sections": {
-      // A changed row's expression brings its meetings (a blank one clears both).
+      // A changed row that gives its expression brings the meetings parsed from it.
       const ex = findValue(plan, "Expression");
       if (ex) {
         sets.push(
