@@ -10,7 +10,7 @@
 import type { Config } from "../config.ts";
 import { migrationsPending } from "../db/schema_version.ts";
 import { filePathOf, openExecutor, type SqlExecutor } from "../pipeline/executor.ts";
-import { executeRunToEnd, type RunSettings } from "../pipeline/run.ts";
+import { executeRunToEnd, runEnvironment, type RunSettings } from "../pipeline/run.ts";
 import { stopOnSignals } from "../pipeline/signals.ts";
 import {
   insertRun,
@@ -228,10 +228,7 @@ export async function importCommand(args: string[], context: ImportContext): Pro
   // Ctrl-C stops the run at its next safe point: rolled back, marked interrupted.
   using stop = stopOnSignals();
   const end = await executeRunToEnd(exec, runId, {
-    importRoot: config.importRoot,
-    dataDir: config.dataDir,
-    timeZone: config.timeZone,
-    runTimeoutSeconds: config.runTimeoutSeconds,
+    ...runEnvironment(config),
     signal: stop.signal,
   });
   if (end.event === "skipped") throw new Error(end.message);

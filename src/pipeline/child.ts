@@ -7,7 +7,7 @@
  */
 import { loadConfig } from "../config.ts";
 import { openExecutor } from "./executor.ts";
-import { executeRunToEnd } from "./run.ts";
+import { executeRunToEnd, runEnvironment } from "./run.ts";
 import { stopOnSignals } from "./signals.ts";
 
 const runId = Number(Deno.args[0]);
@@ -34,10 +34,7 @@ const emit = (event: Record<string, unknown>) => {
 // next safe point: rolled back and marked interrupted at once.
 const stop = stopOnSignals();
 const end = await executeRunToEnd(exec, runId, {
-  importRoot: config.importRoot,
-  dataDir: config.dataDir,
-  timeZone: config.timeZone,
-  runTimeoutSeconds: config.runTimeoutSeconds,
+  ...runEnvironment(config),
   onProgress: (p) => emit({ event: "progress", ...p }),
   signal: stop.signal,
 });

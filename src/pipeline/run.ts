@@ -99,6 +99,18 @@ export interface RunEnvironment {
   signal?: AbortSignal;
 }
 
+/** The environment of a run from the configuration; callers add progress and a signal. */
+export function runEnvironment(
+  config: Pick<RunEnvironment, "importRoot" | "dataDir" | "timeZone" | "runTimeoutSeconds">,
+): RunEnvironment {
+  return {
+    importRoot: config.importRoot,
+    dataDir: config.dataDir,
+    timeZone: config.timeZone,
+    runTimeoutSeconds: config.runTimeoutSeconds,
+  };
+}
+
 /** What a run ended with. */
 export interface RunOutcome {
   runId: number;

@@ -1,7 +1,12 @@
 /** Executing a run in the test's own process, on the import connection. */
 import { loadConfig } from "../../src/config.ts";
 import { openExecutor } from "../../src/pipeline/executor.ts";
-import { executeRunToEnd, type RunEnvironment, type RunSettings } from "../../src/pipeline/run.ts";
+import {
+  executeRunToEnd,
+  type RunEnvironment,
+  runEnvironment,
+  type RunSettings,
+} from "../../src/pipeline/run.ts";
 import { insertRun } from "../../src/pipeline/run_store.ts";
 import type { Sandbox } from "./sandbox.ts";
 
@@ -30,10 +35,7 @@ export async function executeHere(
   try {
     const controller = new AbortController();
     const end = await executeRunToEnd(exec, runId, {
-      importRoot: config.importRoot,
-      dataDir: config.dataDir,
-      timeZone: config.timeZone,
-      runTimeoutSeconds: config.runTimeoutSeconds,
+      ...runEnvironment(config),
       ...hooks(controller),
       signal: controller.signal,
     });
