@@ -24,7 +24,7 @@
  */
 import type { ImportTable } from "../sis/catalog.ts";
 import type { SqlExecutor, SqlRow, SqlValue } from "./executor.ts";
-import { ORD, ordOf } from "./lookups.ts";
+import { DATE_ORDER, ORD, ordOf } from "./lookups.ts";
 import type { ImportPlan, PlanField } from "./plan.ts";
 import {
   type DuplicateSource,
@@ -358,23 +358,16 @@ async function readExisting(ctx: Ctx): Promise<void> {
       ordOf("students", "enrolled_elsewhere"),
       `JOIN students t ON t.id = s.tid`,
     );
-    await reject(
-      ctx,
-      `s.line IN (SELECT line FROM ${names.flags} WHERE bad = 1)`,
-      findValue(plan, "ExitDate") ? "ExitDate" : "EntryDate",
-      "bad_date",
-      lit("ExitDate must be after EntryDate (exit dates are exclusive)"),
-      ordOf("students", "bad_date"),
-    );
   }
-  if (plan.table === "schedules") {
+  if (plan.table === "students" || plan.table === "schedules") {
+    const order = DATE_ORDER[plan.table];
     await reject(
       ctx,
       `s.line IN (SELECT line FROM ${names.flags} WHERE bad = 1)`,
-      findValue(plan, "DateLeft") ? "DateLeft" : "DateEnrolled",
+      findValue(plan, order.later) ? order.later : order.earlier,
       "bad_date",
-      lit("DateLeft must be after DateEnrolled (DateLeft is the day after the last day)"),
-      ordOf("schedules", "bad_date"),
+      lit(order.message),
+      ordOf(plan.table, "bad_date"),
     );
   }
 }

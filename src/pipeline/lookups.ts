@@ -70,6 +70,24 @@ export function ordOf<T extends keyof typeof TABLE_CHECKS>(
   return ORD.table + (TABLE_CHECKS[table] as readonly string[]).indexOf(check);
 }
 
+/**
+ * The two dates of a student or a schedule row that must come in order. The error names
+ * the later field when the file maps it, otherwise the earlier one. One rule for the map
+ * stage (both dates in the row) and `apply.ts` (one of them from the existing record).
+ */
+export const DATE_ORDER = {
+  students: {
+    earlier: "EntryDate",
+    later: "ExitDate",
+    message: "ExitDate must be after EntryDate (exit dates are exclusive)",
+  },
+  schedules: {
+    earlier: "DateEnrolled",
+    later: "DateLeft",
+    message: "DateLeft must be after DateEnrolled (DateLeft is the day after the last day)",
+  },
+} as const;
+
 /** SQLite's `upper()`: ASCII letters only. */
 export function sqlUpper(text: string): string {
   let out = "";
@@ -609,9 +627,9 @@ export class Lookups {
         sink,
         line,
         ordOf("students", "bad_date"),
-        xv ? "ExitDate" : "EntryDate",
+        xv ? DATE_ORDER.students.later : DATE_ORDER.students.earlier,
         "bad_date",
-        "ExitDate must be after EntryDate (exit dates are exclusive)",
+        DATE_ORDER.students.message,
       );
     }
   }
@@ -707,9 +725,9 @@ export class Lookups {
     const error = {
       line,
       ord: ordOf("schedules", "bad_date"),
-      field: lv ? "DateLeft" : "DateEnrolled",
+      field: lv ? DATE_ORDER.schedules.later : DATE_ORDER.schedules.earlier,
       code: "bad_date",
-      message: "DateLeft must be after DateEnrolled (DateLeft is the day after the last day)",
+      message: DATE_ORDER.schedules.message,
     };
     // With both dates in the row the check does not depend on the existing record;
     // otherwise this is the new record's case (apply.ts checks existing ones).
