@@ -27,6 +27,11 @@ export interface Config {
   readonly minFileAgeSeconds: number;
   /** Longest a run may take before its lease expires. `AUTOCOMM_RUN_TIMEOUT_SECONDS`, default 1800. */
   readonly runTimeoutSeconds: number;
+  /**
+   * Memory the service's warm import process may keep after a run, in MB; past it the
+   * process ends and a new one is started. `AUTOCOMM_IMPORT_PROCESS_MAX_MB`, default 160.
+   */
+  readonly importProcessMaxMb: number;
   /** How long finished runs are kept. `AUTOCOMM_RUN_RETENTION_DAYS`, default 365. */
   readonly runRetentionDays: number;
   /** SMTP server for completion reports, e.g. `smtp://user:pass@host:587`. `SMTP_URL`. */
@@ -150,6 +155,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     timeZone,
     minFileAgeSeconds: integer(env, "AUTOCOMM_MIN_FILE_AGE_SECONDS", 60, 0, 86_400),
     runTimeoutSeconds: integer(env, "AUTOCOMM_RUN_TIMEOUT_SECONDS", 1800, 10, 86_400),
+    importProcessMaxMb: integer(env, "AUTOCOMM_IMPORT_PROCESS_MAX_MB", 160, 1, 65_536),
     runRetentionDays: integer(env, "AUTOCOMM_RUN_RETENTION_DAYS", 365, 1, 36_500),
     smtpUrl,
     smtpFrom: text(env, "SMTP_FROM") ?? "autocomm@localhost",

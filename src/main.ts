@@ -30,14 +30,16 @@ await ensureDistrictOffice(database.db);
 await Deno.mkdir(config.importRoot, { recursive: true });
 
 const mailer = createMailer(config, { logger });
-// One queue per process: imports run one at a time, each in its own import process,
-// and every finished run mails its completion report.
+// One queue per process: imports run one at a time in its warm import process (started
+// now, so that the first run does not wait for it), and every finished run mails its
+// completion report.
 const queue = createRunQueue({ db: database.db, config }, {
   logger,
   onFinished: async (runId) => {
     await sendCompletionReport({ db: database.db, config, logger, mailer }, runId);
   },
 });
+queue.warm();
 // The minute tick (Deno.cron), registered once at top level.
 registerSchedules({ db: database.db, config, logger, mailer, queue });
 

@@ -10,6 +10,7 @@ Deno.test("the defaults give the embedded database under ./data and UTC", () => 
   assert.equal(config.timeZone, "UTC");
   assert.equal(config.minFileAgeSeconds, 60);
   assert.equal(config.runTimeoutSeconds, 1800);
+  assert.equal(config.importProcessMaxMb, 160);
   assert.equal(config.runRetentionDays, 365);
   assert.equal(config.smtpUrl, undefined);
   assert.equal(config.publicUrl, "http://localhost:8000");
@@ -28,6 +29,7 @@ Deno.test("every variable is read when set", () => {
       AUTOCOMM_TIMEZONE: "America/Chicago",
       AUTOCOMM_MIN_FILE_AGE_SECONDS: "0",
       AUTOCOMM_RUN_TIMEOUT_SECONDS: "60",
+      AUTOCOMM_IMPORT_PROCESS_MAX_MB: "512",
       AUTOCOMM_RUN_RETENTION_DAYS: "30",
       AUTOCOMM_BUSY_TIMEOUT_MS: "2000",
       SMTP_URL: "smtp://mail.example.org:587",
@@ -48,6 +50,7 @@ Deno.test("every variable is read when set", () => {
   assert.equal(config.timeZone, "America/Chicago");
   assert.equal(config.minFileAgeSeconds, 0);
   assert.equal(config.runTimeoutSeconds, 60);
+  assert.equal(config.importProcessMaxMb, 512);
   assert.equal(config.runRetentionDays, 30);
   assert.equal(config.busyTimeoutMs, 2000);
   assert.equal(config.smtpUrl, "smtp://mail.example.org:587");

@@ -1,22 +1,25 @@
 /**
- * The import process: `deno run src/pipeline/child.ts <runId>`. It opens its own
- * connection (node:sqlite on the embedded file — the only SQLite library in this
- * process — or @libsql/client for a remote server), executes the run, and prints
- * progress as JSON lines on stdout. The service and `autocomm run` start it so that
- * a long apply never blocks the process that serves pages.
+ * The import process. It opens its own connection (node:sqlite on the embedded file —
+ * the only SQLite library in this process — or @libsql/client for a remote server),
+ * executes runs, and prints their progress and ends as JSON lines on stdout, so that a
+ * long apply never blocks the process that serves pages.
+ *
+ *   deno run src/pipeline/child.ts <runId>   one run, then exit (`autocomm run`)
+ *   deno run src/pipeline/child.ts --serve   the service's warm import process
+ *                                            (`worker.ts`): run ids on stdin, one a line
+ *
+ * A serving process executes the runs it is given one after another on the same
+ * connection, its code already loaded and optimized by the runs before. It ends at
+ * the end of its standard input (the service closed it, or is gone), after a run that
+ * was asked to stop, or once it holds more memory after a run than
+ * `AUTOCOMM_IMPORT_PROCESS_MAX_MB` (`Config.importProcessMaxMb`), so that a large file's memory goes back to the system with the process;
+ * the end line of its last run says `"retiring": true`.
  */
 import { loadConfig } from "../config.ts";
-import { openExecutor } from "./executor.ts";
-import { executeRunToEnd, runEnvironment } from "./run.ts";
+import { openExecutor, type SqlExecutor } from "./executor.ts";
+import { executeRunToEnd, type ExecutionEnd, runEnvironment } from "./run.ts";
 import { stopOnSignals } from "./signals.ts";
 
-const runId = Number(Deno.args[0]);
-if (!Number.isInteger(runId) || runId <= 0) {
-  console.error("Usage: child.ts <runId>");
-  Deno.exit(64);
-}
-const config = loadConfig();
-const exec = await openExecutor(config);
 const encoder = new TextEncoder();
 /**
  * Writes one event line. The run's row, not this output, is what counts: if the process
@@ -30,15 +33,69 @@ const emit = (event: Record<string, unknown>) => {
     // nobody is reading
   }
 };
-// SIGINT or SIGTERM (a stopping service, Ctrl-C in its terminal) stops the run at its
-// next safe point: rolled back and marked interrupted at once.
-const stop = stopOnSignals();
-const end = await executeRunToEnd(exec, runId, {
-  ...runEnvironment(config),
-  onProgress: (p) => emit({ event: "progress", ...p }),
-  signal: stop.signal,
-});
-stop[Symbol.dispose]();
+
+const config = loadConfig();
+
+/**
+ * Executes one run. SIGINT or SIGTERM (a stopping service, Ctrl-C in its terminal)
+ * stops it at its next safe point: rolled back and marked interrupted at once. Between
+ * runs no listener is installed, so a signal ends an idle process straight away.
+ */
+async function execute(
+  exec: SqlExecutor,
+  runId: number,
+): Promise<{ end: ExecutionEnd; stopped: boolean }> {
+  using stop = stopOnSignals();
+  const end = await executeRunToEnd(exec, runId, {
+    ...runEnvironment(config),
+    onProgress: (p) => emit({ event: "progress", runId, ...p }),
+    signal: stop.signal,
+  });
+  return { end, stopped: stop.signal.aborted };
+}
+
+/** Run ids from standard input, one a line, until it ends. */
+async function* runIds(): AsyncGenerator<number | string> {
+  let buffered = "";
+  for await (const text of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+    buffered += text;
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line === "") continue;
+      const id = Number(line);
+      yield Number.isInteger(id) && id > 0 ? id : line;
+    }
+  }
+}
+
+if (Deno.args[0] === "--serve") {
+  const exec = await openExecutor(config);
+  for await (const runId of runIds()) {
+    if (typeof runId === "string") {
+      emit({ event: "failed", message: `Not a run id: ${runId.slice(0, 40)}` });
+      continue;
+    }
+    // Said before anything else, so the service knows the run was taken: if this
+    // process dies before, the run was never started and goes to another.
+    emit({ event: "accepted", runId });
+    const { end, stopped } = await execute(exec, runId);
+    const retiring = stopped || Deno.memoryUsage().rss > config.importProcessMaxMb * 1048576;
+    emit({ ...end, runId, retiring });
+    if (retiring) break;
+  }
+  exec.close();
+  Deno.exit(0);
+}
+
+const runId = Number(Deno.args[0]);
+if (!Number.isInteger(runId) || runId <= 0) {
+  console.error("Usage: child.ts <runId> | child.ts --serve");
+  Deno.exit(64);
+}
+const exec = await openExecutor(config);
+const { end } = await execute(exec, runId);
 emit(end);
 exec.close();
 Deno.exit(end.event === "failed" ? 1 : 0);

@@ -67,6 +67,7 @@ export function childEnv(config: Config): Record<string, string> {
     AUTOCOMM_TIMEZONE: config.timeZone,
     AUTOCOMM_BUSY_TIMEOUT_MS: String(config.busyTimeoutMs),
     AUTOCOMM_RUN_TIMEOUT_SECONDS: String(config.runTimeoutSeconds),
+    AUTOCOMM_IMPORT_PROCESS_MAX_MB: String(config.importProcessMaxMb),
     AUTOCOMM_MIN_FILE_AGE_SECONDS: String(config.minFileAgeSeconds),
     AUTOCOMM_LOG_LEVEL: config.logLevel,
   };
@@ -77,6 +78,42 @@ export function childEnv(config: Config): Record<string, string> {
 const CHILD = fromFileUrl(new URL("./child.ts", import.meta.url));
 const DENO_JSON = fromFileUrl(new URL("../../deno.json", import.meta.url));
 
+/**
+ * Starts the import process (`child.ts`) with `args`: a run id, or `--serve` for the
+ * warm process of `worker.ts`, whose standard input is then the run ids.
+ */
+export function spawnImportProcess(config: Config, args: readonly string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--frozen", `--config=${DENO_JSON}`, CHILD, ...args],
+    env: childEnv(config),
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: args[0] === "--serve" ? "piped" : "null",
+  }).spawn();
+}
+
+/** The JSON event lines of an import process's output (other lines are skipped). */
+export async function* eventLines(
+  stdout: ReadableStream<Uint8Array>,
+): AsyncGenerator<Record<string, unknown>> {
+  let buffered = "";
+  for await (const text of stdout.pipeThrough(new TextDecoderStream())) {
+    buffered += text;
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      let event: unknown;
+      try {
+        event = JSON.parse(line);
+      } catch {
+        continue; // not an event line
+      }
+      if (event !== null && typeof event === "object") yield event as Record<string, unknown>;
+    }
+  }
+}
+
 /** Options of {@linkcode runImportProcess}. */
 export interface RunProcessOptions {
   onProgress?: (event: Record<string, unknown>) => void;
@@ -84,19 +121,13 @@ export interface RunProcessOptions {
   timeoutSeconds?: number;
 }
 
-/** Starts the import process for a queued run and waits for it to exit. */
+/** Starts an import process for one queued run and waits for it to exit. */
 export async function runImportProcess(
   config: Config,
   runId: number,
   options: RunProcessOptions = {},
 ): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--frozen", `--config=${DENO_JSON}`, CHILD, String(runId)],
-    env: childEnv(config),
-    stdout: "piped",
-    stderr: "inherit",
-    stdin: "null",
-  }).spawn();
+  const child = spawnImportProcess(config, [String(runId)]);
   const timeout = setTimeout(() => {
     try {
       child.kill("SIGKILL");
@@ -105,20 +136,8 @@ export async function runImportProcess(
     }
   }, (options.timeoutSeconds ?? config.runTimeoutSeconds) * 1000);
   try {
-    const decoder = new TextDecoderStream();
-    let buffered = "";
-    for await (const text of child.stdout.pipeThrough(decoder)) {
-      buffered += text;
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        try {
-          options.onProgress?.(JSON.parse(line));
-        } catch {
-          // not a progress line
-        }
-      }
+    for await (const event of eventLines(child.stdout)) {
+      if (event["event"] === "progress") options.onProgress?.(event);
     }
     const status = await child.status;
     return status.code;

@@ -1,10 +1,12 @@
 /**
  * The service's run queue: runs are applied one at a time per process (and, the
- * database's write lock being one, one at a time per database), each in its own
- * import process, so the process that serves pages never blocks on an apply.
+ * database's write lock being one, one at a time per database), in the queue's warm
+ * import process (`worker.ts`), so the process that serves pages never blocks on an
+ * apply.
  */
 import type { Logger } from "../log.ts";
 import { executeQueued, type RunDeps } from "./service.ts";
+import { ImportWorker } from "./worker.ts";
 
 /** A queue of run ids executed one after another. */
 export interface RunQueue {
@@ -19,6 +21,13 @@ export interface RunQueue {
   readonly size: number;
   /** Ids of the runs waiting for their turn (not the one executing). */
   readonly pending: readonly number[];
+  /** Starts the warm import process now rather than at the first run. */
+  warm(): void;
+  /**
+   * Waits for the runs enqueued so far, then ends the import process. Runs enqueued
+   * afterwards each get an import process of their own.
+   */
+  close(): Promise<void>;
 }
 
 /** Options of {@linkcode createRunQueue}. */
@@ -28,8 +37,9 @@ export interface RunQueueOptions {
   onFinished?: (runId: number) => Promise<void>;
 }
 
-/** Creates a queue that executes runs in the import process, one at a time. */
+/** Creates a queue that executes runs in its import process, one at a time. */
 export function createRunQueue(deps: RunDeps, options: RunQueueOptions = {}): RunQueue {
+  const worker = new ImportWorker(deps.config);
   const pending: number[] = [];
   let tail: Promise<void> = Promise.resolve();
   let active = 0;
@@ -40,7 +50,7 @@ export function createRunQueue(deps: RunDeps, options: RunQueueOptions = {}): Ru
       const done = tail.then(async () => {
         pending.shift();
         try {
-          await executeQueued(deps, runId);
+          await executeQueued(deps, runId, worker);
         } catch (error) {
           options.logger?.error("run_failed_to_start", { runId, error: String(error) });
         }
@@ -61,6 +71,11 @@ export function createRunQueue(deps: RunDeps, options: RunQueueOptions = {}): Ru
     },
     get pending() {
       return [...pending];
+    },
+    warm: () => worker.start(),
+    async close() {
+      await tail;
+      await worker.close();
     },
   };
 }

@@ -13,6 +13,7 @@ import { getRun, queueRun, recordSettings, runImportProcess, type Trigger } from
 import type { RunSettings } from "./run.ts";
 import { borrowExecutor } from "./executor.ts";
 import { readRunReport, type RunReport } from "./run_store.ts";
+import type { ImportWorker } from "./worker.ts";
 
 /** What running needs. */
 export interface RunDeps {
@@ -38,9 +39,16 @@ export class RunStateError extends Error {
   }
 }
 
-/** Executes a queued run in the import process; a process that died leaves it interrupted. */
-export async function executeQueued(deps: RunDeps, runId: number): Promise<void> {
-  await runImportProcess(deps.config, runId);
+/**
+ * Executes a queued run in an import process of its own, or in the warm one given
+ * (`worker.ts`); a process that died leaves it interrupted.
+ */
+export async function executeQueued(
+  deps: RunDeps,
+  runId: number,
+  worker?: ImportWorker,
+): Promise<void> {
+  await (worker ? worker.run(runId) : runImportProcess(deps.config, runId));
   await deps.db.update(runs).set({
     status: "interrupted",
     message: "The import process stopped before the run finished; nothing was changed",

@@ -149,7 +149,7 @@ export async function fixture(options: FixtureOptions = {}): Promise<Fixture> {
       return await db.select().from(runs).orderBy(runs.id);
     },
     async [Symbol.asyncDispose]() {
-      await queue.idle();
+      await queue.close();
       mailer.close();
       database.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});

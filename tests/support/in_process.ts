@@ -1,6 +1,7 @@
 /** Executing a run in the test's own process, on the import connection. */
 import { loadConfig } from "../../src/config.ts";
-import { openExecutor } from "../../src/pipeline/executor.ts";
+import { createClient } from "@libsql/client";
+import { borrowExecutor, openExecutor } from "../../src/pipeline/executor.ts";
 import {
   executeRunToEnd,
   type RunEnvironment,
@@ -10,13 +11,18 @@ import {
 import { insertRun } from "../../src/pipeline/run_store.ts";
 import type { Sandbox } from "./sandbox.ts";
 
-/** Queues a run on the import connection, closed again before the sandbox reads (libSQL). */
+/**
+ * Queues a run with the library the sandbox reads with (libSQL): a second SQLite
+ * library on the same file in this process would see its locks dropped, and a reader
+ * could keep a stale view of what another process commits.
+ */
 export async function queue(sb: Sandbox, settings: RunSettings): Promise<number> {
-  const exec = await openExecutor(loadConfig({ env: sb.env }));
+  const url = sb.env["DATABASE_URL"] ?? `file:${sb.data.dir}/autocomm.db`;
+  const client = createClient({ url });
   try {
-    return await insertRun(exec, settings, { trigger: "cli" });
+    return await insertRun(borrowExecutor(client), settings, { trigger: "cli" });
   } finally {
-    exec.close();
+    client.close();
   }
 }
 

@@ -69,7 +69,7 @@ for (const instant of instants) {
     busy: result.busy,
   });
 }
-await queue.idle();
+await queue.close();
 console.log(JSON.stringify({ pid: Deno.pid, ticks }));
 mailer.close();
 database.close();

@@ -209,7 +209,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       });
     },
     async close() {
-      await queue.idle();
+      await queue.close();
       database.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },

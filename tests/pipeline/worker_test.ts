@@ -1,0 +1,187 @@
+/**
+ * The service's warm import process (`src/pipeline/worker.ts`, `child.ts --serve`):
+ * runs one after another in the same process, a replacement when it dies, is killed
+ * at a run's timeout, is stopped, or keeps too much memory, and a process of its own
+ * for a run asked while another executes.
+ */
+import assert from "node:assert/strict";
+import { loadConfig } from "../../src/config.ts";
+import { ImportWorker } from "../../src/pipeline/worker.ts";
+import { queue } from "../support/in_process.ts";
+import { Sandbox, teacherRunSettings } from "../support/sandbox.ts";
+
+async function withWorker(env: Record<string, string> = {}) {
+  const sb = await Sandbox.create({ env });
+  const worker = new ImportWorker(loadConfig({ env: sb.env }));
+  return { sb, worker };
+}
+
+/** A file of `rows` new teachers, numbered from `from`. */
+async function teachers(sb: Sandbox, name: string, rows: number, from = 1): Promise<string> {
+  const lines: string[] = [];
+  for (let i = from; i < from + rows; i++) lines.push(`T${i}\tFirst${i}\tLastname-${i}`);
+  return await sb.write(name, lines.join("\n") + "\n");
+}
+
+async function status(sb: Sandbox, runId: number) {
+  const [run] = await sb.query("SELECT status, message, inserted FROM runs WHERE id = ?", [runId]);
+  return run!;
+}
+
+async function teacherCount(sb: Sandbox): Promise<number> {
+  const [row] = await sb.query("SELECT count(*) AS n FROM teachers");
+  return Number(row!["n"]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(condition(), `timed out waiting until ${what}`);
+}
+
+Deno.test("the warm import process executes run after run in the same process", async () => {
+  const { sb, worker } = await withWorker();
+  await using _ = sb;
+  try {
+    const first = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 3)));
+    assert.equal(await worker.run(first), 0);
+    const pid = worker.pid;
+    assert.ok(pid !== undefined && alive(pid), "the process waits for the next run");
+    const second = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 2, 4)));
+    assert.equal(await worker.run(second), 0);
+    assert.equal(worker.pid, pid);
+    assert.deepEqual(await status(sb, first), { status: "succeeded", message: null, inserted: 3 });
+    assert.deepEqual(await status(sb, second), {
+      status: "succeeded",
+      message: null,
+      inserted: 2,
+    });
+    assert.equal(await teacherCount(sb), 5);
+    await worker.close();
+    assert.equal(worker.pid, undefined);
+    assert.ok(!alive(pid), "close() ends the process");
+    // Afterwards a run gets a process of its own.
+    const third = await queue(sb, teacherRunSettings(await teachers(sb, "c.txt", 1, 6)));
+    assert.equal(await worker.run(third), 0);
+    assert.equal((await status(sb, third))["status"], "succeeded");
+  } finally {
+    await worker.close();
+  }
+});
+
+Deno.test("a warm process that died while waiting is replaced; the run goes to the new one", async () => {
+  const { sb, worker } = await withWorker();
+  await using _ = sb;
+  try {
+    worker.start();
+    const dead = worker.pid!;
+    // Killed right away, before the run is handed over, and again once it is gone.
+    Deno.kill(dead, "SIGKILL");
+    const first = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 2)));
+    assert.equal(await worker.run(first), 0);
+    assert.equal((await status(sb, first))["status"], "succeeded");
+    const next = worker.pid!;
+    assert.notEqual(next, dead);
+    Deno.kill(next, "SIGKILL");
+    await until(() => worker.pid === undefined, "the worker saw its process die");
+    const second = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 2, 3)));
+    assert.equal(await worker.run(second), 0);
+    assert.equal((await status(sb, second))["status"], "succeeded");
+    assert.equal(await teacherCount(sb), 4);
+  } finally {
+    await worker.close();
+  }
+});
+
+Deno.test("a run past its timeout kills the warm process mid-run: nothing changes, the next run gets a new one", async () => {
+  const { sb, worker } = await withWorker();
+  await using _ = sb;
+  try {
+    const warm = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 1)));
+    assert.equal(await worker.run(warm), 0);
+    const pid = worker.pid!;
+    const before = await sb.checksum();
+    const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 40_000, 2)));
+    assert.equal(await worker.run(big, { timeoutSeconds: 0.1 }), 1);
+    // Taken and killed before its end: still running until its lease expires (the
+    // service's executeQueued marks it interrupted at once).
+    assert.equal((await status(sb, big))["status"], "running");
+    assert.equal(await sb.checksum(), before);
+    await until(() => !alive(pid), "the killed process is gone");
+    const after = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 1, 50_000)));
+    assert.equal(await worker.run(after), 0);
+    assert.equal((await status(sb, after))["status"], "succeeded");
+    assert.notEqual(worker.pid, pid);
+  } finally {
+    await worker.close();
+  }
+});
+
+Deno.test("SIGTERM to the warm process stops its run at a safe point, and the process ends", async () => {
+  const { sb, worker } = await withWorker();
+  await using _ = sb;
+  try {
+    const before = await sb.checksum();
+    const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 200_000)));
+    let signalled = false;
+    let pid: number | undefined;
+    const code = await worker.run(big, {
+      onProgress: () => {
+        if (signalled) return;
+        signalled = true;
+        pid = worker.pid;
+        Deno.kill(pid!, "SIGTERM");
+      },
+    });
+    assert.ok(signalled, "the run ended before it reported progress");
+    assert.equal(code, 0);
+    const run = await status(sb, big);
+    assert.equal(run["status"], "interrupted");
+    assert.equal(run["message"], "Stopped by SIGTERM before it finished; nothing was changed");
+    assert.equal(await sb.checksum(), before);
+    await until(() => !alive(pid!), "the stopped process ended");
+  } finally {
+    await worker.close();
+  }
+});
+
+Deno.test("a warm process holding more than AUTOCOMM_IMPORT_PROCESS_MAX_MB after a run is replaced", async () => {
+  const { sb, worker } = await withWorker({ AUTOCOMM_IMPORT_PROCESS_MAX_MB: "1" });
+  await using _ = sb;
+  try {
+    const first = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 2)));
+    assert.equal(await worker.run(first), 0);
+    const replacement = worker.pid;
+    assert.ok(replacement !== undefined, "a new process is started at once");
+    const second = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 2, 3)));
+    assert.equal(await worker.run(second), 0);
+    assert.notEqual(worker.pid, replacement);
+    await until(() => !alive(replacement), "the process that ran the second run retired");
+    assert.equal(await teacherCount(sb), 4);
+  } finally {
+    await worker.close();
+  }
+});
+
+Deno.test("a run asked while another executes gets a process of its own", async () => {
+  const { sb, worker } = await withWorker();
+  await using _ = sb;
+  try {
+    const a = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 3_000)));
+    const b = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 3_000, 3_001)));
+    assert.deepEqual(await Promise.all([worker.run(a), worker.run(b)]), [0, 0]);
+    assert.equal((await status(sb, a))["status"], "succeeded");
+    assert.equal((await status(sb, b))["status"], "succeeded");
+    assert.equal(await teacherCount(sb), 6_000);
+  } finally {
+    await worker.close();
+  }
+});
