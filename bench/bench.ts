@@ -4,7 +4,9 @@
  * Generates a seeded district (200,000 students × 25 columns, 12,000 teachers, 3,000
  * courses, 40,000 sections, 1,400,000 schedule rows, one day of attendance), then for
  * each table in dependency order measures three scenarios side by side in the same
- * run — AutoComm's CLI `import` as a whole subprocess (it executes the run itself)
+ * run — AutoComm as the service runs an import (queued, then executed by the run
+ * queue's warm import process, `src/pipeline/worker.ts`), AutoComm's one-off CLI
+ * `import` as a whole subprocess (a Deno start of its own; it executes the run itself),
  * and Debian's `sqlite3` CLI doing the same work on the same TSV:
  *
  *   first-import            empty table
@@ -13,15 +15,15 @@
  *                           Synchronize Mode (removal limit 100 %, so it is not held)
  *
  * It prints rows per second, the ratio to sqlite3 and peak RSS per scenario; with
- * `--json` a list of {scenario, rows, seconds, sqliteSeconds, ratio, peakRssMb}.
- * Targets: ratio ≤ 3 and peak RSS < 300 MB per process. See bench/README.md.
+ * `--json` a list of {scenario, rows, seconds, sqliteSeconds, ratio, peakRssMb} (the
+ * service's figures) with the CLI's beside them. Targets: ratio ≤ 3 and peak RSS < 300
+ * MB per process, for the service. See bench/README.md.
  */
 import { parseArgs } from "node:util";
 import {
   type BenchTable,
   DEPENDS_ON,
   type Expected,
-  FIELDS,
   generateTable,
   SCHOOL,
   setupJson,
@@ -29,7 +31,12 @@ import {
   TABLE_ORDER,
   type TableFiles,
 } from "./generate.ts";
-import { measure, type Measured } from "./measure.ts";
+import { loadConfig } from "../src/config.ts";
+import { openExecutor, type SqlExecutor } from "../src/pipeline/executor.ts";
+import { insertRun, readRunReport } from "../src/pipeline/run_store.ts";
+import { ImportWorker } from "../src/pipeline/worker.ts";
+import { measure, type Measured, PeakSampler } from "./measure.ts";
+import { importArgs, runSettings } from "./scenario.ts";
 import { type ScenarioKind, SCENARIOS, sqliteCounts, sqliteScript } from "./sqlite.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
@@ -48,18 +55,23 @@ const USAGE = `Usage: deno task bench [options]
 export interface Result {
   scenario: string;
   rows: number;
-  /** AutoComm CLI wall time (whole subprocess tree, Deno start-up included). */
+  /** The service's time: queueing the run, and its execution in the warm import process. */
   seconds: number;
   sqliteSeconds: number;
   ratio: number;
-  /** Largest peak RSS of any single process of the AutoComm tree. */
+  /** Peak RSS of the warm import process during the run. */
   peakRssMb: number;
+  /** The one-off CLI import's wall time (whole subprocess tree, Deno start-up included). */
+  cliSeconds: number;
+  cliRatio: number;
+  /** Largest peak RSS of any single process of the CLI's tree. */
+  cliPeakRssMb: number;
 }
 
 interface Detail extends Result {
   table: BenchTable;
   kind: ScenarioKind;
-  /** started_at → ended_at of the run row. */
+  /** started_at → ended_at of the CLI's run row. */
   runSeconds: number | null;
   treeRssMb: number;
   sqliteRssMb: number;
@@ -124,7 +136,12 @@ const say = (line = "") => values.json ? console.error(line) : console.log(line)
 const progress = (line: string) => console.error(line);
 
 const work = `${ROOT}/bench/out/run-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-const dirs = { files: `${work}/files`, data: `${work}/data`, sqlite: `${work}/sqlite` };
+const dirs = {
+  files: `${work}/files`,
+  data: `${work}/data`,
+  service: `${work}/service`,
+  sqlite: `${work}/sqlite`,
+};
 for (const d of Object.values(dirs)) await Deno.mkdir(d, { recursive: true });
 const sqliteDb = `${dirs.sqlite}/bench.db`;
 
@@ -140,12 +157,42 @@ Object.assign(env, {
   AUTOCOMM_LOG_LEVEL: "warn",
 });
 
-async function cli(args: string[]): Promise<Measured> {
+/** Runs the CLI on the CLI's data directory, or on the service's with `dataDir`. */
+async function cli(args: string[], dataDir = dirs.data): Promise<Measured> {
   return await measure(
     Deno.execPath(),
     ["run", "--allow-all", "--frozen", `--config=${ROOT}/deno.json`, `${ROOT}/src/cli.ts`, ...args],
-    { env, cwd: ROOT },
+    { env: { ...env, AUTOCOMM_DATA_DIR: dataDir }, cwd: ROOT },
   );
+}
+
+/**
+ * The service's side: its configuration on the service's data directory, the run queue's
+ * warm import process, and a connection to queue runs and read their reports with.
+ */
+interface Service {
+  worker: ImportWorker;
+  exec: SqlExecutor;
+}
+
+/** Queues a run as the service does and executes it in the warm import process. */
+async function serviceRun(
+  service: Service,
+  table: BenchTable,
+  kind: ScenarioKind,
+  file: string,
+): Promise<{ seconds: number; peakMb: number; report: Report | null; code: number }> {
+  const sampler = new PeakSampler(() => service.worker.pid);
+  const t0 = performance.now();
+  const runId = await insertRun(service.exec, runSettings(table, kind, file), {
+    trigger: "run_now",
+  });
+  const code = await service.worker.run(runId);
+  const seconds = (performance.now() - t0) / 1000;
+  const peakMb = sampler.stop();
+  const r = await readRunReport(service.exec, runId, { errorLimit: 5 });
+  const report = r ? { runId, status: r.status, counts: { ...r.counts }, errors: r.errors } : null;
+  return { seconds, peakMb, report, code };
 }
 
 async function sqlite3(args: string[], stdin?: string): Promise<Measured> {
@@ -171,15 +218,29 @@ async function main(): Promise<Detail[]> {
   );
 
   await Deno.writeTextFile(`${work}/setup.json`, JSON.stringify(setupJson(), null, 2));
-  const setup = await cli(["setup", "load", `${work}/setup.json`]);
-  if (setup.code !== 0) throw new Error(`setup load failed: ${setup.stderr || setup.stdout}`);
+  for (const dataDir of [dirs.data, dirs.service]) {
+    const setup = await cli(["setup", "load", `${work}/setup.json`], dataDir);
+    if (setup.code !== 0) throw new Error(`setup load failed: ${setup.stderr || setup.stdout}`);
+  }
   const startup = await cli(["setup", "show", "--json"]);
   say(
     `AutoComm CLI start-up (a 'setup show', migrations checked): ${fmt(startup.seconds)} s, ${
       fmt(startup.peakProcessMb, 0)
     } MB`,
   );
+  const config = loadConfig({ env: { ...env, AUTOCOMM_DATA_DIR: dirs.service } });
+  const service: Service = { worker: new ImportWorker(config), exec: await openExecutor(config) };
+  // Started as the service starts it, while the files are generated.
+  service.worker.start();
+  try {
+    return await measureTables(sizes, service);
+  } finally {
+    await service.worker.close();
+    service.exec.close();
+  }
+}
 
+async function measureTables(sizes: ReturnType<typeof sizesAt>, service: Service) {
   const files = new Map<BenchTable, TableFiles>();
   for (const t of TABLE_ORDER) {
     if (!needed.has(t)) continue;
@@ -204,10 +265,15 @@ async function main(): Promise<Detail[]> {
       progress(`loading prerequisite ${table} (not measured)`);
       const m = await cli(importArgs(table, "first-import", f.base));
       const report = parseReport(m);
-      if (m.code !== 0 || report?.counts?.inserted !== f.expected.rows) {
-        throw new Error(
-          `prerequisite import of ${table} failed: ${m.stdout.slice(0, 2000)} ${m.stderr}`,
-        );
+      const served = await serviceRun(service, table, "first-import", f.base);
+      for (const r of [report, served.report]) {
+        if (r?.counts?.["inserted"] !== f.expected.rows) {
+          throw new Error(
+            `prerequisite import of ${table} failed: ${
+              JSON.stringify(r).slice(0, 2000)
+            } ${m.stderr}`,
+          );
+        }
       }
       continue;
     }
@@ -215,16 +281,23 @@ async function main(): Promise<Detail[]> {
       const file = kind === "reimport-changed-sync" ? f.changed : f.base;
       const rows = kind === "reimport-changed-sync" ? f.expected.changedRows : f.expected.rows;
       const scenario = `${table}/${kind}`;
-      progress(`${scenario}: AutoComm …`);
+      const warnings: string[] = [];
+      progress(`${scenario}: AutoComm service …`);
+      const sv = await serviceRun(service, table, kind, file);
+      if (sv.code !== 0 || !sv.report) {
+        warnings.push(`AutoComm service run ended with ${sv.report?.status ?? "no report"}`);
+      } else {
+        warnings.push(...checkCounts(kind, f.expected, sv.report).map((w) => `service: ${w}`));
+      }
+      progress(`${scenario}: AutoComm CLI …`);
       const ac = await cli(importArgs(table, kind, file));
       const report = parseReport(ac);
-      const warnings: string[] = [];
       if (ac.code !== 0 || !report) {
         warnings.push(
-          `AutoComm exited ${ac.code}: ${(ac.stderr || ac.stdout).trim().slice(0, 500)}`,
+          `AutoComm CLI exited ${ac.code}: ${(ac.stderr || ac.stdout).trim().slice(0, 500)}`,
         );
       } else {
-        warnings.push(...checkCounts(kind, f.expected, report));
+        warnings.push(...checkCounts(kind, f.expected, report).map((w) => `CLI: ${w}`));
       }
       const runSeconds = report ? await runDuration(report.runId) : null;
       const script = sqliteScript(table, kind, file);
@@ -240,10 +313,13 @@ async function main(): Promise<Detail[]> {
       const d: Detail = {
         scenario,
         rows,
-        seconds: ac.seconds,
+        seconds: sv.seconds,
         sqliteSeconds: sq.seconds,
-        ratio: ac.seconds / sq.seconds,
-        peakRssMb: ac.peakProcessMb,
+        ratio: sv.seconds / sq.seconds,
+        peakRssMb: sv.peakMb,
+        cliSeconds: ac.seconds,
+        cliRatio: ac.seconds / sq.seconds,
+        cliPeakRssMb: ac.peakProcessMb,
         table,
         kind,
         runSeconds,
@@ -254,18 +330,20 @@ async function main(): Promise<Detail[]> {
       };
       details.push(d);
       progress(
-        `${scenario}: AutoComm ${fmt(d.seconds)} s (run ${
-          d.runSeconds === null ? "?" : fmt(d.runSeconds)
-        } s), sqlite3 ${fmt(d.sqliteSeconds)} s, ratio ${fmt(d.ratio)}, peak ${
+        `${scenario}: service ${fmt(d.seconds)} s (ratio ${fmt(d.ratio)}, peak ${
           fmt(d.peakRssMb, 0)
-        } MB`,
+        } MB), CLI ${fmt(d.cliSeconds)} s (run ${
+          d.runSeconds === null ? "?" : fmt(d.runSeconds)
+        } s, ratio ${fmt(d.cliRatio)}, peak ${fmt(d.cliPeakRssMb, 0)} MB), sqlite3 ${
+          fmt(d.sqliteSeconds)
+        } s`,
       );
       for (const w of warnings) progress(`  WARNING: ${w}`);
       if (values.verbose) {
         for (const p of ac.processes) {
           progress(`  pid ${p.pid} peak ${fmt(p.peakMb, 0)} MB: ${p.command.slice(0, 160)}`);
         }
-        progress(`  AutoComm said: ${ac.stdout.trim().slice(0, 1000)}`);
+        progress(`  AutoComm CLI said: ${ac.stdout.trim().slice(0, 1000)}`);
       }
     }
   }
@@ -275,29 +353,6 @@ async function main(): Promise<Detail[]> {
   say("");
   for (const s of scripts) say(s);
   return details;
-}
-
-function importArgs(table: BenchTable, kind: ScenarioKind, file: string): string[] {
-  return [
-    "import",
-    "--table",
-    table,
-    "--fields",
-    FIELDS[table].join(","),
-    "--school",
-    String(SCHOOL),
-    ...(table === "attendance" ? ["--attendance-mode", "daily"] : []),
-    "--field-delimiter",
-    "tab",
-    "--record-delimiter",
-    "LF",
-    "--charset",
-    "utf-8",
-    "--update-existing",
-    ...(kind === "reimport-changed-sync" ? ["--synchronize", "--removal-limit", "100"] : []),
-    "--json",
-    file,
-  ];
 }
 
 interface Report {
@@ -381,14 +436,16 @@ function printTable(details: Detail[]) {
   const head = [
     ["scenario", 36, false],
     ["rows", 10, true],
-    ["AutoComm s", 10, true],
-    ["rows/s", 9, true],
-    ["run s", 7, true],
-    ["sqlite3 s", 9, true],
+    ["service s", 9, true],
     ["rows/s", 9, true],
     ["ratio", 6, true],
     ["peak MB", 7, true],
-    ["tree MB", 7, true],
+    ["CLI s", 6, true],
+    ["run s", 6, true],
+    ["ratio", 6, true],
+    ["peak MB", 7, true],
+    ["sqlite3 s", 9, true],
+    ["rows/s", 9, true],
     ["target", 8, false],
   ] as const;
   say(head.map(([h, n, r]) => pad(h, n, r)).join("  "));
@@ -400,23 +457,27 @@ function printTable(details: Detail[]) {
       int(d.rows),
       fmt(d.seconds),
       int(d.rows / d.seconds),
-      d.runSeconds === null ? "?" : fmt(d.runSeconds),
-      fmt(d.sqliteSeconds),
-      int(d.rows / d.sqliteSeconds),
       fmt(d.ratio),
       fmt(d.peakRssMb, 0),
-      fmt(d.treeRssMb, 0),
+      fmt(d.cliSeconds),
+      d.runSeconds === null ? "?" : fmt(d.runSeconds),
+      fmt(d.cliRatio),
+      fmt(d.cliPeakRssMb, 0),
+      fmt(d.sqliteSeconds),
+      int(d.rows / d.sqliteSeconds),
       ok.length === 0 ? "ok" : `MISS ${ok.join("+")}`,
     ];
     say(head.map(([, n, r], i) => pad(cells[i]!, n, r)).join("  "));
   }
   say("");
   say(
-    `AutoComm s: wall time of the whole 'autocomm import' subprocess (Deno start-up, the run and the report). ` +
-      `run s: the run's own started_at → ended_at (ended_at is written just before the final COMMIT, so the commit is not in it). ` +
-      `peak MB: largest peak RSS (VmHWM) of any single process — the target (< ${RSS_TARGET_MB} MB) applies per process; ` +
-      `tree MB: largest summed RSS of the command's processes at one moment. ` +
-      `ratio: AutoComm s / sqlite3 s (target ≤ ${RATIO_TARGET}).`,
+    `service s: the run as the service executes it — queued, then run by the run queue's warm import process ` +
+      `(already started, as in the service); from queueing to the end of its commit. ` +
+      `peak MB: that process's peak RSS during the run. ratio: service s / sqlite3 s. ` +
+      `CLI s: wall time of the whole one-off 'autocomm import' subprocess (Deno start-up, the run and the report); ` +
+      `run s: its run's own started_at → ended_at (ended_at is written just before the final COMMIT); ` +
+      `peak MB: the largest peak RSS (VmHWM) of any process of its tree. ` +
+      `target (ratio ≤ ${RATIO_TARGET}, peak < ${RSS_TARGET_MB} MB): the service's figures, and both sides' counts.`,
   );
   const missed = details.filter((d) => misses(d).length > 0);
   const warned = details.filter((d) => d.warnings.length > 0);
@@ -467,6 +528,9 @@ if (values.json) {
     sqliteSeconds: Number(d.sqliteSeconds.toFixed(3)),
     ratio: Number(d.ratio.toFixed(3)),
     peakRssMb: Number(d.peakRssMb.toFixed(1)),
+    cliSeconds: Number(d.cliSeconds.toFixed(3)),
+    cliRatio: Number(d.cliRatio.toFixed(3)),
+    cliPeakRssMb: Number(d.cliPeakRssMb.toFixed(1)),
   }));
   console.log(JSON.stringify(list, null, 2));
 }

@@ -134,3 +134,43 @@ export async function measure(
     processes,
   };
 }
+
+/**
+ * The peak RSS of a long-lived process over a stretch of time: its high-water mark
+ * (`VmHWM`) is reset when sampling starts (`/proc/PID/clear_refs`), then read every
+ * `intervalMs` and once more at {@linkcode PeakSampler.stop}. `pidOf` names the
+ * process at each sample (a warm import process may be replaced meanwhile).
+ */
+export class PeakSampler {
+  readonly #pidOf: () => number | undefined;
+  readonly #timer: ReturnType<typeof setInterval>;
+  #peakKb = 0;
+
+  constructor(pidOf: () => number | undefined, intervalMs = 20) {
+    this.#pidOf = pidOf;
+    const pid = pidOf();
+    if (pid !== undefined) {
+      try {
+        Deno.writeTextFileSync(`/proc/${pid}/clear_refs`, "5");
+      } catch {
+        // not allowed here: the peak is then the process's peak so far
+      }
+    }
+    this.#timer = setInterval(() => this.#sample(), intervalMs);
+    this.#sample();
+  }
+
+  #sample(): void {
+    const pid = this.#pidOf();
+    if (pid === undefined) return;
+    const status = readText(`/proc/${pid}/status`);
+    if (status) this.#peakKb = Math.max(this.#peakKb, statusKb(status, "VmHWM"));
+  }
+
+  /** Stops sampling; the peak in MB. */
+  stop(): number {
+    this.#sample();
+    clearInterval(this.#timer);
+    return this.#peakKb / 1024;
+  }
+}

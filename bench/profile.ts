@@ -19,8 +19,9 @@ import {
   type SqlRow,
   type SqlValue,
 } from "../src/pipeline/executor.ts";
-import { executeRun, type RunSettings } from "../src/pipeline/run.ts";
-import { type BenchTable, FIELDS, SCHOOL, TABLE_ORDER } from "./generate.ts";
+import { executeRun } from "../src/pipeline/run.ts";
+import { type BenchTable, SCHOOL, TABLE_ORDER } from "./generate.ts";
+import { runSettings } from "./scenario.ts";
 import { type ScenarioKind, SCENARIOS } from "./sqlite.ts";
 
 interface Stat {
@@ -182,26 +183,7 @@ if (!values.data || !TABLE_ORDER.includes(table) || !SCENARIOS.includes(kind) ||
   );
   Deno.exit(64);
 }
-const settings: RunSettings = {
-  table,
-  attendanceMode: table === "attendance" ? "daily" : null,
-  schoolId: SCHOOL,
-  fields: [...FIELDS[table]],
-  fieldDelimiter: "tab",
-  recordDelimiter: "LF",
-  charset: "utf-8",
-  updateExisting: true,
-  ignoreBlankCells: false,
-  synchronize: kind === "reimport-changed-sync",
-  removalLimitPercent: 100,
-  inactivateExited: false,
-  expectRecordCount: false,
-  path: null,
-  file: await Deno.realPath(file),
-  minFileAgeSeconds: 0,
-  recordName: null,
-  emailTo: "",
-};
+const settings = runSettings(table, kind, await Deno.realPath(file));
 const inner = await openExecutor({
   databaseUrl: `file:${values.data}/autocomm.db`,
   busyTimeoutMs: 10_000,

@@ -75,6 +75,9 @@ export async function openExecutor(config: ExecutorConfig): Promise<SqlExecutor>
   );
 }
 
+/** Most prepared statements a node:sqlite connection keeps. */
+const MAX_STATEMENTS = 256;
+
 class NodeSqliteExecutor implements SqlExecutor {
   readonly embedded = true;
   #db: DatabaseSync;
@@ -100,6 +103,9 @@ class NodeSqliteExecutor implements SqlExecutor {
   #prepare(sql: string): StatementSync {
     let s = this.#statements.get(sql);
     if (!s) {
+      // Each run's staging tables have names of their own: a connection that serves
+      // run after run (the warm import process) starts the cache again now and then.
+      if (this.#statements.size >= MAX_STATEMENTS) this.#statements.clear();
       s = this.#db.prepare(sql);
       s.setReadBigInts(false);
       this.#statements.set(sql, s);
