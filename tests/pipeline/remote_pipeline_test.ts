@@ -16,6 +16,7 @@ if (problem === undefined) {
   await import("./report_test.ts");
   await import("./record_runs_test.ts");
   await import("./stop_test.ts");
+  await import("./worker_test.ts");
 } else if (Deno.env.get("CI") === "true") {
   Deno.test("the import tests run against a real libSQL server", () => {
     throw new Error(`The remote import tests need sqld, and it cannot run here: ${problem}`);
