@@ -35,6 +35,8 @@ export class ImportWorker {
   readonly #config: Config;
   #serving: Serving | null = null;
   #busy = false;
+  /** The run executing in the process, until it has ended. */
+  #current: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** Processes that retired or were killed, until they have exited. */
   readonly #ending = new Set<Promise<unknown>>();
@@ -71,12 +73,16 @@ export class ImportWorker {
   async run(runId: number, options: RunProcessOptions = {}): Promise<number> {
     if (this.#closed || this.#busy) return await runImportProcess(this.#config, runId, options);
     this.#busy = true;
-    try {
+    const current = (async () => {
       // A process that died while waiting never took the run: it goes to a new one.
       for (let attempt = 0;; attempt++) {
         const outcome = await this.#runOnce(runId, options);
         if (outcome !== "not_taken" || attempt === 1) return outcome === "ended" ? 0 : 1;
       }
+    })();
+    this.#current = current.catch(() => {});
+    try {
+      return await current;
     } finally {
       this.#busy = false;
     }
@@ -146,11 +152,12 @@ export class ImportWorker {
   }
 
   /**
-   * Ends the process: its input is closed, so it exits once its run (if any) has ended.
-   * Resolves when it has exited; no run starts in it afterwards.
+   * Ends the process once its run (if any) has ended, and resolves when it has exited;
+   * runs asked afterwards get a process of their own.
    */
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#current;
     if (this.#serving) this.#retire(this.#serving);
     await Promise.all([...this.#ending]);
   }

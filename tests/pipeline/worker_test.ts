@@ -185,3 +185,15 @@ Deno.test("a run asked while another executes gets a process of its own", async 
     await worker.close();
   }
 });
+
+Deno.test("closing the worker while it executes a run lets the run end first", async () => {
+  const { sb, worker } = await withWorker();
+  await using _ = sb;
+  const id = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 20_000)));
+  const running = worker.run(id);
+  await new Promise((r) => setTimeout(r, 50));
+  await worker.close();
+  assert.equal(await running, 0);
+  assert.equal((await status(sb, id))["status"], "succeeded");
+  assert.equal(await teacherCount(sb), 20_000);
+});
