@@ -31,7 +31,7 @@ interface Serving {
 const ENDS = new Set(["done", "skipped", "failed"]);
 
 /** A warm import process, reused run after run (see the module's comment). */
-export class ImportWorker {
+export class ImportWorker implements AsyncDisposable {
   readonly #config: Config;
   #serving: Serving | null = null;
   #busy = false;
@@ -160,5 +160,9 @@ export class ImportWorker {
     await this.#current;
     if (this.#serving) this.#retire(this.#serving);
     await Promise.all([...this.#ending]);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -50,145 +50,128 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 Deno.test("the warm import process executes run after run in the same process", async () => {
   const { sb, worker } = await withWorker();
   await using _ = sb;
-  try {
-    const first = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 3)));
-    assert.equal(await worker.run(first), 0);
-    const pid = worker.pid;
-    assert.ok(pid !== undefined && alive(pid), "the process waits for the next run");
-    const second = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 2, 4)));
-    assert.equal(await worker.run(second), 0);
-    assert.equal(worker.pid, pid);
-    assert.deepEqual(await status(sb, first), { status: "succeeded", message: null, inserted: 3 });
-    assert.deepEqual(await status(sb, second), {
-      status: "succeeded",
-      message: null,
-      inserted: 2,
-    });
-    assert.equal(await teacherCount(sb), 5);
-    await worker.close();
-    assert.equal(worker.pid, undefined);
-    assert.ok(!alive(pid), "close() ends the process");
-    // Afterwards a run gets a process of its own.
-    const third = await queue(sb, teacherRunSettings(await teachers(sb, "c.txt", 1, 6)));
-    assert.equal(await worker.run(third), 0);
-    assert.equal((await status(sb, third))["status"], "succeeded");
-  } finally {
-    await worker.close();
-  }
+  await using _worker = worker;
+  const first = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 3)));
+  assert.equal(await worker.run(first), 0);
+  const pid = worker.pid;
+  assert.ok(pid !== undefined && alive(pid), "the process waits for the next run");
+  const second = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 2, 4)));
+  assert.equal(await worker.run(second), 0);
+  assert.equal(worker.pid, pid);
+  assert.deepEqual(await status(sb, first), { status: "succeeded", message: null, inserted: 3 });
+  assert.deepEqual(await status(sb, second), {
+    status: "succeeded",
+    message: null,
+    inserted: 2,
+  });
+  assert.equal(await teacherCount(sb), 5);
+  await worker.close();
+  assert.equal(worker.pid, undefined);
+  assert.ok(!alive(pid), "close() ends the process");
+  // Afterwards a run gets a process of its own.
+  const third = await queue(sb, teacherRunSettings(await teachers(sb, "c.txt", 1, 6)));
+  assert.equal(await worker.run(third), 0);
+  assert.equal((await status(sb, third))["status"], "succeeded");
 });
 
 Deno.test("a warm process that died while waiting is replaced; the run goes to the new one", async () => {
   const { sb, worker } = await withWorker();
   await using _ = sb;
-  try {
-    worker.start();
-    const dead = worker.pid!;
-    // Killed right away, before the run is handed over, and again once it is gone.
-    Deno.kill(dead, "SIGKILL");
-    const first = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 2)));
-    assert.equal(await worker.run(first), 0);
-    assert.equal((await status(sb, first))["status"], "succeeded");
-    const next = worker.pid!;
-    assert.notEqual(next, dead);
-    Deno.kill(next, "SIGKILL");
-    await until(() => worker.pid === undefined, "the worker saw its process die");
-    const second = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 2, 3)));
-    assert.equal(await worker.run(second), 0);
-    assert.equal((await status(sb, second))["status"], "succeeded");
-    assert.equal(await teacherCount(sb), 4);
-  } finally {
-    await worker.close();
-  }
+  await using _worker = worker;
+  worker.start();
+  const dead = worker.pid!;
+  // Killed right away, before the run is handed over, and again once it is gone.
+  Deno.kill(dead, "SIGKILL");
+  const first = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 2)));
+  assert.equal(await worker.run(first), 0);
+  assert.equal((await status(sb, first))["status"], "succeeded");
+  const next = worker.pid!;
+  assert.notEqual(next, dead);
+  Deno.kill(next, "SIGKILL");
+  await until(() => worker.pid === undefined, "the worker saw its process die");
+  const second = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 2, 3)));
+  assert.equal(await worker.run(second), 0);
+  assert.equal((await status(sb, second))["status"], "succeeded");
+  assert.equal(await teacherCount(sb), 4);
 });
 
 Deno.test("a run past its timeout kills the warm process mid-run: nothing changes, the next run gets a new one", async () => {
   const { sb, worker } = await withWorker();
   await using _ = sb;
-  try {
-    const warm = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 1)));
-    assert.equal(await worker.run(warm), 0);
-    const pid = worker.pid!;
-    const before = await sb.checksum();
-    const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 40_000, 2)));
-    assert.equal(await worker.run(big, { timeoutSeconds: 0.1 }), 1);
-    // Taken and killed before its end: still running until its lease expires (the
-    // service's executeQueued marks it interrupted at once).
-    assert.equal((await status(sb, big))["status"], "running");
-    assert.equal(await sb.checksum(), before);
-    await until(() => !alive(pid), "the killed process is gone");
-    const after = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 1, 50_000)));
-    assert.equal(await worker.run(after), 0);
-    assert.equal((await status(sb, after))["status"], "succeeded");
-    assert.notEqual(worker.pid, pid);
-  } finally {
-    await worker.close();
-  }
+  await using _worker = worker;
+  const warm = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 1)));
+  assert.equal(await worker.run(warm), 0);
+  const pid = worker.pid!;
+  const before = await sb.checksum();
+  const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 40_000, 2)));
+  assert.equal(await worker.run(big, { timeoutSeconds: 0.1 }), 1);
+  // Taken and killed before its end: still running until its lease expires (the
+  // service's executeQueued marks it interrupted at once).
+  assert.equal((await status(sb, big))["status"], "running");
+  assert.equal(await sb.checksum(), before);
+  await until(() => !alive(pid), "the killed process is gone");
+  const after = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 1, 50_000)));
+  assert.equal(await worker.run(after), 0);
+  assert.equal((await status(sb, after))["status"], "succeeded");
+  assert.notEqual(worker.pid, pid);
 });
 
 Deno.test("SIGTERM to the warm process stops its run at a safe point, and the process ends", async () => {
   const { sb, worker } = await withWorker();
   await using _ = sb;
-  try {
-    const before = await sb.checksum();
-    const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 200_000)));
-    let signalled = false;
-    let pid: number | undefined;
-    const code = await worker.run(big, {
-      onProgress: () => {
-        if (signalled) return;
-        signalled = true;
-        pid = worker.pid;
-        Deno.kill(pid!, "SIGTERM");
-      },
-    });
-    assert.ok(signalled, "the run ended before it reported progress");
-    assert.equal(code, 0);
-    const run = await status(sb, big);
-    assert.equal(run["status"], "interrupted");
-    assert.equal(run["message"], "Stopped by SIGTERM before it finished; nothing was changed");
-    assert.equal(await sb.checksum(), before);
-    await until(() => !alive(pid!), "the stopped process ended");
-  } finally {
-    await worker.close();
-  }
+  await using _worker = worker;
+  const before = await sb.checksum();
+  const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 200_000)));
+  let signalled = false;
+  let pid: number | undefined;
+  const code = await worker.run(big, {
+    onProgress: () => {
+      if (signalled) return;
+      signalled = true;
+      pid = worker.pid;
+      Deno.kill(pid!, "SIGTERM");
+    },
+  });
+  assert.ok(signalled, "the run ended before it reported progress");
+  assert.equal(code, 0);
+  const run = await status(sb, big);
+  assert.equal(run["status"], "interrupted");
+  assert.equal(run["message"], "Stopped by SIGTERM before it finished; nothing was changed");
+  assert.equal(await sb.checksum(), before);
+  await until(() => !alive(pid!), "the stopped process ended");
 });
 
 Deno.test("a warm process holding more than AUTOCOMM_IMPORT_PROCESS_MAX_MB after a run is replaced", async () => {
   const { sb, worker } = await withWorker({ AUTOCOMM_IMPORT_PROCESS_MAX_MB: "1" });
   await using _ = sb;
-  try {
-    const first = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 2)));
-    assert.equal(await worker.run(first), 0);
-    const replacement = worker.pid;
-    assert.ok(replacement !== undefined, "a new process is started at once");
-    const second = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 2, 3)));
-    assert.equal(await worker.run(second), 0);
-    assert.notEqual(worker.pid, replacement);
-    await until(() => !alive(replacement), "the process that ran the second run retired");
-    assert.equal(await teacherCount(sb), 4);
-  } finally {
-    await worker.close();
-  }
+  await using _worker = worker;
+  const first = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 2)));
+  assert.equal(await worker.run(first), 0);
+  const replacement = worker.pid;
+  assert.ok(replacement !== undefined, "a new process is started at once");
+  const second = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 2, 3)));
+  assert.equal(await worker.run(second), 0);
+  assert.notEqual(worker.pid, replacement);
+  await until(() => !alive(replacement), "the process that ran the second run retired");
+  assert.equal(await teacherCount(sb), 4);
 });
 
 Deno.test("a run asked while another executes gets a process of its own", async () => {
   const { sb, worker } = await withWorker();
   await using _ = sb;
-  try {
-    const a = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 3_000)));
-    const b = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 3_000, 3_001)));
-    assert.deepEqual(await Promise.all([worker.run(a), worker.run(b)]), [0, 0]);
-    assert.equal((await status(sb, a))["status"], "succeeded");
-    assert.equal((await status(sb, b))["status"], "succeeded");
-    assert.equal(await teacherCount(sb), 6_000);
-  } finally {
-    await worker.close();
-  }
+  await using _worker = worker;
+  const a = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 3_000)));
+  const b = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 3_000, 3_001)));
+  assert.deepEqual(await Promise.all([worker.run(a), worker.run(b)]), [0, 0]);
+  assert.equal((await status(sb, a))["status"], "succeeded");
+  assert.equal((await status(sb, b))["status"], "succeeded");
+  assert.equal(await teacherCount(sb), 6_000);
 });
 
 Deno.test("closing the worker while it executes a run lets the run end first", async () => {
   const { sb, worker } = await withWorker();
   await using _ = sb;
+  await using _worker = worker;
   const id = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 20_000)));
   const running = worker.run(id);
   await new Promise((r) => setTimeout(r, 50));
