@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config.ts";
+import { eventLines } from "../../src/pipeline/launch.ts";
 import { spawnCli, spawnImportProcess } from "../support/cli.ts";
 import { executeHere, queue } from "../support/in_process.ts";
 import {
@@ -104,14 +105,10 @@ Deno.test("SIGTERM stops the import process of a queued run", async () => {
   const runId = await queue(sb, teacherRunSettings(file));
   const child = spawnImportProcess(runId, sb.env);
   const events: Record<string, unknown>[] = [];
-  let buffered = "";
   let signalled = false;
-  for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
-    buffered += text;
-    const lines = buffered.split("\n");
-    buffered = lines.pop() ?? "";
-    for (const line of lines) events.push(JSON.parse(line));
-    if (!signalled && events.some((e) => e["event"] === "progress")) {
+  for await (const event of eventLines(child.stdout)) {
+    events.push(event);
+    if (!signalled && event["event"] === "progress") {
       signalled = true;
       child.kill("SIGTERM");
     }
