@@ -555,6 +555,19 @@ export class Lookups {
     sink.errors.push({ line, field: fieldName, code, message, row: null, ord });
   }
 
+  /** The row error of a student number that names no student (schedules, attendance). */
+  #checkStudent(student: number, line: number, ord: number, sink: CheckSink): void {
+    if (this.#students!.has(student)) return;
+    this.#error(
+      sink,
+      line,
+      ord,
+      "Student_Number",
+      "missing_reference",
+      `Student_Number: there is no student ${student}`,
+    );
+  }
+
   /** Default exit dates found so far: school → entry date → exit date (few distinct). */
   #exits = new Map<number, Map<string, string | null>>();
 
@@ -682,16 +695,7 @@ export class Lookups {
     const term = row[at.term] as number;
     const course = row[at.course] as string;
     const section = row[at.section] as string;
-    if (!this.#students!.has(student)) {
-      this.#error(
-        sink,
-        line,
-        ordOf("schedules", "student"),
-        "Student_Number",
-        "missing_reference",
-        `Student_Number: there is no student ${student}`,
-      );
-    }
+    this.#checkStudent(student, line, ordOf("schedules", "student"), sink);
     // Rows of one school follow each other: its sections are kept at hand.
     if (school !== this.#lastSchool) {
       this.#lastSchool = school;
@@ -739,16 +743,7 @@ export class Lookups {
     const at = this.#at;
     const student = row[at.student] as number;
     const school = row[at.school] as number;
-    if (!this.#students!.has(student)) {
-      this.#error(
-        sink,
-        line,
-        ordOf("attendance", "student"),
-        "Student_Number",
-        "missing_reference",
-        `Student_Number: there is no student ${student}`,
-      );
-    }
+    this.#checkStudent(student, line, ordOf("attendance", "student"), sink);
     const codes = this.#codes.get(school);
     const iv = this.#f.Attendance_CodeID;
     const tv = this.#f.Att_Code;
