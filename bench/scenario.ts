@@ -3,7 +3,7 @@
  * side and the run settings the service side (and `profile.ts`) queue — the same
  * options, given two ways.
  */
-import type { RunSettings } from "../src/pipeline/run.ts";
+import { ONE_OFF_RUN, type RunSettings } from "../src/pipeline/run.ts";
 import { type BenchTable, FIELDS, SCHOOL } from "./generate.ts";
 import type { ScenarioKind } from "./sqlite.ts";
 
@@ -23,11 +23,8 @@ export function runSettings(table: BenchTable, kind: ScenarioKind, file: string)
     removalLimitPercent: 100,
     inactivateExited: false,
     expectRecordCount: false,
-    path: null,
+    ...ONE_OFF_RUN,
     file,
-    minFileAgeSeconds: 0,
-    recordName: null,
-    emailTo: "",
   };
 }
 

@@ -10,7 +10,7 @@
 import type { Config } from "../config.ts";
 import { migrationsPending } from "../db/schema_version.ts";
 import { filePathOf, openExecutor, type SqlExecutor } from "../pipeline/executor.ts";
-import { executeRunToEnd, runEnvironment, type RunSettings } from "../pipeline/run.ts";
+import { executeRunToEnd, ONE_OFF_RUN, runEnvironment, type RunSettings } from "../pipeline/run.ts";
 import { stopOnSignals } from "../pipeline/signals.ts";
 import {
   insertRun,
@@ -215,11 +215,8 @@ export async function importCommand(args: string[], context: ImportContext): Pro
     removalLimitPercent: removalLimit,
     inactivateExited: values["inactivate-exited"] ?? false,
     expectRecordCount: values["expect-record-count"] ?? false,
-    path: null,
+    ...ONE_OFF_RUN,
     file: await Deno.realPath(file).catch(() => file),
-    minFileAgeSeconds: 0,
-    recordName: null,
-    emailTo: "",
   };
   const runId = await insertRun(exec, settings, {
     trigger: "cli",

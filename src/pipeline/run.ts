@@ -66,6 +66,17 @@ export interface RunSettings {
   emailTo: string;
 }
 
+/**
+ * What a run of a one-off file has (the CLI import, the bench, tests): no stored record,
+ * so no record path, no minimum file age, no record name and nobody to e-mail.
+ */
+export const ONE_OFF_RUN = {
+  path: null,
+  minFileAgeSeconds: 0,
+  recordName: null,
+  emailTo: "",
+} as const satisfies Partial<RunSettings>;
+
 /** Final statuses of a run (SPEC.md §7). */
 export type RunStatus =
   | "queued"

@@ -7,7 +7,7 @@ import { createClient } from "@libsql/client";
 import { createHash } from "node:crypto";
 import { type CliResult, describe, runCli, type TempEnv, tempEnv } from "./cli.ts";
 import { type SqldServer, startSqld } from "./sqld.ts";
-import type { RunSettings } from "../../src/pipeline/run.ts";
+import { ONE_OFF_RUN, type RunSettings } from "../../src/pipeline/run.ts";
 
 /** A date `days` from today (UTC) as YYYY-MM-DD. */
 export function isoDay(days: number): string {
@@ -319,11 +319,8 @@ export function teacherRunSettings(file: string): RunSettings {
     removalLimitPercent: 10,
     inactivateExited: false,
     expectRecordCount: false,
-    path: null,
+    ...ONE_OFF_RUN,
     file,
-    minFileAgeSeconds: 0,
-    recordName: null,
-    emailTo: "",
   };
 }
 
