@@ -32,6 +32,12 @@ export interface Config {
    * process ends and a new one is started. `AUTOCOMM_IMPORT_PROCESS_MAX_MB`, default 160.
    */
   readonly importProcessMaxMb: number;
+  /**
+   * Files of at least this many bytes are staged on a second thread when the database
+   * is the embedded file (`src/pipeline/side_writer.ts`); 0 for every file.
+   * `AUTOCOMM_STAGING_THREAD_MIN_BYTES`, default 1048576 (1 MiB).
+   */
+  readonly stagingThreadMinBytes: number;
   /** How long finished runs are kept. `AUTOCOMM_RUN_RETENTION_DAYS`, default 365. */
   readonly runRetentionDays: number;
   /** SMTP server for completion reports, e.g. `smtp://user:pass@host:587`. `SMTP_URL`. */
@@ -156,6 +162,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     minFileAgeSeconds: integer(env, "AUTOCOMM_MIN_FILE_AGE_SECONDS", 60, 0, 86_400),
     runTimeoutSeconds: integer(env, "AUTOCOMM_RUN_TIMEOUT_SECONDS", 1800, 10, 86_400),
     importProcessMaxMb: integer(env, "AUTOCOMM_IMPORT_PROCESS_MAX_MB", 160, 1, 65_536),
+    stagingThreadMinBytes: integer(
+      env,
+      "AUTOCOMM_STAGING_THREAD_MIN_BYTES",
+      1_048_576,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
     runRetentionDays: integer(env, "AUTOCOMM_RUN_RETENTION_DAYS", 365, 1, 36_500),
     smtpUrl,
     smtpFrom: text(env, "SMTP_FROM") ?? "autocomm@localhost",

@@ -30,6 +30,7 @@ Deno.test("every variable is read when set", () => {
       AUTOCOMM_MIN_FILE_AGE_SECONDS: "0",
       AUTOCOMM_RUN_TIMEOUT_SECONDS: "60",
       AUTOCOMM_IMPORT_PROCESS_MAX_MB: "512",
+      AUTOCOMM_STAGING_THREAD_MIN_BYTES: "0",
       AUTOCOMM_RUN_RETENTION_DAYS: "30",
       AUTOCOMM_BUSY_TIMEOUT_MS: "2000",
       SMTP_URL: "smtp://mail.example.org:587",
@@ -51,6 +52,7 @@ Deno.test("every variable is read when set", () => {
   assert.equal(config.minFileAgeSeconds, 0);
   assert.equal(config.runTimeoutSeconds, 60);
   assert.equal(config.importProcessMaxMb, 512);
+  assert.equal(config.stagingThreadMinBytes, 0);
   assert.equal(config.runRetentionDays, 30);
   assert.equal(config.busyTimeoutMs, 2000);
   assert.equal(config.smtpUrl, "smtp://mail.example.org:587");

@@ -8,6 +8,7 @@
  */
 import type { Client, InValue, Transaction } from "@libsql/client";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { SideWriter } from "./side_writer.ts";
 
 /** A value a statement takes or returns. */
 export type SqlValue = string | number | bigint | null | Uint8Array;
@@ -32,6 +33,11 @@ export interface SqlExecutor {
   rollback(): Promise<void>;
   /** True while a transaction of {@linkcode begin} is open. */
   readonly inTransaction: boolean;
+  /**
+   * The embedded file's path and its staging thread (`side_writer.ts`), on the
+   * `node:sqlite` connection only.
+   */
+  readonly side?: { readonly file: string; readonly writer: SideWriter } | undefined;
   close(): void;
 }
 
@@ -83,8 +89,13 @@ class NodeSqliteExecutor implements SqlExecutor {
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
   #inTx = false;
+  #path: string;
+  #busyTimeoutMs: number;
+  #writer: SideWriter | null = null;
 
   constructor(path: string, busyTimeoutMs: number) {
+    this.#path = path;
+    this.#busyTimeoutMs = busyTimeoutMs;
     this.#db = new DatabaseSync(path, { timeout: busyTimeoutMs });
     // Staging tables live in the temporary database; with temp_store FILE they spill
     // to a temporary file past their own bounded cache (16 MiB) instead of holding the
@@ -98,6 +109,11 @@ class NodeSqliteExecutor implements SqlExecutor {
 
   get inTransaction() {
     return this.#inTx;
+  }
+
+  get side() {
+    this.#writer ??= new SideWriter(this.#path, this.#busyTimeoutMs);
+    return { file: this.#path, writer: this.#writer };
   }
 
   #prepare(sql: string): StatementSync {
@@ -151,6 +167,7 @@ class NodeSqliteExecutor implements SqlExecutor {
   }
 
   close(): void {
+    this.#writer?.close();
     this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
   }

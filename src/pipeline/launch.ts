@@ -68,6 +68,7 @@ export function childEnv(config: Config): Record<string, string> {
     AUTOCOMM_BUSY_TIMEOUT_MS: String(config.busyTimeoutMs),
     AUTOCOMM_RUN_TIMEOUT_SECONDS: String(config.runTimeoutSeconds),
     AUTOCOMM_IMPORT_PROCESS_MAX_MB: String(config.importProcessMaxMb),
+    AUTOCOMM_STAGING_THREAD_MIN_BYTES: String(config.stagingThreadMinBytes),
     AUTOCOMM_MIN_FILE_AGE_SECONDS: String(config.minFileAgeSeconds),
     AUTOCOMM_LOG_LEVEL: config.logLevel,
   };

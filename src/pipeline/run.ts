@@ -108,17 +108,26 @@ export interface RunEnvironment {
    * back and the run is marked interrupted, with the signal's reason as its message.
    */
   signal?: AbortSignal;
+  /**
+   * Files of at least this many bytes are staged on a second thread when the database
+   * is the embedded file (`side_writer.ts`; `Config.stagingThreadMinBytes`).
+   */
+  stagingThreadMinBytes: number;
 }
 
 /** The environment of a run from the configuration; callers add progress and a signal. */
 export function runEnvironment(
-  config: Pick<RunEnvironment, "importRoot" | "dataDir" | "timeZone" | "runTimeoutSeconds">,
+  config: Pick<
+    RunEnvironment,
+    "importRoot" | "dataDir" | "timeZone" | "runTimeoutSeconds" | "stagingThreadMinBytes"
+  >,
 ): RunEnvironment {
   return {
     importRoot: config.importRoot,
     dataDir: config.dataDir,
     timeZone: config.timeZone,
     runTimeoutSeconds: config.runTimeoutSeconds,
+    stagingThreadMinBytes: config.stagingThreadMinBytes,
   };
 }
 
@@ -430,7 +439,6 @@ export async function executeRun(
   const today = todayIn(env.timeZone, started);
   const notes: FileNote[] = [];
   const counts: RunCounts = { ...ZERO };
-  const names = stageNames(exec, runId);
   const safePoints = new SafePoints(env.signal);
 
   const finish = async (
@@ -510,6 +518,7 @@ export async function executeRun(
   }
 
   await tuneHeapFor(stat.size);
+  const names = stageNames(exec, runId, stat.size >= env.stagingThreadMinBytes);
   const { extensions, periods, days } = await loadSetup(exec, s.schoolId);
   const plan = buildPlan(s.table, s.fields, s.schoolId, {
     mode: s.attendanceMode ?? "daily",

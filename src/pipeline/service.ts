@@ -12,6 +12,7 @@ import { type AttendanceMode, coreCatalog, type ImportTable } from "../sis/catal
 import { getRun, queueRun, recordSettings, runImportProcess, type Trigger } from "./launch.ts";
 import type { RunSettings } from "./run.ts";
 import { borrowExecutor } from "./executor.ts";
+import { removeRunStage } from "./stage.ts";
 import { readRunReport, type RunReport } from "./run_store.ts";
 import type { ImportWorker } from "./worker.ts";
 
@@ -49,6 +50,8 @@ export async function executeQueued(
   worker?: ImportWorker,
 ): Promise<void> {
   await (worker ? worker.run(runId) : runImportProcess(deps.config, runId));
+  // The process is done with the run: a stage file left behind means it died.
+  await removeRunStage(deps.config.databaseUrl, runId);
   await deps.db.update(runs).set({
     status: "interrupted",
     message: "The import process stopped before the run finished; nothing was changed",

@@ -10,7 +10,8 @@
  * (a reused prepared statement; fewer calls into SQLite than one per row).
  */
 import { type CatalogField, type ImportTable, storageType } from "../sis/catalog.ts";
-import type { SqlExecutor, SqlValue } from "./executor.ts";
+import { filePathOf, type SqlExecutor, type SqlValue } from "./executor.ts";
+import type { SideWriter } from "./side_writer.ts";
 import {
   type ConditionalError,
   type ImportPlan,
@@ -35,6 +36,11 @@ export interface StageNames {
   readonly marks: string;
   /** The staged keys of the lines that may repeat a key (`duplicates.ts`). */
   readonly dupes: string;
+  /**
+   * The run's stage file (`side_writer.ts`), attached to the import's connection as
+   * `schema`, where `rows` lives; null when `rows` is a table of the connection's own.
+   */
+  readonly side: { readonly schema: string; readonly file: string } | null;
 }
 
 /** The SIS table each import table writes. */
@@ -87,21 +93,53 @@ function affinity(field: CatalogField): string {
   return field.extension ? "TEXT" : storageType(field);
 }
 
-/** Names of the staging tables of a run. */
-export function stageNames(exec: SqlExecutor, runId: number): StageNames {
+/**
+ * Names of the staging tables of a run. With `side` (a large file) and an executor
+ * that has a staging thread, the rows go into the run's stage file.
+ */
+export function stageNames(exec: SqlExecutor, runId: number, side = false): StageNames {
   const prefix = exec.embedded ? "temp." : "";
+  const file = side ? exec.side?.file : undefined;
+  const schema = `side_${runId}`;
   return {
-    rows: `${prefix}stage_${runId}`,
+    rows: file ? `${schema}.stage_${runId}` : `${prefix}stage_${runId}`,
     errors: `${prefix}stage_errors_${runId}`,
     conditional: `${prefix}stage_cond_${runId}`,
     flags: `${prefix}stage_flags_${runId}`,
     removals: `${prefix}stage_removals_${runId}`,
     marks: `${prefix}stage_marks_${runId}`,
     dupes: `${prefix}stage_dupes_${runId}`,
+    side: file ? { schema, file: stageFile(file, runId) } : null,
   };
 }
 
-const bare = (n: string) => n.replace(/^temp\./, "");
+/** A staging table's name without its schema. */
+const bare = (n: string) => n.replace(/^\w+\./, "");
+/** The schema of a staging table's name, with its dot (`temp.`), or "". */
+const schemaOf = (n: string) => /^\w+\./.exec(n)?.[0] ?? "";
+
+/** The stage file of run `runId` on the embedded database `file` (`side_writer.ts`). */
+function stageFile(file: string, runId: number): string {
+  return `${file}-stage-${runId}`;
+}
+
+/**
+ * Removes the stage file of a run whose import process died before it could
+ * (`databaseUrl` is the configuration's; nothing to do for a remote server).
+ */
+export async function removeRunStage(databaseUrl: string, runId: number): Promise<void> {
+  const file = filePathOf(databaseUrl);
+  if (file !== undefined) await removeStageFile(stageFile(file, runId));
+}
+
+/** Removes a stage file and what SQLite keeps beside it. */
+async function removeStageFile(file: string): Promise<void> {
+  for (const f of [file, `${file}-journal`]) {
+    await Deno.remove(f).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+}
 
 /** Creates the staging tables (dropping leftovers of an earlier attempt). */
 export async function createStage(
@@ -125,9 +163,19 @@ export async function createStage(
     "diff TEXT",
   ];
   const temp = exec.embedded ? "TEMP " : "";
+  if (names.side) {
+    // Left by an attempt of the same run that died.
+    await removeStageFile(names.side.file);
+    await exec.run(`ATTACH DATABASE ? AS ${names.side.schema}`, [names.side.file]);
+    const sc = names.side.schema;
+    await exec.exec(
+      `PRAGMA ${sc}.synchronous = OFF; PRAGMA ${sc}.cache_size = -16384;
+       CREATE TABLE ${names.rows} (${columns.join(", ")});`,
+    );
+  }
   await exec.exec(`
     ${dropScript(names)}
-    CREATE ${temp}TABLE ${bare(names.rows)} (${columns.join(", ")});
+    ${names.side ? "" : `CREATE ${temp}TABLE ${bare(names.rows)} (${columns.join(", ")});`}
     CREATE ${temp}TABLE ${
     bare(names.errors)
   } (line INTEGER NOT NULL, field TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, row TEXT, ord INTEGER NOT NULL DEFAULT 0);
@@ -147,7 +195,7 @@ export async function createStage(
 
 function dropScript(names: StageNames): string {
   return [
-    names.rows,
+    ...(names.side ? [] : [names.rows]),
     names.errors,
     names.conditional,
     names.flags,
@@ -157,9 +205,14 @@ function dropScript(names: StageNames): string {
   ].map((n) => `DROP TABLE IF EXISTS ${n};`).join("\n");
 }
 
-/** Drops the staging tables. */
+/** Drops the staging tables (and detaches and removes the stage file). */
 export async function dropStage(exec: SqlExecutor, names: StageNames): Promise<void> {
   await exec.exec(dropScript(names));
+  if (names.side) {
+    await exec.side?.writer.abort();
+    await exec.exec(`DETACH DATABASE ${names.side.schema}`);
+    await removeStageFile(names.side.file);
+  }
 }
 
 /** Options of {@linkcode Stager}. */
@@ -204,6 +257,8 @@ export class Stager {
   readonly #keySlots: number[];
   readonly #targetOf: ((row: readonly SqlValue[]) => number | null) | null;
   readonly #statements = new Map<number, string>();
+  /** The staging thread, when the rows go into the stage file with plain statements. */
+  readonly #side: SideWriter | null;
 
   constructor(exec: SqlExecutor, plan: ImportPlan, names: StageNames, options: StagerOptions) {
     this.#exec = exec;
@@ -243,6 +298,8 @@ export class Stager {
       this.#tidSql = null;
       this.#tidSlots = [];
     }
+    this.#side = names.side ? exec.side?.writer ?? null : null;
+    if (names.side && this.#side) this.#side.open(names.side.file);
   }
 
   /** The INSERT of `n` rows. */
@@ -253,7 +310,9 @@ export class Stager {
       this.#tidSql ? `, ${this.#tidSql}` : ""
     })`;
     const columns = this.#tidSql ? [...this.#columns, "tid"] : this.#columns;
-    sql = `INSERT INTO ${this.#names.rows} (${columns.join(", ")}) VALUES ${
+    // The staging thread's connection has the stage file as its main database.
+    const table = this.#side ? bare(this.#names.rows) : this.#names.rows;
+    sql = `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${
       Array.from({ length: n }, () => one).join(", ")
     }`;
     this.#statements.set(n, sql);
@@ -305,20 +364,26 @@ export class Stager {
     const rows = this.#rows;
     if (exec.embedded) {
       const per = this.#perStatement;
-      const args: SqlValue[] = [];
+      const statements: [string, SqlValue[]][] = [];
       let i = 0;
       for (; i + per <= rows.length; i += per) {
-        args.length = 0;
+        const args: SqlValue[] = [];
         for (let r = i; r < i + per; r++) this.#push(args, rows[r]!);
-        await exec.run(this.#sql(per), args);
+        statements.push([this.#sql(per), args]);
       }
       if (all && i < rows.length) {
-        args.length = 0;
+        const args: SqlValue[] = [];
         for (let r = i; r < rows.length; r++) this.#push(args, rows[r]!);
-        await exec.run(this.#sql(rows.length - i), args);
+        statements.push([this.#sql(rows.length - i), args]);
         i = rows.length;
       }
       this.#rows = rows.slice(i);
+      if (this.#side) {
+        if (statements.length > 0) await this.#side.run(statements);
+        if (all) await this.#side.finish();
+      } else {
+        for (const [sql, args] of statements) await exec.run(sql, args);
+      }
     } else if (rows.length > 0) {
       await exec.many(this.#sql(1), rows.map((row) => this.#slots.map((i) => row[i]!)));
       this.#rows = [];
@@ -366,17 +431,20 @@ export async function indexStage(
   names: StageNames,
   duplicates: { overflow: boolean; lines: number[] },
 ): Promise<DuplicateSource> {
-  const schema = exec.embedded ? "temp." : "";
   await exec.run(
     `UPDATE ${names.rows} SET rej = 1 WHERE line IN (SELECT line FROM ${names.errors} WHERE ord = 0)`,
   );
   await exec.exec(
-    `CREATE INDEX ${schema}${bare(names.errors)}_line ON ${bare(names.errors)} (line, ord);`,
+    `CREATE INDEX ${schemaOf(names.errors)}${bare(names.errors)}_line ON ${
+      bare(names.errors)
+    } (line, ord);`,
   );
   const keys = plan.keys.map((k) => k.stageColumn).join(", ");
   if (duplicates.overflow) {
     await exec.exec(
-      `CREATE INDEX ${schema}${bare(names.rows)}_key ON ${bare(names.rows)} (${keys});`,
+      `CREATE INDEX ${schemaOf(names.rows)}${bare(names.rows)}_key ON ${
+        bare(names.rows)
+      } (${keys});`,
     );
     return "staged";
   }
@@ -387,7 +455,9 @@ export async function indexStage(
     [JSON.stringify(duplicates.lines)],
   );
   await exec.exec(
-    `CREATE INDEX ${schema}${bare(names.dupes)}_key ON ${bare(names.dupes)} (${keys});`,
+    `CREATE INDEX ${schemaOf(names.dupes)}${bare(names.dupes)}_key ON ${
+      bare(names.dupes)
+    } (${keys});`,
   );
   return "candidates";
 }

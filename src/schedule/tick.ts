@@ -44,6 +44,7 @@ import {
   wallText,
 } from "./due.ts";
 import { housekeeping, type HousekeepingResult } from "./hourly.ts";
+import { removeRunStage } from "../pipeline/stage.ts";
 
 /** What the scheduler needs. */
 export interface ScheduleDeps extends MailDeps {
@@ -171,6 +172,8 @@ export async function tick(
   }
   for (const run of result.interrupted) {
     logger.warn("run_interrupted", { runId: run.runId, recordId: run.recordId, was: run.was });
+    // Its process died: the stage file of a large file's run may be left behind.
+    await step("stage_files", () => removeRunStage(config.databaseUrl, run.runId));
     if (run.recordId !== null) background.push(() => sendCompletionReport(deps, run.runId));
   }
 

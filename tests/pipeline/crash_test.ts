@@ -1,11 +1,12 @@
 /**
  * All or nothing: an import process killed in the middle of its transaction,
  * after at least one batch of SIS rows has been written, leaves every SIS table
- * exactly as it was.
+ * exactly as it was. (The file is large enough to be staged on the second thread.)
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/client.ts";
+import { filePathOf } from "../../src/pipeline/executor.ts";
 import { queueRun } from "../../src/pipeline/launch.ts";
 import { spawnImportProcess } from "../support/cli.ts";
 import { Sandbox, TEACHER_FIELDS, teacherRunSettings, tsv } from "../support/sandbox.ts";
@@ -51,6 +52,9 @@ Deno.test("killing the import process mid-transaction changes no SIS table", asy
   assert.equal(status.signal, "SIGKILL", "the import process ended before it was killed");
 
   assert.equal(await sb.checksum(), before, "the killed import left changes behind");
+  // The file (6 MB) was staged on the second thread: its stage file is what is left.
+  const stage = `${filePathOf(config.databaseUrl)}-stage-${runId}`;
+  assert.ok((await Deno.stat(stage)).isFile, "a large file is staged in a stage file of its own");
   const [run] = await sb.query("SELECT status FROM runs WHERE id = ?", [runId]);
   assert.equal(
     run?.["status"],

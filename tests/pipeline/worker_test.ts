@@ -6,6 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config.ts";
+import { openDatabase } from "../../src/db/client.ts";
+import { filePathOf } from "../../src/pipeline/executor.ts";
+import { executeQueued } from "../../src/pipeline/service.ts";
 import { ImportWorker } from "../../src/pipeline/worker.ts";
 import { queue } from "../support/in_process.ts";
 import { Sandbox, teacherRunSettings } from "../support/sandbox.ts";
@@ -31,6 +34,11 @@ async function status(sb: Sandbox, runId: number) {
 async function teacherCount(sb: Sandbox): Promise<number> {
   const [row] = await sb.query("SELECT count(*) AS n FROM teachers");
   return Number(row!["n"]);
+}
+
+/** Stage files (`src/pipeline/side_writer.ts`) in the sandbox's data directory. */
+function stageFiles(sb: Sandbox): string[] {
+  return [...Deno.readDirSync(sb.data.dir)].map((e) => e.name).filter((n) => n.includes("-stage-"));
 }
 
 function alive(pid: number): boolean {
@@ -138,7 +146,40 @@ Deno.test("SIGTERM to the warm process stops its run at a safe point, and the pr
   assert.equal(run["status"], "interrupted");
   assert.equal(run["message"], "Stopped by SIGTERM before it finished; nothing was changed");
   assert.equal(await sb.checksum(), before);
+  assert.deepEqual(stageFiles(sb), [], "the stopped run removed its stage file");
   await until(() => !alive(pid!), "the stopped process ended");
+});
+
+Deno.test("a run whose warm process is killed is marked interrupted by the service, and its stage file removed", async () => {
+  const { sb, worker } = await withWorker();
+  await using _ = sb;
+  await using _worker = worker;
+  const config = loadConfig({ env: sb.env });
+  const database = await openDatabase(config);
+  try {
+    const before = await sb.checksum();
+    // 2 MB: staged on the second thread, in a stage file next to an embedded database.
+    const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 60_000)));
+    const executing = executeQueued({ db: database.db, config }, big, worker);
+    const embedded = filePathOf(config.databaseUrl) !== undefined;
+    if (embedded) {
+      await until(() => stageFiles(sb).length > 0, "the run staged into its stage file");
+    } else {
+      await until(() => worker.pid !== undefined, "the run was handed to the warm process");
+    }
+    Deno.kill(worker.pid!, "SIGKILL");
+    await executing;
+    const run = await status(sb, big);
+    assert.equal(run["status"], "interrupted");
+    assert.equal(
+      run["message"],
+      "The import process stopped before the run finished; nothing was changed",
+    );
+    assert.equal(await sb.checksum(), before);
+    assert.deepEqual(stageFiles(sb), []);
+  } finally {
+    database.close();
+  }
 });
 
 Deno.test("a warm process holding more than AUTOCOMM_IMPORT_PROCESS_MAX_MB after a run is replaced", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import { records, runs } from "../../src/db/schema/autocomm.ts";
+import { filePathOf } from "../../src/pipeline/executor.ts";
 import { queueRecordRun } from "../../src/pipeline/service.ts";
 import { expireLeases, QUEUED_LEASE_SECONDS } from "../../src/schedule/claim.ts";
 import { createScheduleState, tick, WAIT_LIMIT_MS } from "../../src/schedule/tick.ts";
@@ -134,8 +135,15 @@ Deno.test("a running run whose lease expired is marked interrupted and the recor
     startedAt: now.toISOString(),
     leaseExpiresAt: new Date(now.getTime() + 600_000).toISOString(),
   }).where(eq(runs.id, alive));
+  // A large file's stage file (`src/pipeline/side_writer.ts`) of each: the dead
+  // run's goes with its lease; the live run's is its process's to remove.
+  const stage = (runId: number) => `${filePathOf(f.deps.config.databaseUrl)}-stage-${runId}`;
+  await Deno.writeTextFile(stage(dead), "left by a dead process");
+  await Deno.writeTextFile(stage(alive), "in use");
   const result = await tick(f.deps, new Date());
   assert.deepEqual(result.interrupted.map((r) => r.runId), [dead]);
+  await assert.rejects(Deno.stat(stage(dead)), Deno.errors.NotFound);
+  assert.ok((await Deno.stat(stage(alive))).isFile);
   const interrupted = await f.run(dead);
   assert.equal(interrupted.status, "interrupted");
   assert.match(interrupted.message ?? "", /lease expired/);

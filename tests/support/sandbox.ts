@@ -135,7 +135,15 @@ export class Sandbox implements AsyncDisposable {
           "sqld"
         ? await startSqld()
         : undefined;
-    const env = { ...options.env, ...(remote ? { DATABASE_URL: remote.url } : {}) };
+    // Loaded through tests/pipeline/staging_thread_test.ts, every file is staged on the
+    // second thread (`src/pipeline/side_writer.ts`), however small.
+    const thread =
+      (globalThis as { AUTOCOMM_SANDBOX_STAGING?: string }).AUTOCOMM_SANDBOX_STAGING === "thread";
+    const env = {
+      ...(thread ? { AUTOCOMM_STAGING_THREAD_MIN_BYTES: "0" } : {}),
+      ...options.env,
+      ...(remote ? { DATABASE_URL: remote.url } : {}),
+    };
     const sandbox = new Sandbox(await tempEnv(env), remote);
     const file = `${sandbox.data.dir}/setup.json`;
     await Deno.writeTextFile(file, JSON.stringify(options.setup ?? testSetup()));
