@@ -35,7 +35,7 @@ export interface Config {
   /**
    * Files of at least this many bytes are staged on a second thread when the database
    * is the embedded file (`src/pipeline/side_writer.ts`); 0 for every file.
-   * `AUTOCOMM_STAGING_THREAD_MIN_BYTES`, default 1048576 (1 MiB).
+   * `AUTOCOMM_STAGING_THREAD_MIN_BYTES`, default 4194304 (4 MiB).
    */
   readonly stagingThreadMinBytes: number;
   /** How long finished runs are kept. `AUTOCOMM_RUN_RETENTION_DAYS`, default 365. */
@@ -165,7 +165,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     stagingThreadMinBytes: integer(
       env,
       "AUTOCOMM_STAGING_THREAD_MIN_BYTES",
-      1_048_576,
+      4_194_304,
       0,
       Number.MAX_SAFE_INTEGER,
     ),

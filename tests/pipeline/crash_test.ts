@@ -52,7 +52,7 @@ Deno.test("killing the import process mid-transaction changes no SIS table", asy
   assert.equal(status.signal, "SIGKILL", "the import process ended before it was killed");
 
   assert.equal(await sb.checksum(), before, "the killed import left changes behind");
-  // The file (6 MB) was staged on the second thread: its stage file is what is left.
+  // The file (about 8 MB) was staged on the second thread: its stage file is what is left.
   const stage = `${filePathOf(config.databaseUrl)}-stage-${runId}`;
   assert.ok((await Deno.stat(stage)).isFile, "a large file is staged in a stage file of its own");
   const [run] = await sb.query("SELECT status FROM runs WHERE id = ?", [runId]);

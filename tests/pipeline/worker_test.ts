@@ -158,8 +158,8 @@ Deno.test("a run whose warm process is killed is marked interrupted by the servi
   const database = await openDatabase(config);
   try {
     const before = await sb.checksum();
-    // 2 MB: staged on the second thread, in a stage file next to an embedded database.
-    const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 60_000)));
+    // 5 MB: staged on the second thread, in a stage file next to an embedded database.
+    const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 150_000)));
     const executing = executeQueued({ db: database.db, config }, big, worker);
     const embedded = filePathOf(config.databaseUrl) !== undefined;
     if (embedded) {
