@@ -19,11 +19,14 @@ const MAX_PRESIZED_SLOTS = 1 << 21;
 /** The table grows when it is this full. */
 const LOAD = 0.75;
 
-/** FNV-1a over the key values, with a separator and a type mark per value (exported for tests). */
-export function hashKey(row: readonly SqlValue[], slots: readonly number[]): number {
+/**
+ * FNV-1a over the key values, with a separator and a type mark per value; the row's
+ * values start at `base` of `row` (exported for tests).
+ */
+export function hashKey(row: readonly SqlValue[], slots: readonly number[], base = 0): number {
   let h = 0x811c9dc5;
   for (const slot of slots) {
-    const v = row[slot];
+    const v = row[base + slot];
     if (typeof v === "string") {
       h = Math.imul(h ^ 0x73, 0x01000193);
       for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
@@ -42,6 +45,14 @@ export function hashKey(row: readonly SqlValue[], slots: readonly number[]): num
     h = Math.imul(h ^ 0x1f, 0x01000193);
   }
   return h;
+}
+
+/** What {@linkcode DuplicateCandidates} found. */
+export interface DuplicateLines {
+  /** Too many candidates to keep: check every staged key. */
+  overflow: boolean;
+  /** The candidate lines, in no particular order. */
+  lines: number[];
 }
 
 /** Collects the lines whose match key may repeat another staged line's. */
@@ -77,11 +88,19 @@ export class DuplicateCandidates {
     return [...this.#candidates];
   }
 
-  /** Takes one staged row. */
-  add(row: readonly SqlValue[]): void {
+  /** The lines found, for the duplicate check (`indexStage`). */
+  get found(): DuplicateLines {
+    return { overflow: this.#overflow, lines: this.lines };
+  }
+
+  /**
+   * Takes one staged row: its line at `row[base]`, its key values at `base` plus the
+   * key slots (`base` > 0: a row among others in one statement's arguments).
+   */
+  add(row: readonly SqlValue[], base = 0): void {
     if (this.#overflow) return;
-    const line = row[0] as number;
-    const hash = hashKey(row, this.#slots);
+    const line = row[base] as number;
+    const hash = hashKey(row, this.#slots, base);
     const table = this.#table;
     const mask = (table.length >> 1) - 1;
     for (let i = hash & mask;; i = (i + 1) & mask) {

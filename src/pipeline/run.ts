@@ -24,7 +24,7 @@ import {
   type StagedError,
 } from "./plan.ts";
 import { Lookups } from "./lookups.ts";
-import { DuplicateCandidates } from "./duplicates.ts";
+import type { DuplicateLines } from "./duplicates.ts";
 import {
   createStage,
   dropStage,
@@ -540,7 +540,7 @@ export async function executeRun(
   let reported = 0;
   const scope = new Set<string | number>();
   /** The lines that may repeat a match key (`duplicates.ts`). */
-  let candidates: DuplicateCandidates | undefined;
+  let candidates: DuplicateLines | undefined;
   /** Rows with more fields than mapped, the extra ones all empty (SPEC.md §4.7: a note). */
   const extraEmpty: { rows: number; first: number | null } = { rows: 0, first: null };
 
@@ -586,13 +586,10 @@ export async function executeRun(
       const stager = new Stager(exec, plan, names, {
         resolveTargets,
         targetOf: lookups.targetOf,
+        // A guess of the rows from the file's size (64 bytes a row: most files' rows
+        // are longer), so that the table of key hashes seldom grows.
+        expectedRows: stat.size / 64,
       });
-      // A guess of the rows from the file's size (64 bytes a row: most files' rows are
-      // longer), so that the table of key hashes seldom grows.
-      candidates = new DuplicateCandidates(
-        plan.keys.map((k) => mapper.slot(k.stageColumn)),
-        stat.size / 64,
-      );
       const rowErrors: RowError[] = [];
       // The terms (sections, schedules) or dates (attendance) the file names.
       const scopeSlot = plan.table === "sections" || plan.table === "schedules"
@@ -671,7 +668,6 @@ export async function executeRun(
           }
           if (row === null) continue; // the key cannot be read: rejected, not staged
           rows.push(row);
-          candidates.add(row);
           if (lookups.pending(row) === null) lookups.check(row, rowErrors, sink);
           else pending.push({ row, errors: [...rowErrors] });
         }
@@ -689,7 +685,7 @@ export async function executeRun(
           env.onProgress?.({ phase: "stage", rows: dataRecords });
         }
       }
-      await stager.flush();
+      candidates = await stager.flush();
       if (extraEmpty.first !== null) {
         notes.push({
           code: "extra_empty_fields",

@@ -7,11 +7,14 @@
  *
  * Messages, handled in order, each answered once: `open` (the file, whose tables the
  * import's connection created; `ack`), `run` (statements with their arguments;
- * `ack`), `finish` (commit and close; `finished`), `abort` (roll back and close;
+ * `ack`; the thread also takes each row's duplicate-key hash, `duplicates.ts`),
+ * `finish` (commit and close; `finished`, with the lines that may repeat a key),
+ * `abort` (roll back and close;
  * `aborted`). A failure is answered with `error` instead; the statements after it are
  * ignored (and acknowledged) until the next `open`.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DuplicateCandidates } from "./duplicates.ts";
 import type { SideReply, SideRequest } from "./side_writer.ts";
 
 declare const self: {
@@ -21,6 +24,9 @@ declare const self: {
 
 let db: DatabaseSync | null = null;
 let failed = false;
+/** The duplicate-key hashes of the rows written (`duplicates.ts`), and a row's arguments. */
+let candidates = new DuplicateCandidates([]);
+let width = 1;
 const statements = new Map<string, StatementSync>();
 
 function close(): void {
@@ -38,6 +44,8 @@ self.onmessage = ({ data }) => {
       case "open":
         close();
         failed = false;
+        candidates = new DuplicateCandidates(data.staged.keys, data.staged.expectedRows);
+        width = data.staged.width;
         db = new DatabaseSync(data.file, { timeout: data.busyTimeoutMs });
         // Scratch rows: no journal on disk and no sync; the file is deleted after the run.
         // The SIS database is attached for the statements that look up each row's
@@ -61,6 +69,7 @@ self.onmessage = ({ data }) => {
             statements.set(sql, s);
           }
           s.run(...args);
+          for (let base = 0; base < args.length; base += width) candidates.add(args, base);
         }
         self.postMessage({ op: "ack" });
         return;
@@ -68,7 +77,9 @@ self.onmessage = ({ data }) => {
       case "finish":
         if (!failed && db) db.exec("COMMIT");
         close();
-        self.postMessage({ op: failed ? "aborted" : "finished" });
+        self.postMessage(
+          failed ? { op: "aborted" } : { op: "finished", duplicates: candidates.found },
+        );
         return;
       case "abort":
         close();

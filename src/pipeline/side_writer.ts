@@ -11,11 +11,24 @@
  * {@linkcode SideWriter.finish}; the thread never touches the SIS database. The stage
  * file is scratch: no journal on disk, no sync, deleted when the run ends.
  */
+import type { DuplicateLines } from "./duplicates.ts";
 import type { SqlValue } from "./executor.ts";
+
+/**
+ * Where a staged row's values are in a statement's arguments, for the duplicate-key
+ * hashes the thread takes as it writes (`duplicates.ts`): each row takes `width`
+ * arguments, its line first, its key values at `keys`.
+ */
+export interface StagedKeys {
+  width: number;
+  keys: number[];
+  /** A guess of the rows to come (sizes the table of hashes). */
+  expectedRows: number;
+}
 
 /** A message to the staging thread. */
 export type SideRequest =
-  | { op: "open"; file: string; sis: string; busyTimeoutMs: number }
+  | { op: "open"; file: string; sis: string; busyTimeoutMs: number; staged: StagedKeys }
   | { op: "run"; statements: [string, SqlValue[]][] }
   | { op: "finish" }
   | { op: "abort" };
@@ -23,7 +36,7 @@ export type SideRequest =
 /** The staging thread's answer: exactly one to each request. */
 export type SideReply =
   | { op: "ack" }
-  | { op: "finished" }
+  | { op: "finished"; duplicates: DuplicateLines }
   | { op: "aborted" }
   | { op: "error"; message: string };
 
@@ -47,6 +60,8 @@ export class SideWriter {
   /** The first failure since `open`. */
   #error: string | null = null;
   #wake: (() => void) | null = null;
+  /** What the thread's hashes found, from its `finished` answer. */
+  #duplicates: DuplicateLines | null = null;
 
   /** `sis`: the SIS database's file, attached by the thread for reading. */
   constructor(sis: string, busyTimeoutMs: number) {
@@ -60,6 +75,7 @@ export class SideWriter {
     worker.onmessage = (event: MessageEvent<SideReply>) => {
       this.#pending--;
       if (event.data.op === "error") this.#error ??= event.data.message;
+      if (event.data.op === "finished") this.#duplicates = event.data.duplicates;
       this.#notify();
     };
     worker.onerror = (event: ErrorEvent) => {
@@ -94,11 +110,21 @@ export class SideWriter {
     if (this.#error !== null) throw new Error(this.#error);
   }
 
-  /** Opens `file` (its tables already created) and begins writing it. */
-  open(file: string): void {
+  /**
+   * Opens `file` (its tables already created) and begins writing it; `staged` says
+   * where the rows' lines and keys are in the statements to come.
+   */
+  open(file: string, staged: StagedKeys): void {
     this.#start();
     this.#error = null;
-    this.#post({ op: "open", file, sis: this.#sis, busyTimeoutMs: this.#busyTimeoutMs });
+    this.#duplicates = null;
+    this.#post({
+      op: "open",
+      file,
+      sis: this.#sis,
+      busyTimeoutMs: this.#busyTimeoutMs,
+      staged,
+    });
   }
 
   /** Hands statements to the thread; waits only when it is {@linkcode IN_FLIGHT} behind. */
@@ -109,16 +135,19 @@ export class SideWriter {
   }
 
   /**
-   * Waits for every statement, commits, closes the file and ends the thread: its
-   * memory goes back before the apply needs the import connection's caches.
+   * Waits for every statement, commits, closes the file and ends the thread (its
+   * memory goes back before the apply needs the import connection's caches); returns
+   * the lines that may repeat a key.
    */
-  async finish(): Promise<void> {
+  async finish(): Promise<DuplicateLines> {
     this.#post({ op: "finish" });
     try {
       await this.#settle(0);
     } finally {
       this.close();
     }
+    if (!this.#duplicates) throw new Error("The staging thread did not finish");
+    return this.#duplicates;
   }
 
   /** Drops what was not committed, closes the file and ends the thread (after a failure or a stop). */

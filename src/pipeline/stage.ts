@@ -11,6 +11,7 @@
  */
 import { type CatalogField, type ImportTable, storageType } from "../sis/catalog.ts";
 import { filePathOf, type SqlExecutor, type SqlValue } from "./executor.ts";
+import { DuplicateCandidates, type DuplicateLines } from "./duplicates.ts";
 import type { SideWriter } from "./side_writer.ts";
 import {
   type ConditionalError,
@@ -229,6 +230,8 @@ export interface StagerOptions {
    * of plain staging.
    */
   targetOf?: ((row: readonly SqlValue[]) => number | null) | undefined;
+  /** A guess of the rows to come, for the table of key hashes (`duplicates.ts`). */
+  expectedRows: number;
 }
 
 /** Most parameters of one multi-row staging statement. */
@@ -257,8 +260,10 @@ export class Stager {
   readonly #keySlots: number[];
   readonly #targetOf: ((row: readonly SqlValue[]) => number | null) | null;
   readonly #statements = new Map<number, string>();
-  /** The staging thread, when the rows go into the stage file with plain statements. */
+  /** The staging thread, when the rows go into the stage file. */
   readonly #side: SideWriter | null;
+  /** The key hashes, taken here when there is no staging thread to take them. */
+  readonly #candidates: DuplicateCandidates | null;
 
   constructor(exec: SqlExecutor, plan: ImportPlan, names: StageNames, options: StagerOptions) {
     this.#exec = exec;
@@ -299,7 +304,17 @@ export class Stager {
       this.#tidSlots = [];
     }
     this.#side = names.side ? exec.side?.writer ?? null : null;
-    if (names.side && this.#side) this.#side.open(names.side.file);
+    if (names.side && this.#side) {
+      // The thread finds a row's line and key among a statement's arguments (#push).
+      this.#side.open(names.side.file, {
+        width: this.#slots.length + (this.#targetOf ? 1 : 0) + this.#tidSlots.length,
+        keys: this.#keySlots.map((slot) => this.#slots.indexOf(slot)),
+        expectedRows: options.expectedRows,
+      });
+      this.#candidates = null;
+    } else {
+      this.#candidates = new DuplicateCandidates(this.#keySlots, options.expectedRows);
+    }
   }
 
   /** The INSERT of `n` rows. */
@@ -343,6 +358,7 @@ export class Stager {
     marks: readonly number[] = [],
   ): Promise<void> {
     for (const r of rows) this.#rows.push(r);
+    if (this.#candidates) { for (const r of rows) this.#candidates.add(r); }
     for (const e of errors) this.#errors.push(e);
     for (const c of conditional) this.#conditional.push(c);
     for (const m of marks) this.#marks.push(m);
@@ -353,13 +369,15 @@ export class Stager {
     }
   }
 
-  /** Writes everything still waiting. */
-  async flush(): Promise<void> {
-    await this.#writeRows(true);
+  /** Writes everything still waiting; returns the lines that may repeat a key. */
+  async flush(): Promise<DuplicateLines> {
+    const duplicates = await this.#writeRows(true);
     await this.#writeOthers();
+    return duplicates ?? this.#candidates!.found;
   }
 
-  async #writeRows(all: boolean): Promise<void> {
+  /** With `all`, on the staging thread: what its hashes found. */
+  async #writeRows(all: boolean): Promise<DuplicateLines | undefined> {
     const exec = this.#exec;
     const rows = this.#rows;
     if (exec.embedded) {
@@ -380,7 +398,7 @@ export class Stager {
       this.#rows = rows.slice(i);
       if (this.#side) {
         if (statements.length > 0) await this.#side.run(statements);
-        if (all) await this.#side.finish();
+        if (all) return await this.#side.finish();
       } else {
         for (const [sql, args] of statements) await exec.run(sql, args);
       }
@@ -388,6 +406,7 @@ export class Stager {
       await exec.many(this.#sql(1), rows.map((row) => this.#slots.map((i) => row[i]!)));
       this.#rows = [];
     }
+    return undefined;
   }
 
   async #writeOthers(): Promise<void> {
@@ -429,7 +448,7 @@ export async function indexStage(
   exec: SqlExecutor,
   plan: ImportPlan,
   names: StageNames,
-  duplicates: { overflow: boolean; lines: number[] },
+  duplicates: DuplicateLines,
 ): Promise<DuplicateSource> {
   await exec.run(
     `UPDATE ${names.rows} SET rej = 1 WHERE line IN (SELECT line FROM ${names.errors} WHERE ord = 0)`,

@@ -161,12 +161,15 @@ Deno.test("a run whose warm process is killed is marked interrupted by the servi
     // 5 MB: staged on the second thread, in a stage file next to an embedded database.
     const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 150_000)));
     const executing = executeQueued({ db: database.db, config }, big, worker);
+    // Killed once the run has started (a process that dies before it takes a run
+    // hands the run to a new one) and, on the embedded file, is writing its stage file.
     const embedded = filePathOf(config.databaseUrl) !== undefined;
-    if (embedded) {
-      await until(() => stageFiles(sb).length > 0, "the run staged into its stage file");
-    } else {
-      await until(() => worker.pid !== undefined, "the run was handed to the warm process");
+    for (let i = 0; i < 500; i++) {
+      const started = (await status(sb, big))["status"] === "running";
+      if (started && (!embedded || stageFiles(sb).length > 0)) break;
+      await new Promise((r) => setTimeout(r, 10));
     }
+    assert.equal((await status(sb, big))["status"], "running");
     Deno.kill(worker.pid!, "SIGKILL");
     await executing;
     const run = await status(sb, big);
