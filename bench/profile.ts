@@ -10,7 +10,9 @@
  * the call that follows it, and RSS sampled after each call. Add `--cpu-prof` to the
  * deno flags for a V8 profile of the same work; `--pragma "PRAGMA cache_size = -65536"`
  * (repeatable) runs statements on the connection first, for what-if experiments;
- * `--explain` prints the query plan of each distinct statement as it first runs.
+ * `--explain` prints the query plan of each distinct statement as it first runs;
+ * `--warm N` runs the same import N times first, untimed, for the figures of a warm
+ * import process (`src/pipeline/worker.ts`).
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../src/config.ts";
@@ -176,6 +178,7 @@ const { values, positionals } = parseArgs({
     "min-ms": { type: "string", default: "100" },
     pragma: { type: "string", multiple: true },
     explain: { type: "boolean", default: false },
+    warm: { type: "string", default: "0" },
   },
   allowPositionals: true,
 });
@@ -195,21 +198,29 @@ const inner = await openExecutor({
 });
 // What-if experiments: extra statements on the import connection before the run.
 for (const p of values.pragma ?? []) await inner.exec(p);
-await inner.run(
-  "INSERT INTO runs (school_id, table_name, trigger, status, options, preview, queued_at) VALUES (?, ?, 'cli', 'queued', ?, 0, ?)",
-  [SCHOOL, table, JSON.stringify(settings), new Date().toISOString()],
-);
-const [{ id }] = (await inner.all("SELECT max(id) AS id FROM runs")) as [{ id: number }];
-const exec = new TimedExecutor(inner);
-exec.explain = values.explain;
-const t0 = performance.now();
-const outcome = await executeRun(exec, Number(id), {
+const environment = {
   importRoot: values.data,
   dataDir: values.data,
   timeZone: "UTC",
   runTimeoutSeconds: 7200,
   stagingThreadMinBytes: loadConfig({ env: {} }).stagingThreadMinBytes,
-});
+};
+async function queued(): Promise<number> {
+  await inner.run(
+    "INSERT INTO runs (school_id, table_name, trigger, status, options, preview, queued_at) VALUES (?, ?, 'cli', 'queued', ?, 0, ?)",
+    [SCHOOL, table, JSON.stringify(settings), new Date().toISOString()],
+  );
+  const [{ id }] = (await inner.all("SELECT max(id) AS id FROM runs")) as [{ id: number }];
+  return Number(id);
+}
+// --warm N: the same import N times first, untimed, as the warm import process would
+// have run imports before (a first import's runs after the first are re-imports).
+for (let i = 0; i < Number(values.warm); i++) await executeRun(inner, await queued(), environment);
+const id = await queued();
+const exec = new TimedExecutor(inner);
+exec.explain = values.explain;
+const t0 = performance.now();
+const outcome = await executeRun(exec, id, environment);
 const total = (performance.now() - t0) / 1000;
 exec.close();
 const hwm = /VmHWM:\s+(\d+)/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
