@@ -544,8 +544,8 @@ export async function executeRun(
   /** Rows with more fields than mapped, the extra ones all empty (SPEC.md §4.7: a note). */
   const extraEmpty: { rows: number; first: number | null } = { rows: 0, first: null };
 
-  await createStage(exec, plan, names);
   try {
+    await createStage(exec, plan, names);
     // Decode, parse, frame, map and stage, one batch at a time.
     try {
       const records = parseRecords(

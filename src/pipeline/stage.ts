@@ -208,11 +208,18 @@ function dropScript(names: StageNames): string {
 
 /** Drops the staging tables (and detaches and removes the stage file). */
 export async function dropStage(exec: SqlExecutor, names: StageNames): Promise<void> {
-  await exec.exec(dropScript(names));
-  if (names.side) {
-    await exec.side?.writer.abort();
-    await exec.exec(`DETACH DATABASE ${names.side.schema}`);
-    await removeStageFile(names.side.file);
+  try {
+    await exec.exec(dropScript(names));
+  } finally {
+    if (names.side) {
+      await exec.side?.writer.abort();
+      // Not attached when createStage failed before it could.
+      const attached = await exec.all("SELECT name FROM pragma_database_list WHERE name = ?", [
+        names.side.schema,
+      ]);
+      if (attached.length > 0) await exec.exec(`DETACH DATABASE ${names.side.schema}`);
+      await removeStageFile(names.side.file);
+    }
   }
 }
 

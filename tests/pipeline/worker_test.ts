@@ -224,3 +224,36 @@ Deno.test("closing the worker while it executes a run lets the run end first", a
   assert.equal((await status(sb, id))["status"], "succeeded");
   assert.equal(await teacherCount(sb), 20_000);
 });
+
+Deno.test({
+  name:
+    "a run whose stage file cannot be made fails, changes nothing, and the warm process goes on",
+  // The stage file belongs to the embedded database.
+  ignore: (globalThis as { AUTOCOMM_SANDBOX_BACKEND?: string }).AUTOCOMM_SANDBOX_BACKEND ===
+    "sqld",
+  fn: async () => {
+    const { sb, worker } = await withWorker({ AUTOCOMM_STAGING_THREAD_MIN_BYTES: "0" });
+    await using _ = sb;
+    await using _worker = worker;
+    const config = loadConfig({ env: sb.env });
+    const before = await sb.checksum();
+    const blocked = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 3)));
+    // A directory that is not empty where the run's stage file would go.
+    const stage = `${filePathOf(config.databaseUrl)}-stage-${blocked}`;
+    await Deno.mkdir(stage);
+    await Deno.writeTextFile(`${stage}/in-the-way`, "");
+    assert.equal(await worker.run(blocked), 1, "the run failed");
+    const pid = worker.pid;
+    const failed = await status(sb, blocked);
+    assert.equal(failed["status"], "failed");
+    assert.match(String(failed["message"]), /^The run failed and changed nothing: .*-stage-/);
+    assert.equal(await sb.checksum(), before);
+    await Deno.remove(stage, { recursive: true });
+    const next = await queue(sb, teacherRunSettings(await teachers(sb, "b.txt", 2)));
+    assert.equal(await worker.run(next), 0);
+    assert.equal(worker.pid, pid, "the same process took the next run");
+    assert.equal((await status(sb, next))["status"], "succeeded");
+    assert.equal(await teacherCount(sb), 2);
+    assert.deepEqual(stageFiles(sb), []);
+  },
+});
