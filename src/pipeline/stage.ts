@@ -1,9 +1,11 @@
 /**
  * Staging: the rows of a file, converted and typed, go into a staging table with
  * their line numbers before anything touches the SIS tables. On the embedded file
- * it is a TEMP table of the import's own connection; on a remote server a real
- * table named after the run, dropped when the run ends. Row errors are staged
- * beside it. The apply stage then works set-based from these tables.
+ * it is a TEMP table of the import's own connection — or, for a large file, a table
+ * in the run's stage file, written by the staging thread (`side_writer.ts`) and
+ * attached to the connection; on a remote server a real table named after the run,
+ * dropped when the run ends. Row errors are staged beside it. The apply stage then
+ * works set-based from these tables.
  *
  * On the embedded file each staged row is written once, with the id of its
  * existing record looked up in the same statement, several rows per statement
