@@ -243,7 +243,7 @@ console.log(
 console.log("\nBy statement (SQL ms | JS-before ms | calls | rows | max RSS growth MB):");
 for (const s of stats.slice(0, 30)) {
   console.log(
-    `${s.ms.toFixed(0).padStart(7)} ${s.jsBeforeMs.toFixed(0).padStart(7)} ${
+    `${s.ms.toFixed(2).padStart(7)} ${s.jsBeforeMs.toFixed(2).padStart(7)} ${
       String(s.calls).padStart(5)
     } ${String(s.rows).padStart(8)} ${s.maxRssGrowthMb.toFixed(0).padStart(5)}  ${s.key}`,
   );
