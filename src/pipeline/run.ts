@@ -518,13 +518,13 @@ export async function executeRun(
   }
 
   await tuneHeapFor(stat.size);
-  const names = stageNames(exec, runId, stat.size >= env.stagingThreadMinBytes);
   const { extensions, periods, days } = await loadSetup(exec, s.schoolId);
   const plan = buildPlan(s.table, s.fields, s.schoolId, {
     mode: s.attendanceMode ?? "daily",
     extensions,
     ignoreBlankCells: s.ignoreBlankCells,
   });
+  const names = stageNames(exec, runId, plan, stat.size >= env.stagingThreadMinBytes);
   const mapper = new RowMapper(plan);
   const check = rowCheck(plan, mapper, periods, days);
   const digest: FileDigest = { bytes: 0, sha256: null };

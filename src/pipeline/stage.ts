@@ -11,6 +11,7 @@
  * existing record looked up in the same statement, several rows per statement
  * (a reused prepared statement; fewer calls into SQLite than one per row).
  */
+import { createHash } from "node:crypto";
 import { type CatalogField, type ImportTable, storageType } from "../sis/catalog.ts";
 import { filePathOf, type SqlExecutor, type SqlValue } from "./executor.ts";
 import { DuplicateCandidates, type DuplicateLines } from "./duplicates.ts";
@@ -96,22 +97,73 @@ function affinity(field: CatalogField): string {
   return field.extension ? "TEXT" : storageType(field);
 }
 
+/** The column definitions of each staging table of a plan. */
+function stageDefinitions(plan: ImportPlan): Record<Exclude<keyof StageNames, "side">, string> {
+  const fields = [...plan.keys, ...plan.values, ...plan.extensions, ...plan.context];
+  const keys = plan.keys.map((k) => `${k.stageColumn} ${affinity(k.field)}`);
+  return {
+    rows: [
+      "line INTEGER PRIMARY KEY",
+      "rej INTEGER NOT NULL DEFAULT 0",
+      "mask TEXT NOT NULL",
+      ...fields.map((f) => `${f.stageColumn} ${affinity(f.field)}`),
+      ...rowExtraColumns(plan).map((c) => `${c} TEXT`),
+      "ref_id INTEGER",
+      "ref_text TEXT",
+      "def TEXT",
+      "tid INTEGER",
+      "sec_id INTEGER",
+      "react INTEGER NOT NULL DEFAULT 0",
+      "diff TEXT",
+    ].join(", "),
+    errors:
+      "line INTEGER NOT NULL, field TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, row TEXT, ord INTEGER NOT NULL DEFAULT 0",
+    conditional:
+      "line INTEGER NOT NULL, w INTEGER NOT NULL, field TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, ord INTEGER NOT NULL",
+    flags:
+      "line INTEGER PRIMARY KEY, elsewhere INTEGER NOT NULL, bad INTEGER NOT NULL, chg INTEGER NOT NULL, react INTEGER NOT NULL",
+    removals: "id INTEGER PRIMARY KEY, key TEXT",
+    marks: "line INTEGER PRIMARY KEY",
+    dupes: ["line INTEGER PRIMARY KEY", ...keys].join(", "),
+  };
+}
+
 /**
- * Names of the staging tables of a run. With `side` (a large file) and an executor
- * that has a staging thread, the rows go into the run's stage file.
+ * Names of the staging tables of a run.
+ *
+ * On the embedded file they are TEMP tables of the import's connection, named after
+ * their columns and kept from run to run: a warm import process's next run of the
+ * same kind of file empties them instead of creating them again, and its statements
+ * stay prepared (a 3,000-row re-import: ~12 % less time, bench/profile.ts --warm).
+ * With `side` (a large file) and an executor that has a staging thread, the rows go
+ * into the run's stage file instead. On a remote server they are real tables named
+ * after the run.
  */
-export function stageNames(exec: SqlExecutor, runId: number, side = false): StageNames {
-  const prefix = exec.embedded ? "temp." : "";
+export function stageNames(
+  exec: SqlExecutor,
+  runId: number,
+  plan: ImportPlan,
+  side = false,
+): StageNames {
   const file = side ? exec.side?.file : undefined;
   const schema = `side_${runId}`;
+  const tag = exec.embedded
+    ? `k${
+      createHash("sha256").update(JSON.stringify(stageDefinitions(plan))).digest("hex").slice(
+        0,
+        16,
+      )
+    }`
+    : String(runId);
+  const prefix = exec.embedded ? "temp." : "";
   return {
-    rows: file ? `${schema}.stage_${runId}` : `${prefix}stage_${runId}`,
-    errors: `${prefix}stage_errors_${runId}`,
-    conditional: `${prefix}stage_cond_${runId}`,
-    flags: `${prefix}stage_flags_${runId}`,
-    removals: `${prefix}stage_removals_${runId}`,
-    marks: `${prefix}stage_marks_${runId}`,
-    dupes: `${prefix}stage_dupes_${runId}`,
+    rows: file ? `${schema}.stage_${runId}` : `${prefix}stage_${tag}`,
+    errors: `${prefix}stage_errors_${tag}`,
+    conditional: `${prefix}stage_cond_${tag}`,
+    flags: `${prefix}stage_flags_${tag}`,
+    removals: `${prefix}stage_removals_${tag}`,
+    marks: `${prefix}stage_marks_${tag}`,
+    dupes: `${prefix}stage_dupes_${tag}`,
     side: file ? { schema, file: stageFile(file, runId) } : null,
   };
 }
@@ -144,28 +196,34 @@ async function removeStageFile(file: string): Promise<void> {
   }
 }
 
-/** Creates the staging tables (dropping leftovers of an earlier attempt). */
+/** The staging tables of `names` other than the stage file's, in creation order. */
+function ownTables(names: StageNames): [Exclude<keyof StageNames, "side">, string][] {
+  return ([
+    ["rows", names.rows],
+    ["errors", names.errors],
+    ["conditional", names.conditional],
+    ["flags", names.flags],
+    ["removals", names.removals],
+    ["marks", names.marks],
+    ["dupes", names.dupes],
+  ] as [Exclude<keyof StageNames, "side">, string][]).filter(([k]) =>
+    !(k === "rows" && names.side)
+  );
+}
+
+/** The index of every staged key, made when the duplicate check needs it (`indexStage`). */
+const rowsKeyIndex = (names: StageNames) => `${schemaOf(names.rows)}${bare(names.rows)}_key`;
+
+/**
+ * Creates the staging tables, or on the embedded file empties the ones an earlier
+ * run of the connection left (remote: drops leftovers of an earlier attempt first).
+ */
 export async function createStage(
   exec: SqlExecutor,
   plan: ImportPlan,
   names: StageNames,
 ): Promise<void> {
-  const fields = [...plan.keys, ...plan.values, ...plan.extensions, ...plan.context];
-  const columns = [
-    "line INTEGER PRIMARY KEY",
-    "rej INTEGER NOT NULL DEFAULT 0",
-    "mask TEXT NOT NULL",
-    ...fields.map((f) => `${f.stageColumn} ${affinity(f.field)}`),
-    ...rowExtraColumns(plan).map((c) => `${c} TEXT`),
-    "ref_id INTEGER",
-    "ref_text TEXT",
-    "def TEXT",
-    "tid INTEGER",
-    "sec_id INTEGER",
-    "react INTEGER NOT NULL DEFAULT 0",
-    "diff TEXT",
-  ];
-  const temp = exec.embedded ? "TEMP " : "";
+  const definitions = stageDefinitions(plan);
   if (names.side) {
     // Left by an attempt of the same run that died.
     await removeStageFile(names.side.file);
@@ -173,45 +231,55 @@ export async function createStage(
     const sc = names.side.schema;
     await exec.exec(
       `PRAGMA ${sc}.synchronous = OFF; PRAGMA ${sc}.cache_size = -16384;
-       CREATE TABLE ${names.rows} (${columns.join(", ")});`,
+       CREATE TABLE ${names.rows} (${definitions.rows});`,
     );
   }
-  await exec.exec(`
-    ${dropScript(names)}
-    ${names.side ? "" : `CREATE ${temp}TABLE ${bare(names.rows)} (${columns.join(", ")});`}
-    CREATE ${temp}TABLE ${
+  const tables = ownTables(names);
+  const keys = plan.keys.map((k) => k.stageColumn).join(", ");
+  // The small tables' indexes from the start: errors are looked up by line, the
+  // candidate duplicates by key.
+  const indexes = `
+    CREATE INDEX IF NOT EXISTS ${schemaOf(names.errors)}${bare(names.errors)}_line ON ${
     bare(names.errors)
-  } (line INTEGER NOT NULL, field TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, row TEXT, ord INTEGER NOT NULL DEFAULT 0);
-    CREATE ${temp}TABLE ${
-    bare(names.conditional)
-  } (line INTEGER NOT NULL, w INTEGER NOT NULL, field TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, ord INTEGER NOT NULL);
-    CREATE ${temp}TABLE ${
-    bare(names.flags)
-  } (line INTEGER PRIMARY KEY, elsewhere INTEGER NOT NULL, bad INTEGER NOT NULL, chg INTEGER NOT NULL, react INTEGER NOT NULL);
-    CREATE ${temp}TABLE ${bare(names.removals)} (id INTEGER PRIMARY KEY, key TEXT);
-    CREATE ${temp}TABLE ${bare(names.marks)} (line INTEGER PRIMARY KEY);
-    CREATE ${temp}TABLE ${bare(names.dupes)} (line INTEGER PRIMARY KEY, ${
-    plan.keys.map((k) => `${k.stageColumn} ${affinity(k.field)}`).join(", ")
-  });
-  `);
+  } (line, ord);
+    CREATE INDEX IF NOT EXISTS ${schemaOf(names.dupes)}${bare(names.dupes)}_key ON ${
+    bare(names.dupes)
+  } (${keys});`;
+  if (exec.embedded) {
+    await exec.exec(`
+      ${
+      tables.map(([k, n]) => `CREATE TEMP TABLE IF NOT EXISTS ${bare(n)} (${definitions[k]});`)
+        .join("\n")
+    }
+      ${indexes}
+      ${emptyScript(names)}`);
+  } else {
+    await exec.exec(`
+      ${tables.map(([, n]) => `DROP TABLE IF EXISTS ${n};`).join("\n")}
+      ${tables.map(([k, n]) => `CREATE TABLE ${n} (${definitions[k]});`).join("\n")}
+      ${indexes}`);
+  }
 }
 
-function dropScript(names: StageNames): string {
+/** Empties the kept TEMP tables of the embedded file (and drops the index of every key). */
+function emptyScript(names: StageNames): string {
   return [
-    ...(names.side ? [] : [names.rows]),
-    names.errors,
-    names.conditional,
-    names.flags,
-    names.removals,
-    names.marks,
-    names.dupes,
-  ].map((n) => `DROP TABLE IF EXISTS ${n};`).join("\n");
+    ...(names.side ? [] : [`DROP INDEX IF EXISTS ${rowsKeyIndex(names)};`]),
+    ...ownTables(names).map(([, n]) => `DELETE FROM ${n};`),
+  ].join("\n");
 }
 
-/** Drops the staging tables (and detaches and removes the stage file). */
+/**
+ * Ends the run's staging tables: emptied and kept on the embedded file, dropped on a
+ * remote server; the stage file is detached and removed.
+ */
 export async function dropStage(exec: SqlExecutor, names: StageNames): Promise<void> {
   try {
-    await exec.exec(dropScript(names));
+    await exec.exec(
+      exec.embedded
+        ? emptyScript(names)
+        : ownTables(names).map(([, n]) => `DROP TABLE IF EXISTS ${n};`).join("\n"),
+    );
   } finally {
     if (names.side) {
       await exec.side?.writer.abort();
@@ -462,18 +530,9 @@ export async function indexStage(
   await exec.run(
     `UPDATE ${names.rows} SET rej = 1 WHERE line IN (SELECT line FROM ${names.errors} WHERE ord = 0)`,
   );
-  await exec.exec(
-    `CREATE INDEX ${schemaOf(names.errors)}${bare(names.errors)}_line ON ${
-      bare(names.errors)
-    } (line, ord);`,
-  );
   const keys = plan.keys.map((k) => k.stageColumn).join(", ");
   if (duplicates.overflow) {
-    await exec.exec(
-      `CREATE INDEX ${schemaOf(names.rows)}${bare(names.rows)}_key ON ${
-        bare(names.rows)
-      } (${keys});`,
-    );
+    await exec.exec(`CREATE INDEX ${rowsKeyIndex(names)} ON ${bare(names.rows)} (${keys});`);
     return "staged";
   }
   if (duplicates.lines.length === 0) return "none";
@@ -481,11 +540,6 @@ export async function indexStage(
     `INSERT INTO ${names.dupes} (line, ${keys}) SELECT line, ${keys} FROM ${names.rows}
      WHERE line IN (SELECT value FROM json_each(?))`,
     [JSON.stringify(duplicates.lines)],
-  );
-  await exec.exec(
-    `CREATE INDEX ${schemaOf(names.dupes)}${bare(names.dupes)}_key ON ${
-      bare(names.dupes)
-    } (${keys});`,
   );
   return "candidates";
 }

@@ -82,6 +82,31 @@ Deno.test("the warm import process executes run after run in the same process", 
   assert.equal((await status(sb, third))["status"], "succeeded");
 });
 
+Deno.test("the warm process's next run of the same kind of file starts from empty staging tables", async () => {
+  const { sb, worker } = await withWorker();
+  await using _ = sb;
+  await using _worker = worker;
+  // A repeated key (both lines rejected) and a row without its Last_Name, then a clean file.
+  const bad = await sb.write(
+    "bad.txt",
+    "T1\tAda\tLovelace\nT1\tAda\tByron\nT2\tGrace\t\nT3\tAlan\tTuring\n",
+  );
+  const first = await queue(sb, teacherRunSettings(bad));
+  assert.equal(await worker.run(first), 0);
+  const pid = worker.pid;
+  const [one] = await sb.query("SELECT status, inserted, rejected FROM runs WHERE id = ?", [first]);
+  assert.deepEqual(one, { status: "succeeded_with_errors", inserted: 1, rejected: 3 });
+  const second = await queue(sb, teacherRunSettings(await teachers(sb, "good.txt", 2, 10)));
+  assert.equal(await worker.run(second), 0);
+  assert.equal(worker.pid, pid, "the same process, on the same connection");
+  const [two] = await sb.query("SELECT status, inserted, rejected FROM runs WHERE id = ?", [
+    second,
+  ]);
+  assert.deepEqual(two, { status: "succeeded", inserted: 2, rejected: 0 });
+  assert.deepEqual(await sb.query("SELECT line FROM run_errors WHERE run_id = ?", [second]), []);
+  assert.equal(await teacherCount(sb), 3);
+});
+
 Deno.test("a warm process that died while waiting is replaced; the run goes to the new one", async () => {
   const { sb, worker } = await withWorker();
   await using _ = sb;
