@@ -11,7 +11,6 @@
  * existing record looked up in the same statement, several rows per statement
  * (a reused prepared statement; fewer calls into SQLite than one per row).
  */
-import { createHash } from "node:crypto";
 import { type CatalogField, type ImportTable, storageType } from "../sis/catalog.ts";
 import { filePathOf, type SqlExecutor, type SqlValue } from "./executor.ts";
 import { DuplicateCandidates, type DuplicateLines } from "./duplicates.ts";
@@ -128,13 +127,24 @@ function stageDefinitions(plan: ImportPlan): Record<Exclude<keyof StageNames, "s
   };
 }
 
+/** A number for each set of staging-table definitions this process has seen. */
+const shapeTags = new Map<string, string>();
+
+function shapeTag(plan: ImportPlan): string {
+  const key = JSON.stringify(stageDefinitions(plan));
+  let tag = shapeTags.get(key);
+  if (tag === undefined) shapeTags.set(key, tag = `k${shapeTags.size + 1}`);
+  return tag;
+}
+
 /**
  * Names of the staging tables of a run.
  *
- * On the embedded file they are TEMP tables of the import's connection, named after
- * their columns and kept from run to run: a warm import process's next run of the
- * same kind of file empties them instead of creating them again, and its statements
- * stay prepared (a 3,000-row re-import: ~12 % less time, bench/profile.ts --warm).
+ * On the embedded file they are TEMP tables of the import's connection, named by
+ * their columns (a number per set of definitions) and kept from run to run: a warm
+ * import process's next run of the same kind of file empties them instead of
+ * creating them again, and its statements stay prepared (a 3,000-row re-import:
+ * ~10 % less time, bench/profile.ts --warm).
  * With `side` (a large file) and an executor that has a staging thread, the rows go
  * into the run's stage file instead. On a remote server they are real tables named
  * after the run.
@@ -147,14 +157,7 @@ export function stageNames(
 ): StageNames {
   const file = side ? exec.side?.file : undefined;
   const schema = `side_${runId}`;
-  const tag = exec.embedded
-    ? `k${
-      createHash("sha256").update(JSON.stringify(stageDefinitions(plan))).digest("hex").slice(
-        0,
-        16,
-      )
-    }`
-    : String(runId);
+  const tag = exec.embedded ? shapeTag(plan) : String(runId);
   const prefix = exec.embedded ? "temp." : "";
   return {
     rows: file ? `${schema}.stage_${runId}` : `${prefix}stage_${tag}`,
