@@ -69,6 +69,12 @@ export interface ApplyOptions {
   enforceRemovalLimit: boolean;
   /** True when staging already looked up each row's existing record (`tid`). */
   targetsResolved: boolean;
+  /**
+   * True when no row has an existing record: the table was empty when the rows were
+   * staged and nothing has changed since (a first import). The reads of existing
+   * records are then skipped.
+   */
+  noneExisting?: boolean;
   /** Where repeated keys can be (`indexStage`): every staged row, the candidates, or none. */
   duplicates: DuplicateSource;
   /** Rows staged. */
@@ -572,7 +578,7 @@ export async function validateStaged(
   if (!options.targetsResolved) await resolveTargets(ctx);
   await checkDuplicates(ctx);
   await conditionalErrors(ctx);
-  await readExisting(ctx);
+  if (!options.noneExisting) await readExisting(ctx);
   await checkMeetings(ctx);
   await studentDefaults(ctx);
   await markRejected(ctx);

@@ -535,6 +535,8 @@ export async function executeRun(
   let stagingOpen = false;
   /** Data version of the embedded file while staging looked up existing records. */
   let stagedVersion: number | null = null;
+  /** The target's largest id when staging began (embedded; 0: the table was empty). */
+  let existing: number | null = null;
   let staged = 0;
   /** Records read when the last "stage" progress was reported. */
   let reported = 0;
@@ -572,15 +574,15 @@ export async function executeRun(
       const [top] = exec.embedded
         ? await exec.all(`SELECT max(id) AS n FROM ${TARGET[plan.table]}`)
         : [];
-      const existing = Number(top?.["n"] ?? 0);
-      const resolveTargets = exec.embedded && existing > 0;
+      existing = exec.embedded ? Number(top?.["n"] ?? 0) : null;
+      const resolveTargets = existing !== null && existing > 0;
       const lookups = await Lookups.load(exec, plan, mapper, {
         updateExisting: s.updateExisting,
         today,
         // Loading every existing record's key costs about a third of looking one up
         // per row: worth it for a table up to a few times the file's rows (64 bytes a
         // row, as below), not for a short file into a large table.
-        targetsInMemory: resolveTargets && existing <= 4 * (stat.size / 64),
+        targetsInMemory: resolveTargets && existing! <= 4 * (stat.size / 64),
       });
       if (exec.embedded) stagedVersion = await dataVersion(exec);
       const stager = new Stager(exec, plan, names, {
@@ -753,6 +755,7 @@ export async function executeRun(
         removalLimitPercent: s.removalLimitPercent,
         enforceRemovalLimit: run.approves === null,
         targetsResolved,
+        noneExisting: targetsResolved && existing === 0,
         duplicates,
         staged,
         scope: [...scope],
