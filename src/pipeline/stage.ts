@@ -228,6 +228,7 @@ export async function createStage(
 ): Promise<void> {
   const definitions = stageDefinitions(plan);
   if (names.side) {
+    exec.side?.writer.start();
     // Left by an attempt of the same run that died.
     await removeStageFile(names.side.file);
     await exec.run(`ATTACH DATABASE ? AS ${names.side.schema}`, [names.side.file]);
