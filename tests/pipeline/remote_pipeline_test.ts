@@ -6,17 +6,12 @@
  * with a printed line, except under CI=true, where that fails.
  */
 import { sqldProblem } from "../support/sqld.ts";
+import { importSuites } from "./import_suites.ts";
 
 const problem = await sqldProblem();
 if (problem === undefined) {
   (globalThis as { AUTOCOMM_SANDBOX_BACKEND?: string }).AUTOCOMM_SANDBOX_BACKEND = "sqld";
-  await import("./import_options_test.ts");
-  await import("./tables_test.ts");
-  await import("./synchronize_test.ts");
-  await import("./report_test.ts");
-  await import("./record_runs_test.ts");
-  await import("./stop_test.ts");
-  await import("./worker_test.ts");
+  await importSuites();
 } else if (Deno.env.get("CI") === "true") {
   Deno.test("the import tests run against a real libSQL server", () => {
     throw new Error(`The remote import tests need sqld, and it cannot run here: ${problem}`);

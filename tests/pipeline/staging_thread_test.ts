@@ -4,12 +4,9 @@
  * megabytes or more — larger than almost every fixture: the same test modules, loaded
  * with the sandbox's `AUTOCOMM_STAGING_THREAD_MIN_BYTES` at 0.
  */
+import { importSuites } from "./import_suites.ts";
+
 (globalThis as { AUTOCOMM_SANDBOX_STAGING?: string }).AUTOCOMM_SANDBOX_STAGING = "thread";
-await import("./import_options_test.ts");
-await import("./tables_test.ts");
-await import("./synchronize_test.ts");
-await import("./report_test.ts");
-await import("./record_runs_test.ts");
-await import("./stop_test.ts");
-await import("./worker_test.ts");
+await importSuites();
+// Embedded only (another connection writes the file while it is staged).
 await import("./resolve_test.ts");
