@@ -823,11 +823,13 @@ async function upsert(ctx: Ctx): Promise<number> {
     );
   }
 
-  // A course in the file is offered at the school.
+  // A course in the file is offered at the school. Only new courses and those the
+  // school no longer offered (react: the flags found no offered row) can need it —
+  // the others' lookup would find offered = 1 and write nothing.
   if (plan.table === "courses") {
     await ctx.exec.run(
       `INSERT INTO school_courses (schoolid, course_number, offered, last_run_id)
-       SELECT ?, s.k_course_number, 1, ? FROM ${R} s WHERE ${OK}
+       SELECT ?, s.k_course_number, 1, ? FROM ${R} s WHERE ${OK} AND (s.tid IS NULL OR s.react = 1)
        ON CONFLICT (schoolid, course_number) DO UPDATE SET offered = 1, last_run_id = excluded.last_run_id WHERE school_courses.offered = 0`,
       [plan.schoolId, run],
     );

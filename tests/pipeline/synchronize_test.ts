@@ -149,6 +149,19 @@ Deno.test("courses no longer listed are un-offered at the school and stay in the
     "ELA",
     0,
   ], ["MATH", 1]]);
+
+  // Listed again: the school offers it again (an update, even with Update existing off);
+  // MATH is left as it was.
+  const back = await sb.import(tsv(["MATH", "Math"], ["ELA", "English"]), {
+    table: "courses",
+    fields: ["Course_Number", "Course_Name"],
+  });
+  assert.equal(back.report.counts["updated"], 1, JSON.stringify(back.report.counts));
+  assert.equal(back.report.counts["skipped"], 1);
+  assert.deepEqual((await sb.sis("courses")).map((c) => [c["Course_Number"], c["Offered"]]), [[
+    "ELA",
+    1,
+  ], ["MATH", 1]]);
 });
 
 Deno.test("attendance missing from the file is deleted, only on the dates the file names", async () => {
