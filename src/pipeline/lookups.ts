@@ -19,6 +19,7 @@
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 import type { RowError } from "./errors.ts";
 import type { ConditionalError, ImportPlan, PlanField, RowMapper, StagedError } from "./plan.ts";
+import { type Loaded, ReferenceCache } from "./references.ts";
 import { keyColumns, TARGET } from "./stage.ts";
 
 /**
@@ -146,6 +147,33 @@ async function jsonRows<T>(exec: SqlExecutor, value: string, from: string): Prom
   return JSON.parse(String(row?.["j"] ?? "[]")) as T[];
 }
 
+/**
+ * What `build` makes of the rows of {@linkcode jsonRows}, as a loader of the
+ * {@linkcode ReferenceCache} (it reads nothing of a run: the cache may call it again
+ * between runs).
+ */
+function loader<R, T>(
+  value: string,
+  from: string,
+  build: (rows: R[]) => T,
+): (exec: SqlExecutor) => Promise<Loaded<T>> {
+  return async (exec) => {
+    const rows = await jsonRows<R>(exec, value, from);
+    return { value: build(rows), rows: rows.length };
+  };
+}
+
+const sectionsKey = (school: number) => `sections of ${Number(school)}`;
+
+/** A school's {@linkcode SectionIndex}. */
+function sectionsLoader(school: number): (exec: SqlExecutor) => Promise<Loaded<SectionIndex>> {
+  return loader<[number, number, string, string], SectionIndex>(
+    "json_array(id, termid, course_number, section_number)",
+    `sections WHERE schoolid = ${Number(school)}`,
+    (rows) => new SectionIndex(rows),
+  );
+}
+
 /** Most cells of a dense {@linkcode SectionIndex} (4 bytes each). */
 const DENSE_SECTION_CELLS = 1 << 22;
 
@@ -259,15 +287,15 @@ export class Lookups {
   readonly #plan: ImportPlan;
   readonly #updateExisting: boolean;
   readonly #today: string;
-  #schools = new Set<number>();
+  #schools: ReadonlySet<number> = new Set<number>();
   /** school → term id → term. */
   #terms = new Map<number, Map<number, TermInfo>>();
   #termsBySchool = new Map<number, TermInfo[]>();
-  #courses = new Set<string>();
+  #courses: ReadonlySet<string> = new Set<string>();
   /** Teacher numbers of each school. */
-  #teachers = new Map<number, Set<string>>();
+  #teachers: ReadonlyMap<number, ReadonlySet<string>> = new Map();
   /** Student numbers of the district (one hash probe per row; about 30 bytes each). */
-  #students: Set<number> | null = null;
+  #students: ReadonlySet<number> | null = null;
   #codes = new Map<number, SchoolCodes>();
   #lastSchool = NaN;
   #lastSections: SectionIndex | undefined;
@@ -277,6 +305,8 @@ export class Lookups {
   #sectionTargets = false;
   /** Existing records by match key (students, teachers, courses), when resolving. */
   #keys: KeyIndex | null = null;
+  /** Where loaded data comes from: kept by a warm import process, or read now. */
+  #references = new ReferenceCache();
   readonly #required: { name: string; ord: number; value: Field | null }[];
   readonly #label: string;
   /** A new student in District Office context needs a SchoolID, and the file has none. */
@@ -361,24 +391,41 @@ export class Lookups {
       today: string;
       /** Also load what finds each row's existing record in memory, where the table allows it. */
       targetsInMemory?: boolean;
+      /**
+       * The table is empty: nothing to look up now, but the next run of the kind will
+       * (a warm import process reads it between runs).
+       */
+      targetsLater?: boolean;
+      /** A warm import process's data kept from the last run (`references.ts`). */
+      references?: ReferenceCache;
     },
   ): Promise<Lookups> {
     const l = new Lookups(exec, plan, mapper, options.updateExisting, options.today);
+    if (options.references) l.#references = options.references;
+    const kept = <T>(key: string, load: (exec: SqlExecutor) => Promise<Loaded<T>>) =>
+      l.#references.get(exec, key, load);
     const t = plan.table;
-    if (options.targetsInMemory && IN_MEMORY_TARGETS.has(t)) {
-      const keys = keyColumns(plan);
-      l.#keys = new KeyIndex(
-        await jsonRows<SqlValue[]>(
-          exec,
-          `json_array(id, ${keys.map((k) => k.column).join(", ")})`,
-          TARGET[t],
-        ),
-        plan.keys.map((k) => mapper.slot(k.stageColumn)),
+    if ((options.targetsInMemory || options.targetsLater) && IN_MEMORY_TARGETS.has(t)) {
+      const columns = keyColumns(plan).map((k) => k.column).join(", ");
+      const slots = plan.keys.map((k) => mapper.slot(k.stageColumn));
+      const key = `keys of ${TARGET[t]} (${columns}) at ${slots.join(",")}`;
+      const load = loader<SqlValue[], KeyIndex>(
+        `json_array(id, ${columns})`,
+        TARGET[t],
+        (rows) => new KeyIndex(rows, slots),
       );
+      if (options.targetsInMemory) l.#keys = await kept(key, load);
+      else l.#references.later(key, load);
     }
     l.#sectionTargets = t === "sections" && (options.targetsInMemory ?? false);
+    if (t === "sections" && options.targetsLater) {
+      l.#references.later(sectionsKey(plan.schoolId), sectionsLoader(plan.schoolId));
+    }
     if (t === "students") {
-      l.#schools = new Set(await jsonRows<number>(exec, "school_number", "schools"));
+      l.#schools = await kept(
+        "schools",
+        loader<number, Set<number>>("school_number", "schools", (rows) => new Set(rows)),
+      );
     }
     if (t === "students" || t === "sections" || t === "schedules") {
       const rows = await exec.all(
@@ -401,25 +448,37 @@ export class Lookups {
       }
     }
     if (t === "sections") {
-      for (const c of await jsonRows<string>(exec, "course_number", "courses")) {
-        l.#courses.add(String(c));
-      }
+      l.#courses = await kept(
+        "course numbers",
+        loader<string, Set<string>>(
+          "course_number",
+          "courses",
+          (rows) => new Set(rows.map((c) => String(c))),
+        ),
+      );
       if (plan.values.some((v) => v.field.name === "Teacher")) {
-        const teachers = await jsonRows<[number, string]>(
-          exec,
-          "json_array(schoolid, teachernumber)",
-          "teachers",
+        l.#teachers = await kept(
+          "teacher numbers",
+          loader<[number, string], Map<number, Set<string>>>(
+            "json_array(schoolid, teachernumber)",
+            "teachers",
+            (rows) => {
+              const bySchool = new Map<number, Set<string>>();
+              for (const [school, number] of rows) {
+                let numbers = bySchool.get(school);
+                if (!numbers) bySchool.set(school, numbers = new Set());
+                numbers.add(String(number));
+              }
+              return bySchool;
+            },
+          ),
         );
-        for (const [school, number] of teachers) {
-          let numbers = l.#teachers.get(school);
-          if (!numbers) l.#teachers.set(school, numbers = new Set());
-          numbers.add(String(number));
-        }
       }
     }
     if (t === "schedules" || t === "attendance") {
-      l.#students = new Set(
-        await jsonRows<number>(exec, "student_number", "students"),
+      l.#students = await kept(
+        "student numbers",
+        loader<number, Set<number>>("student_number", "students", (rows) => new Set(rows)),
       );
     }
     if (t === "attendance") {
@@ -470,12 +529,11 @@ export class Lookups {
   /** Loads the sections of a school. */
   async loadSchool(school: number): Promise<void> {
     if (this.#sections.has(school)) return;
-    const rows = await jsonRows<[number, number, string, string]>(
+    const map = await this.#references.get(
       this.#exec,
-      "json_array(id, termid, course_number, section_number)",
-      `sections WHERE schoolid = ${Number(school)}`,
+      sectionsKey(school),
+      sectionsLoader(school),
     );
-    const map = new SectionIndex(rows);
     this.#sections.set(school, map);
     this.#lastSchool = NaN;
   }
