@@ -18,7 +18,6 @@
 import { loadConfig } from "../config.ts";
 import { openExecutor, type SqlExecutor } from "./executor.ts";
 import { executeRunToEnd, type ExecutionEnd, runEnvironment } from "./run.ts";
-import { ReferenceCache } from "./references.ts";
 import { stopOnSignals } from "./signals.ts";
 
 const encoder = new TextEncoder();
@@ -45,14 +44,12 @@ const config = loadConfig();
 async function execute(
   exec: SqlExecutor,
   runId: number,
-  references?: ReferenceCache,
 ): Promise<{ end: ExecutionEnd; stopped: boolean }> {
   using stop = stopOnSignals();
   const end = await executeRunToEnd(exec, runId, {
     ...runEnvironment(config),
     onProgress: (p) => emit({ event: "progress", runId, ...p }),
     signal: stop.signal,
-    ...(references ? { references } : {}),
   });
   return { end, stopped: stop.signal.aborted };
 }
@@ -75,7 +72,6 @@ async function* runIds(): AsyncGenerator<number | string> {
 
 if (Deno.args[0] === "--serve") {
   const exec = await openExecutor(config);
-  const references = new ReferenceCache();
   for await (const runId of runIds()) {
     if (typeof runId === "string") {
       emit({ event: "failed", message: `Not a run id: ${runId.slice(0, 40)}` });
@@ -84,12 +80,10 @@ if (Deno.args[0] === "--serve") {
     // Said before anything else, so the service knows the run was taken: if this
     // process dies before, the run was never started and goes to another.
     emit({ event: "accepted", runId });
-    const { end, stopped } = await execute(exec, runId, references);
+    const { end, stopped } = await execute(exec, runId);
     const retiring = stopped || Deno.memoryUsage().rss > config.importProcessMaxMb * 1048576;
     emit({ ...end, runId, retiring });
     if (retiring) break;
-    // While waiting for the next run: its reference data, if it is of the same kind.
-    await references.refresh(exec).catch(() => {});
   }
   exec.close();
   Deno.exit(0);

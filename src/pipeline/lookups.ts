@@ -19,7 +19,6 @@
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 import type { RowError } from "./errors.ts";
 import type { ConditionalError, ImportPlan, PlanField, RowMapper, StagedError } from "./plan.ts";
-import { type Loaded, ReferenceCache } from "./references.ts";
 import { keyColumns, TARGET } from "./stage.ts";
 
 /**
@@ -147,33 +146,6 @@ async function jsonRows<T>(exec: SqlExecutor, value: string, from: string): Prom
   return JSON.parse(String(row?.["j"] ?? "[]")) as T[];
 }
 
-/**
- * What `build` makes of the rows of {@linkcode jsonRows}, as a loader of the
- * {@linkcode ReferenceCache} (it reads nothing of a run: the cache may call it again
- * between runs).
- */
-function loader<R, T>(
-  value: string,
-  from: string,
-  build: (rows: R[]) => T,
-): (exec: SqlExecutor) => Promise<Loaded<T>> {
-  return async (exec) => {
-    const rows = await jsonRows<R>(exec, value, from);
-    return { value: build(rows), rows: rows.length };
-  };
-}
-
-const sectionsKey = (school: number) => `sections of ${Number(school)}`;
-
-/** A school's {@linkcode SectionIndex}. */
-function sectionsLoader(school: number): (exec: SqlExecutor) => Promise<Loaded<SectionIndex>> {
-  return loader<[number, number, string, string], SectionIndex>(
-    "json_array(id, termid, course_number, section_number)",
-    `sections WHERE schoolid = ${Number(school)}`,
-    (rows) => new SectionIndex(rows),
-  );
-}
-
 /** Most cells of a dense {@linkcode SectionIndex} (4 bytes each). */
 const DENSE_SECTION_CELLS = 1 << 22;
 
@@ -287,15 +259,15 @@ export class Lookups {
   readonly #plan: ImportPlan;
   readonly #updateExisting: boolean;
   readonly #today: string;
-  #schools: ReadonlySet<number> = new Set<number>();
+  #schools = new Set<number>();
   /** school → term id → term. */
   #terms = new Map<number, Map<number, TermInfo>>();
   #termsBySchool = new Map<number, TermInfo[]>();
-  #courses: ReadonlySet<string> = new Set<string>();
+  #courses = new Set<string>();
   /** Teacher numbers of each school. */
-  #teachers: ReadonlyMap<number, ReadonlySet<string>> = new Map();
+  #teachers = new Map<number, Set<string>>();
   /** Student numbers of the district (one hash probe per row; about 30 bytes each). */
-  #students: ReadonlySet<number> | null = null;
+  #students: Set<number> | null = null;
   #codes = new Map<number, SchoolCodes>();
   #lastSchool = NaN;
   #lastSections: SectionIndex | undefined;
@@ -305,8 +277,6 @@ export class Lookups {
   #sectionTargets = false;
   /** Existing records by match key (students, teachers, courses), when resolving. */
   #keys: KeyIndex | null = null;
-  /** Where loaded data comes from: kept by a warm import process, or read now. */
-  #references = new ReferenceCache();
   readonly #required: { name: string; ord: number; value: Field | null }[];
   readonly #label: string;
   /** A new student in District Office context needs a SchoolID, and the file has none. */
@@ -391,41 +361,24 @@ export class Lookups {
       today: string;
       /** Also load what finds each row's existing record in memory, where the table allows it. */
       targetsInMemory?: boolean;
-      /**
-       * The table is empty: nothing to look up now, but the next run of the kind will
-       * (a warm import process reads it between runs).
-       */
-      targetsLater?: boolean;
-      /** A warm import process's data kept from the last run (`references.ts`). */
-      references?: ReferenceCache;
     },
   ): Promise<Lookups> {
     const l = new Lookups(exec, plan, mapper, options.updateExisting, options.today);
-    if (options.references) l.#references = options.references;
-    const kept = <T>(key: string, load: (exec: SqlExecutor) => Promise<Loaded<T>>) =>
-      l.#references.get(exec, key, load);
     const t = plan.table;
-    if ((options.targetsInMemory || options.targetsLater) && IN_MEMORY_TARGETS.has(t)) {
-      const columns = keyColumns(plan).map((k) => k.column).join(", ");
-      const slots = plan.keys.map((k) => mapper.slot(k.stageColumn));
-      const key = `keys of ${TARGET[t]} (${columns}) at ${slots.join(",")}`;
-      const load = loader<SqlValue[], KeyIndex>(
-        `json_array(id, ${columns})`,
-        TARGET[t],
-        (rows) => new KeyIndex(rows, slots),
+    if (options.targetsInMemory && IN_MEMORY_TARGETS.has(t)) {
+      const keys = keyColumns(plan);
+      l.#keys = new KeyIndex(
+        await jsonRows<SqlValue[]>(
+          exec,
+          `json_array(id, ${keys.map((k) => k.column).join(", ")})`,
+          TARGET[t],
+        ),
+        plan.keys.map((k) => mapper.slot(k.stageColumn)),
       );
-      if (options.targetsInMemory) l.#keys = await kept(key, load);
-      else l.#references.later(key, load);
     }
     l.#sectionTargets = t === "sections" && (options.targetsInMemory ?? false);
-    if (t === "sections" && options.targetsLater) {
-      l.#references.later(sectionsKey(plan.schoolId), sectionsLoader(plan.schoolId));
-    }
     if (t === "students") {
-      l.#schools = await kept(
-        "schools",
-        loader<number, Set<number>>("school_number", "schools", (rows) => new Set(rows)),
-      );
+      l.#schools = new Set(await jsonRows<number>(exec, "school_number", "schools"));
     }
     if (t === "students" || t === "sections" || t === "schedules") {
       const rows = await exec.all(
@@ -448,37 +401,25 @@ export class Lookups {
       }
     }
     if (t === "sections") {
-      l.#courses = await kept(
-        "course numbers",
-        loader<string, Set<string>>(
-          "course_number",
-          "courses",
-          (rows) => new Set(rows.map((c) => String(c))),
-        ),
-      );
+      for (const c of await jsonRows<string>(exec, "course_number", "courses")) {
+        l.#courses.add(String(c));
+      }
       if (plan.values.some((v) => v.field.name === "Teacher")) {
-        l.#teachers = await kept(
-          "teacher numbers",
-          loader<[number, string], Map<number, Set<string>>>(
-            "json_array(schoolid, teachernumber)",
-            "teachers",
-            (rows) => {
-              const bySchool = new Map<number, Set<string>>();
-              for (const [school, number] of rows) {
-                let numbers = bySchool.get(school);
-                if (!numbers) bySchool.set(school, numbers = new Set());
-                numbers.add(String(number));
-              }
-              return bySchool;
-            },
-          ),
+        const teachers = await jsonRows<[number, string]>(
+          exec,
+          "json_array(schoolid, teachernumber)",
+          "teachers",
         );
+        for (const [school, number] of teachers) {
+          let numbers = l.#teachers.get(school);
+          if (!numbers) l.#teachers.set(school, numbers = new Set());
+          numbers.add(String(number));
+        }
       }
     }
     if (t === "schedules" || t === "attendance") {
-      l.#students = await kept(
-        "student numbers",
-        loader<number, Set<number>>("student_number", "students", (rows) => new Set(rows)),
+      l.#students = new Set(
+        await jsonRows<number>(exec, "student_number", "students"),
       );
     }
     if (t === "attendance") {
@@ -529,11 +470,12 @@ export class Lookups {
   /** Loads the sections of a school. */
   async loadSchool(school: number): Promise<void> {
     if (this.#sections.has(school)) return;
-    const map = await this.#references.get(
+    const rows = await jsonRows<[number, number, string, string]>(
       this.#exec,
-      sectionsKey(school),
-      sectionsLoader(school),
+      "json_array(id, termid, course_number, section_number)",
+      `sections WHERE schoolid = ${Number(school)}`,
     );
+    const map = new SectionIndex(rows);
     this.#sections.set(school, map);
     this.#lastSchool = NaN;
   }

@@ -24,7 +24,6 @@ import {
   type StagedError,
 } from "./plan.ts";
 import { Lookups } from "./lookups.ts";
-import { dataVersion, type ReferenceCache } from "./references.ts";
 import type { DuplicateLines } from "./duplicates.ts";
 import {
   createStage,
@@ -114,11 +113,6 @@ export interface RunEnvironment {
    * is the embedded file (`side_writer.ts`; `Config.stagingThreadMinBytes`).
    */
   stagingThreadMinBytes: number;
-  /**
-   * A warm import process's reference data, kept from its last run and read again
-   * between runs (`references.ts`); used on the embedded file only.
-   */
-  references?: ReferenceCache;
 }
 
 /** The environment of a run from the configuration; callers add progress and a signal. */
@@ -281,6 +275,12 @@ function rowCheck(
 async function changeLogEnd(exec: SqlExecutor): Promise<number> {
   const [row] = await exec.all("SELECT seq FROM sqlite_sequence WHERE name = 'run_changes'");
   return Number(row?.["seq"] ?? 0);
+}
+
+/** The embedded file's data version: it changes when another connection commits. */
+async function dataVersion(exec: SqlExecutor): Promise<number> {
+  const [row] = await exec.all("PRAGMA data_version");
+  return Number(row?.["data_version"]);
 }
 
 /** Where the file of a run is, or why it cannot be read. */
@@ -576,11 +576,6 @@ export async function executeRun(
         : [];
       existing = exec.embedded ? Number(top?.["n"] ?? 0) : null;
       const resolveTargets = existing !== null && existing > 0;
-      if (exec.embedded) {
-        // The snapshot's version: what the warm process kept is used if it is the same.
-        stagedVersion = await dataVersion(exec);
-        env.references?.begin(stagedVersion);
-      }
       const lookups = await Lookups.load(exec, plan, mapper, {
         updateExisting: s.updateExisting,
         today,
@@ -588,9 +583,8 @@ export async function executeRun(
         // per row: worth it for a table up to a few times the file's rows (64 bytes a
         // row, as below), not for a short file into a large table.
         targetsInMemory: resolveTargets && existing! <= 4 * (stat.size / 64),
-        targetsLater: existing === 0,
-        ...(env.references ? { references: env.references } : {}),
       });
+      if (exec.embedded) stagedVersion = await dataVersion(exec);
       const stager = new Stager(exec, plan, names, {
         resolveTargets,
         targetOf: lookups.targetOf,
@@ -854,7 +848,6 @@ export async function executeRun(
       throw error;
     }
   } finally {
-    env.references?.end();
     await dropStage(exec, names).catch(() => {});
   }
 }

@@ -107,60 +107,6 @@ Deno.test("the warm process's next run of the same kind of file starts from empt
   assert.equal(await teacherCount(sb), 3);
 });
 
-Deno.test("the keys a warm process keeps between runs never hide a record: another connection's or its own", async () => {
-  const { sb, worker } = await withWorker();
-  await using _ = sb;
-  await using _worker = worker;
-  const counts = async (runId: number) =>
-    (await sb.query("SELECT status, inserted, updated, unchanged FROM runs WHERE id = ?", [
-      runId,
-    ]))[0];
-  const file = async (name: string, rows: [string, string][]) =>
-    await sb.write(name, rows.map(([n, last]) => `${n}\tFirst\t${last}\n`).join(""));
-  const first = await queue(sb, teacherRunSettings(await teachers(sb, "a.txt", 3)));
-  assert.equal(await worker.run(first), 0);
-  // Another connection saves a teacher while the process waits with the keys it read.
-  await sb.query(
-    "INSERT INTO teachers (schoolid, teachernumber, first_name, last_name, status) VALUES (100, 'T4', 'First', 'Planck', 1)",
-  );
-  const rows: [string, string][] = [["T1", "Lovelace"], ["T2", "Turing"], ["T3", "Hopper"], [
-    "T4",
-    "Noether",
-  ]];
-  const second = await queue(sb, teacherRunSettings(await file("b.txt", rows)));
-  assert.equal(await worker.run(second), 0);
-  assert.deepEqual(await counts(second), {
-    status: "succeeded",
-    inserted: 0,
-    updated: 4,
-    unchanged: 0,
-  });
-  // Its own run inserts T5; the next one finds it.
-  const third = await queue(
-    sb,
-    teacherRunSettings(await file("c.txt", [...rows, ["T5", "Curie"]])),
-  );
-  assert.equal(await worker.run(third), 0);
-  assert.deepEqual(await counts(third), {
-    status: "succeeded",
-    inserted: 1,
-    updated: 0,
-    unchanged: 4,
-  });
-  const fourth = await queue(
-    sb,
-    teacherRunSettings(await file("d.txt", [...rows, ["T5", "Meitner"]])),
-  );
-  assert.equal(await worker.run(fourth), 0);
-  assert.deepEqual(await counts(fourth), {
-    status: "succeeded",
-    inserted: 0,
-    updated: 1,
-    unchanged: 4,
-  });
-  assert.equal(await teacherCount(sb), 5);
-});
-
 Deno.test("a warm process that died while waiting is replaced; the run goes to the new one", async () => {
   const { sb, worker } = await withWorker();
   await using _ = sb;
