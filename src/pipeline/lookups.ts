@@ -146,6 +146,22 @@ async function jsonRows<T>(exec: SqlExecutor, value: string, from: string): Prom
   return JSON.parse(String(row?.["j"] ?? "[]")) as T[];
 }
 
+/**
+ * The same, a flat array per column (the aggregates of one query read the rows in
+ * the same order): no small array per row to build and collect, half the time of
+ * {@linkcode jsonRows} for a table's keys.
+ */
+async function jsonColumns(
+  exec: SqlExecutor,
+  columns: readonly string[],
+  from: string,
+): Promise<SqlValue[][]> {
+  const [row] = await exec.all(
+    `SELECT ${columns.map((c, i) => `json_group_array(${c}) AS c${i}`).join(", ")} FROM ${from}`,
+  );
+  return columns.map((_, i) => JSON.parse(String(row?.[`c${i}`] ?? "[]")) as SqlValue[]);
+}
+
 /** Most cells of a dense {@linkcode SectionIndex} (4 bytes each). */
 const DENSE_SECTION_CELLS = 1 << 22;
 
@@ -219,18 +235,27 @@ export class KeyIndex {
   readonly #root = new Map<SqlValue, unknown>();
   readonly #slots: readonly number[];
 
-  /** `rows` are `[id, ...key values]`; `slots` where the key values sit in a staged row. */
-  constructor(rows: readonly (readonly SqlValue[])[], slots: readonly number[]) {
+  /**
+   * `ids` of the records and, for each part of the key, its values (in the same
+   * order); `slots`: where the key's parts sit in a staged row.
+   */
+  constructor(
+    ids: readonly SqlValue[],
+    keys: readonly (readonly SqlValue[])[],
+    slots: readonly number[],
+  ) {
     this.#slots = slots;
-    const last = slots.length;
-    for (const r of rows) {
+    const last = keys.length - 1;
+    const leaf = keys[last]!;
+    for (let r = 0; r < ids.length; r++) {
       let level = this.#root;
-      for (let i = 1; i < last; i++) {
-        let next = level.get(r[i]!) as Map<SqlValue, unknown> | undefined;
-        if (!next) level.set(r[i]!, next = new Map());
+      for (let i = 0; i < last; i++) {
+        const part = keys[i]![r]!;
+        let next = level.get(part) as Map<SqlValue, unknown> | undefined;
+        if (!next) level.set(part, next = new Map());
         level = next;
       }
-      level.set(r[last]!, r[0]);
+      level.set(leaf[r]!, ids[r]);
     }
   }
 
@@ -366,15 +391,12 @@ export class Lookups {
     const l = new Lookups(exec, plan, mapper, options.updateExisting, options.today);
     const t = plan.table;
     if (options.targetsInMemory && IN_MEMORY_TARGETS.has(t)) {
-      const keys = keyColumns(plan);
-      l.#keys = new KeyIndex(
-        await jsonRows<SqlValue[]>(
-          exec,
-          `json_array(id, ${keys.map((k) => k.column).join(", ")})`,
-          TARGET[t],
-        ),
-        plan.keys.map((k) => mapper.slot(k.stageColumn)),
+      const [ids, ...keys] = await jsonColumns(
+        exec,
+        ["id", ...keyColumns(plan).map((k) => k.column)],
+        TARGET[t],
       );
+      l.#keys = new KeyIndex(ids!, keys, plan.keys.map((k) => mapper.slot(k.stageColumn)));
     }
     l.#sectionTargets = t === "sections" && (options.targetsInMemory ?? false);
     if (t === "students") {

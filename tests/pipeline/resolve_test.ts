@@ -13,7 +13,8 @@ import { Sandbox, TEACHER_FIELDS, teacherRunSettings, tsv } from "../support/san
 
 Deno.test("KeyIndex finds a record by every part of its key, compared exactly", () => {
   // Staged rows here: [line, key part 1, key part 2].
-  const index = new KeyIndex([[7, "T1", 100], [8, "T1", 200], [9, "t2", 100]], [1, 2]);
+  // Records 7, 8 and 9 by (number, school).
+  const index = new KeyIndex([7, 8, 9], [["T1", "T1", "t2"], [100, 200, 100]], [1, 2]);
   assert.equal(index.get([1, "T1", 100]), 7);
   assert.equal(index.get([2, "T1", 200]), 8);
   assert.equal(index.get([3, "t2", 100]), 9);
@@ -21,7 +22,7 @@ Deno.test("KeyIndex finds a record by every part of its key, compared exactly", 
   assert.equal(index.get([5, "T1", 300]), null, "another school");
   assert.equal(index.get([6, "T3", 100]), null, "another number");
   assert.equal(index.get([7, "T1", "100"]), null, "an integer is not its text");
-  const single = new KeyIndex([[1, 224401], [2, 224402]], [0]);
+  const single = new KeyIndex([1, 2], [[224401, 224402]], [0]);
   assert.equal(single.get([224402]), 2);
   assert.equal(single.get([224403]), null);
 });
