@@ -1,6 +1,6 @@
 /**
  * Structured logging: one JSON object per line on stderr. Callers pass codes,
- * ids and counts — never values of personal fields (SPEC.md §2).
+ * ids and counts — never values of personal fields (the catalog marks them).
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -27,4 +27,20 @@ export function createLogger(level: LogLevel = "info"): Logger {
     warn: (e, d) => write("warn", e, d),
     error: (e, d) => write("error", e, d),
   };
+}
+
+/**
+ * An error as a log line or a stored message may carry it: its name and message, and
+ * for a failed database query the query and the database's own error — never the
+ * query's parameters, which Drizzle lists in its message and which can be values of
+ * personal fields.
+ */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error).slice(0, 500);
+  const query = (error as { query?: unknown }).query;
+  if (typeof query === "string" && "params" in error) {
+    const cause = error.cause instanceof Error ? errorText(error.cause) : "no cause given";
+    return `Failed query (${query.slice(0, 200)}): ${cause}`;
+  }
+  return `${error.name}: ${error.message}`.slice(0, 1000);
 }

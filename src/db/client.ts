@@ -8,6 +8,7 @@ import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema/mod.ts";
 import { filePathOf } from "../pipeline/executor.ts";
+import { BusySafeClient, type BusySafeClientOptions } from "./busy.ts";
 
 export { filePathOf };
 
@@ -32,18 +33,29 @@ export interface DatabaseConfig {
   readonly busyTimeoutMs: number;
 }
 
-/** Opens the database; creates the folder of an embedded file and sets WAL mode. */
-export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+/** Options of {@linkcode openDatabase}. */
+export type OpenDatabaseOptions = BusySafeClientOptions;
+
+/**
+ * Opens the database; creates the folder of an embedded file and sets WAL mode. The
+ * client is a {@linkcode BusySafeClient}: after a statement failed because the
+ * database stayed locked, later statements run on fresh connections (`busy.ts`).
+ */
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: OpenDatabaseOptions = {},
+): Promise<Database> {
   const filePath = filePathOf(config.databaseUrl);
   if (filePath !== undefined) {
     const dir = filePath.replace(/\/[^/]*$/, "");
     if (dir !== "" && dir !== filePath) await Deno.mkdir(dir, { recursive: true });
   }
-  const client = createClient({
-    url: config.databaseUrl,
-    ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
-    timeout: config.busyTimeoutMs,
-  });
+  const client = new BusySafeClient(() =>
+    createClient({
+      url: config.databaseUrl,
+      ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
+      timeout: config.busyTimeoutMs,
+    }), options);
   if (filePath !== undefined) {
     await client.execute("PRAGMA journal_mode = WAL");
     await client.execute("PRAGMA synchronous = NORMAL");

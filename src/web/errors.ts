@@ -5,7 +5,8 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Logger } from "../log.ts";
+import { BUSY_RETRY_AFTER_SECONDS, isDatabaseBusy } from "../db/busy.ts";
+import { errorText, type Logger } from "../log.ts";
 import { RunInProgress, RunStateError } from "../pipeline/service.ts";
 import { RecordInvalid } from "../records/store.ts";
 import { SetupError } from "../sis/setup.ts";
@@ -36,9 +37,19 @@ export function notFound(what: string): HttpError {
   return new HttpError(404, "not_found", `There is no ${what}`);
 }
 
+/** The answer to a write that could not get the database's lock within the busy timeout. */
+export function databaseBusy(): HttpError {
+  return new HttpError(
+    503,
+    "database_busy",
+    `The database is busy with another write and nothing was saved. Try again in ${BUSY_RETRY_AFTER_SECONDS} seconds.`,
+  );
+}
+
 /** How an error is shown: status, code, message and extra JSON members. */
 export function describeError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
+  if (isDatabaseBusy(error)) return databaseBusy();
   if (error instanceof RecordInvalid) {
     return new HttpError(400, "invalid", "The record breaks the rules; see problems", {
       problems: error.problems,
@@ -66,8 +77,10 @@ export function describeError(error: unknown): HttpError | undefined {
   return undefined;
 }
 
+/** True for the JSON surfaces: the API and the webhook. */
 function isApi(c: Context): boolean {
-  return c.req.path === "/api" || c.req.path.startsWith("/api/");
+  const path = c.req.path;
+  return path === "/api" || path.startsWith("/api/") || path.startsWith("/hooks/");
 }
 
 /** The application's onError: known errors keep their status; others are logged as 500. */
@@ -78,9 +91,12 @@ export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
       logger.error("request_failed", {
         method: c.req.method,
         path: c.req.path,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        error: errorText(error),
       });
       known = new HttpError(500, "internal", "Something went wrong; the error was logged");
+    } else if (known.code === "database_busy") {
+      logger.warn("database_busy", { method: c.req.method, path: c.req.path });
+      c.header("Retry-After", String(BUSY_RETRY_AFTER_SECONDS));
     }
     if (isApi(c)) {
       return c.json(
