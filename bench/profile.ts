@@ -203,6 +203,7 @@ const environment = {
   dataDir: values.data,
   timeZone: "UTC",
   runTimeoutSeconds: 7200,
+  leaseSeconds: 60,
   stagingThreadMinBytes: loadConfig({ env: {} }).stagingThreadMinBytes,
 };
 async function queued(): Promise<number> {

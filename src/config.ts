@@ -25,8 +25,14 @@ export interface Config {
   readonly timeZone: string;
   /** Default minimum file age. `AUTOCOMM_MIN_FILE_AGE_SECONDS`, default 60. */
   readonly minFileAgeSeconds: number;
-  /** Longest a run may take before its lease expires. `AUTOCOMM_RUN_TIMEOUT_SECONDS`, default 1800. */
+  /** Longest a run may take; its import process is then stopped. `AUTOCOMM_RUN_TIMEOUT_SECONDS`, default 1800. */
   readonly runTimeoutSeconds: number;
+  /**
+   * How long a queued or running run's lease lasts; whoever holds the run renews it every
+   * third of this. A run whose lease ended belongs to a process that died and is marked
+   * interrupted. `AUTOCOMM_RUN_LEASE_SECONDS`, default 60.
+   */
+  readonly runLeaseSeconds: number;
   /**
    * Memory the service's warm import process may keep after a run, in MB; past it the
    * process ends and a new one is started. `AUTOCOMM_IMPORT_PROCESS_MAX_MB`, default 160.
@@ -161,6 +167,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     timeZone,
     minFileAgeSeconds: integer(env, "AUTOCOMM_MIN_FILE_AGE_SECONDS", 60, 0, 86_400),
     runTimeoutSeconds: integer(env, "AUTOCOMM_RUN_TIMEOUT_SECONDS", 1800, 10, 86_400),
+    runLeaseSeconds: integer(env, "AUTOCOMM_RUN_LEASE_SECONDS", 60, 3, 3600),
     importProcessMaxMb: integer(env, "AUTOCOMM_IMPORT_PROCESS_MAX_MB", 160, 1, 65_536),
     stagingThreadMinBytes: integer(
       env,

@@ -14,6 +14,12 @@
  * was asked to stop, or once it holds more memory after a run than
  * `AUTOCOMM_IMPORT_PROCESS_MAX_MB` (`Config.importProcessMaxMb`), so that a large file's memory goes back to the system with the process;
  * the end line of its last run says `"retiring": true`.
+ *
+ * A run is never committed for a process that no longer waits for it: when the process
+ * that started this one is gone — its end of the standard-input pipe closed, or this
+ * process was handed to another parent — the run stops at its next safe point (the
+ * last one is just before the commit), rolls back and is marked interrupted, and the
+ * process exits.
  */
 import { loadConfig } from "../config.ts";
 import { openExecutor, type SqlExecutor } from "./executor.ts";
@@ -24,7 +30,7 @@ const encoder = new TextEncoder();
 /**
  * Writes one event line. The run's row, not this output, is what counts: if the process
  * that started this one is gone (its end of the pipe closed), the run goes on to its
- * end or its next safe point instead of failing on the write.
+ * next safe point instead of failing on the write.
  */
 const emit = (event: Record<string, unknown>) => {
   try {
@@ -35,6 +41,54 @@ const emit = (event: Record<string, unknown>) => {
 };
 
 const config = loadConfig();
+
+/** The parent at start; another one later means the parent died. */
+const parent = Deno.ppid;
+/** Standard input is the parent's pipe (not /dev/null or a file), so its end means the parent's end. */
+const inputIsPipe = (() => {
+  try {
+    return Deno.statSync("/proc/self/fd/0").isFifo === true;
+  } catch {
+    return false;
+  }
+})();
+let inputEnded = false;
+/** False once the process that started this one is gone. */
+const ownerAlive = () => !(inputIsPipe && inputEnded) && Deno.ppid === parent;
+
+/** Lines of standard input, read in the background so that its end is seen during a run. */
+const input = (() => {
+  const lines: string[] = [];
+  let wake = null as (() => void) | null;
+  (async () => {
+    let buffered = "";
+    try {
+      for await (const text of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+        buffered += text;
+        let nl: number;
+        while ((nl = buffered.indexOf("\n")) >= 0) {
+          lines.push(buffered.slice(0, nl).trim());
+          buffered = buffered.slice(nl + 1);
+        }
+        wake?.();
+      }
+    } catch {
+      // the pipe broke: the same as its end
+    }
+    inputEnded = true;
+    wake?.();
+  })();
+  return {
+    /** The next line, or null at the end of the input. */
+    async next(): Promise<string | null> {
+      while (lines.length === 0 && !inputEnded) {
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = null;
+      }
+      return lines.shift() ?? null;
+    },
+  };
+})();
 
 /**
  * Executes one run. SIGINT or SIGTERM (a stopping service, Ctrl-C in its terminal)
@@ -50,23 +104,17 @@ async function execute(
     ...runEnvironment(config),
     onProgress: (p) => emit({ event: "progress", runId, ...p }),
     signal: stop.signal,
+    ownerAlive,
   });
-  return { end, stopped: stop.signal.aborted };
+  return { end, stopped: stop.signal.aborted || !ownerAlive() };
 }
 
 /** Run ids from standard input, one a line, until it ends. */
 async function* runIds(): AsyncGenerator<number | string> {
-  let buffered = "";
-  for await (const text of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-    buffered += text;
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (line === "") continue;
-      const id = Number(line);
-      yield Number.isInteger(id) && id > 0 ? id : line;
-    }
+  for (let line = await input.next(); line !== null; line = await input.next()) {
+    if (line === "") continue;
+    const id = Number(line);
+    yield Number.isInteger(id) && id > 0 ? id : line;
   }
 }
 

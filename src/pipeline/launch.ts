@@ -67,6 +67,7 @@ export function childEnv(config: Config): Record<string, string> {
     AUTOCOMM_TIMEZONE: config.timeZone,
     AUTOCOMM_BUSY_TIMEOUT_MS: String(config.busyTimeoutMs),
     AUTOCOMM_RUN_TIMEOUT_SECONDS: String(config.runTimeoutSeconds),
+    AUTOCOMM_RUN_LEASE_SECONDS: String(config.runLeaseSeconds),
     AUTOCOMM_IMPORT_PROCESS_MAX_MB: String(config.importProcessMaxMb),
     AUTOCOMM_STAGING_THREAD_MIN_BYTES: String(config.stagingThreadMinBytes),
     AUTOCOMM_MIN_FILE_AGE_SECONDS: String(config.minFileAgeSeconds),
@@ -81,7 +82,9 @@ const DENO_JSON = fromFileUrl(new URL("../../deno.json", import.meta.url));
 
 /**
  * Starts the import process (`child.ts`) with `args`: a run id, or `--serve` for the
- * warm process of `worker.ts`, whose standard input is then the run ids.
+ * warm process of `worker.ts`, whose standard input is then the run ids. Its standard
+ * input is a pipe from this process either way: when this process is gone, the pipe
+ * ends and the import stops before it commits.
  */
 export function spawnImportProcess(config: Config, args: readonly string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
@@ -89,7 +92,7 @@ export function spawnImportProcess(config: Config, args: readonly string[]): Den
     env: childEnv(config),
     stdout: "piped",
     stderr: "inherit",
-    stdin: args[0] === "--serve" ? "piped" : "null",
+    stdin: "piped",
   }).spawn();
 }
 
@@ -144,6 +147,7 @@ export async function runImportProcess(
     return status.code;
   } finally {
     clearTimeout(timeout);
+    await child.stdin.close().catch(() => {});
   }
 }
 

@@ -4,8 +4,9 @@
  * import process (`worker.ts`), so the process that serves pages never blocks on an
  * apply.
  */
-import type { Logger } from "../log.ts";
-import { executeQueued, type RunDeps } from "./service.ts";
+import { errorText, type Logger } from "../log.ts";
+import { renewEveryMs } from "./lease.ts";
+import { executeQueued, renewQueuedLeases, type RunDeps } from "./service.ts";
 import { ImportWorker } from "./worker.ts";
 
 /** A queue of run ids executed one after another. */
@@ -24,8 +25,8 @@ export interface RunQueue {
   /** Starts the warm import process now rather than at the first run. */
   warm(): void;
   /**
-   * Waits for the runs enqueued so far, then ends the import process. Runs enqueued
-   * afterwards each get an import process of their own.
+   * Waits for the runs enqueued so far, then ends the import process and the renewal
+   * of leases. Runs enqueued afterwards each get an import process of their own.
    */
   close(): Promise<void>;
 }
@@ -37,10 +38,22 @@ export interface RunQueueOptions {
   onFinished?: (runId: number) => Promise<void>;
 }
 
-/** Creates a queue that executes runs in its import process, one at a time. */
+/**
+ * Creates a queue that executes runs in its import process, one at a time, and keeps
+ * the leases of the runs waiting in it fresh (the import process renews the lease of
+ * the run it executes).
+ */
 export function createRunQueue(deps: RunDeps, options: RunQueueOptions = {}): RunQueue {
   const worker = new ImportWorker(deps.config);
   const pending: number[] = [];
+  const seconds = deps.config.runLeaseSeconds;
+  const renewal = setInterval(() => {
+    if (pending.length === 0) return;
+    renewQueuedLeases(deps.db, pending, { now: new Date(), seconds }).catch((error) => {
+      options.logger?.warn("lease_renewal_failed", { error: errorText(error) });
+    });
+  }, renewEveryMs(seconds));
+  Deno.unrefTimer(renewal);
   let tail: Promise<void> = Promise.resolve();
   let active = 0;
   return {
@@ -75,6 +88,7 @@ export function createRunQueue(deps: RunDeps, options: RunQueueOptions = {}): Ru
     warm: () => worker.start(),
     async close() {
       await tail;
+      clearInterval(renewal);
       await worker.close();
     },
   };

@@ -36,6 +36,7 @@ import {
 } from "./stage.ts";
 import { heldRemovals, type RunCounts, validateStaged, writeStaged } from "./apply.ts";
 import { resolveImportPath, UnsafePathError } from "./paths.ts";
+import { LEASE_LOST, leaseEnd, RunLease } from "./lease.ts";
 import { type AttendanceMode, type ImportTable, normaliseFieldName } from "../sis/catalog.ts";
 import { readExtensionTables } from "./run_store.ts";
 import { type DayDef, type Meeting, parseExpression, type PeriodDef } from "../sis/expressions.ts";
@@ -99,6 +100,8 @@ export interface RunEnvironment {
   dataDir: string;
   timeZone: string;
   runTimeoutSeconds: number;
+  /** Length of the run's lease; this process renews it every third of it (`lease.ts`). */
+  leaseSeconds: number;
   /** The current instant; tests may fix it. */
   now?: () => Date;
   onProgress?: (event: { phase: string; rows: number }) => void;
@@ -109,6 +112,12 @@ export interface RunEnvironment {
    */
   signal?: AbortSignal;
   /**
+   * False once the process that asked for the run (the service, the CLI) is gone:
+   * checked at every safe point, the last one just before the commit, so that a run
+   * is never committed for a process that no longer waits for it.
+   */
+  ownerAlive?: () => boolean;
+  /**
    * Files of at least this many bytes are staged on a second thread when the database
    * is the embedded file (`side_writer.ts`; `Config.stagingThreadMinBytes`).
    */
@@ -117,16 +126,19 @@ export interface RunEnvironment {
 
 /** The environment of a run from the configuration; callers add progress and a signal. */
 export function runEnvironment(
-  config: Pick<
-    RunEnvironment,
-    "importRoot" | "dataDir" | "timeZone" | "runTimeoutSeconds" | "stagingThreadMinBytes"
-  >,
+  config:
+    & Pick<
+      RunEnvironment,
+      "importRoot" | "dataDir" | "timeZone" | "runTimeoutSeconds" | "stagingThreadMinBytes"
+    >
+    & { runLeaseSeconds: number },
 ): RunEnvironment {
   return {
     importRoot: config.importRoot,
     dataDir: config.dataDir,
     timeZone: config.timeZone,
     runTimeoutSeconds: config.runTimeoutSeconds,
+    leaseSeconds: config.runLeaseSeconds,
     stagingThreadMinBytes: config.stagingThreadMinBytes,
   };
 }
@@ -386,18 +398,28 @@ export class RunStopped extends Error {
   }
 }
 
-/** The safe points where a run asked to stop (`RunEnvironment.signal`) ends. */
+/** What a run stopped for when the process that asked for it is gone. */
+export const OWNER_GONE =
+  "The process that started the run (the service or the command) stopped before the run finished; nothing was changed";
+
+/**
+ * The safe points where a run asked to stop (`RunEnvironment.signal`), whose lease
+ * another process took, or whose owner is gone (`RunEnvironment.ownerAlive`) ends.
+ */
 class SafePoints {
   readonly #signal: AbortSignal | undefined;
+  readonly #ownerAlive: (() => boolean) | undefined;
   #lastTurn = performance.now();
 
-  constructor(signal: AbortSignal | undefined) {
+  constructor(signal: AbortSignal | undefined, ownerAlive?: () => boolean) {
     this.#signal = signal;
+    this.#ownerAlive = ownerAlive;
   }
 
-  /** Throws {@linkcode RunStopped} when the run was asked to stop (between batches). */
+  /** Throws {@linkcode RunStopped} when the run must stop (between batches). */
   check(): void {
     if (this.#signal?.aborted) throw new RunStopped(this.#signal.reason);
+    if (this.#ownerAlive && !this.#ownerAlive()) throw new RunStopped(OWNER_GONE);
   }
 
   /**
@@ -406,7 +428,7 @@ class SafePoints {
    * (a timer, ~2 ms), so that a signal's listener waiting behind that work can abort.
    */
   async settle(): Promise<void> {
-    if (!this.#signal) return;
+    if (!this.#signal && !this.#ownerAlive) return;
     if (performance.now() - this.#lastTurn > 100) {
       await new Promise<void>((resolve) => setTimeout(resolve, 0));
       this.#lastTurn = performance.now();
@@ -431,15 +453,19 @@ export async function executeRun(
     `UPDATE runs SET status = 'running', started_at = ?, lease_expires_at = ? WHERE id = ? AND status IN ('queued', 'waiting')`,
     [
       started.toISOString(),
-      new Date(started.getTime() + (env.runTimeoutSeconds + 60) * 1000).toISOString(),
+      leaseEnd(started, env.leaseSeconds).toISOString(),
       runId,
     ],
   );
   if (claimed === 0) throw new RunNotClaimable(runId);
+  using lease = new RunLease(exec, runId, { seconds: env.leaseSeconds });
   const today = todayIn(env.timeZone, started);
   const notes: FileNote[] = [];
   const counts: RunCounts = { ...ZERO };
-  const safePoints = new SafePoints(env.signal);
+  const safePoints = new SafePoints(
+    env.signal ? AbortSignal.any([env.signal, lease.lost]) : lease.lost,
+    env.ownerAlive,
+  );
 
   const finish = async (
     status: RunStatus,
@@ -465,10 +491,15 @@ export async function executeRun(
       ...extra,
     };
     const keys = Object.keys(fields);
-    await exec.run(
-      `UPDATE runs SET ${keys.map((k) => `"${k}" = ?`).join(", ")} WHERE id = ?`,
+    // Only a run still running is this process's: one another process marked
+    // interrupted (its lease had expired) keeps that outcome, and nothing commits.
+    const ended = await exec.run(
+      `UPDATE runs SET ${
+        keys.map((k) => `"${k}" = ?`).join(", ")
+      } WHERE id = ? AND status = 'running'`,
       [...keys.map((k) => fields[k]!), runId],
     );
+    if (ended === 0) throw new RunStopped(LEASE_LOST);
     if (notes.length > 0) {
       await exec.many(
         "INSERT INTO run_notes (run_id, code, message, line) VALUES (?, ?, ?, ?)",

@@ -3,7 +3,7 @@
  * approve or discard a held run, and read a run's report. Each queues a run row
  * and executes it in the import process.
  */
-import { and, asc, between, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, between, desc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { runChanges, runs } from "../db/schema/autocomm.ts";
@@ -15,6 +15,7 @@ import { borrowExecutor } from "./executor.ts";
 import { removeRunStage } from "./stage.ts";
 import { readRunReport, type RunReport } from "./run_store.ts";
 import type { ImportWorker } from "./worker.ts";
+import { leaseEnd } from "./lease.ts";
 
 /** What running needs. */
 export interface RunDeps {
@@ -278,4 +279,27 @@ export async function countRuns(db: Db, recordId?: number): Promise<number> {
   const q = db.select({ n: sql<number>`count(*)` }).from(runs);
   const [row] = await (recordId === undefined ? q : q.where(eq(runs.recordId, recordId)));
   return Number(row?.n ?? 0);
+}
+
+/**
+ * Gives the queued runs `runIds` (of this process's queue) a fresh lease. Only leases
+ * past half their time are renewed, so that most calls do not write at all.
+ */
+export async function renewQueuedLeases(
+  db: Db,
+  runIds: readonly number[],
+  options: { now: Date; seconds: number },
+): Promise<void> {
+  if (runIds.length === 0) return;
+  const soon = leaseEnd(options.now, options.seconds / 2).toISOString();
+  const stale = and(
+    inArray(runs.id, [...runIds]),
+    eq(runs.status, "queued"),
+    or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, soon)),
+  );
+  const found = await db.select({ id: runs.id }).from(runs).where(stale);
+  if (found.length === 0) return;
+  await db.update(runs).set({
+    leaseExpiresAt: leaseEnd(options.now, options.seconds).toISOString(),
+  }).where(stale);
 }

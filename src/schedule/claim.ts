@@ -6,31 +6,24 @@
  *   another service process, fails and is skipped;
  * - a **record** has at most one active (queued, running or waiting) run: the
  *   unique index `runs_one_active` refuses a second;
- * - a **lease** (`runs.lease_expires_at`) marks a run as owned by a live process: a
- *   running run's import process sets it; a queued run's lease is kept fresh by
- *   the process whose queue holds it ({@linkcode renewQueuedLeases}). A run whose
- *   lease has expired belongs to a process that died: {@linkcode expireLeases}
- *   marks it interrupted, and the record can run again.
+ * - a **lease** (`runs.lease_expires_at`, `pipeline/lease.ts`) marks a run as owned by
+ *   a live process: a running run's import process renews it; a queued run's lease is
+ *   kept fresh by the process whose queue holds it (`renewQueuedLeases`). A run whose
+ *   lease has expired belongs to a process that died: {@linkcode expireLeases} marks
+ *   it interrupted, and the record can run again.
  */
-import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, lt, notInArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { runs } from "../db/schema/autocomm.ts";
 import {
   activeRunOf,
   isUniqueViolation,
   queueRecordRun,
+  renewQueuedLeases,
   type RunDeps,
   RunInProgress,
   RunStateError,
 } from "../pipeline/service.ts";
-
-/** How long a queued run's lease lasts; the owning process renews it every tick. */
-export const QUEUED_LEASE_SECONDS = 600;
-
-/** When a queued lease taken at `now` ends. */
-export function queuedLeaseEnd(now: Date): Date {
-  return new Date(now.getTime() + QUEUED_LEASE_SECONDS * 1000);
-}
 
 /** The part of the run queue the scheduler uses. */
 export interface ScheduleQueue {
@@ -51,6 +44,15 @@ export interface ExpiredRun {
   was: "queued" | "running";
 }
 
+/** Options of {@linkcode expireLeases}. */
+export interface ExpireLeasesOptions {
+  /**
+   * Runs waiting in this process's own queue: alive whatever their lease says (its
+   * renewal may have waited behind another process's write lock).
+   */
+  own?: readonly number[];
+}
+
 /**
  * Marks interrupted every queued or running run whose lease ended before `now`:
  * its process died (the import's transaction died with it, so nothing changed).
@@ -58,12 +60,18 @@ export interface ExpiredRun {
  * Reads first and writes only when there is something to mark, so it does not wait
  * for the database's write lock while an import applies.
  */
-export async function expireLeases(db: Db, now: Date): Promise<ExpiredRun[]> {
+export async function expireLeases(
+  db: Db,
+  now: Date,
+  options: ExpireLeasesOptions = {},
+): Promise<ExpiredRun[]> {
   const at = now.toISOString();
+  const own = options.own ?? [];
   const expired = and(
     inArray(runs.status, ["queued", "running"]),
     isNotNull(runs.leaseExpiresAt),
     lt(runs.leaseExpiresAt, at),
+    own.length > 0 ? notInArray(runs.id, [...own]) : undefined,
   );
   const found = await db.select({ id: runs.id, status: runs.status }).from(runs).where(expired);
   if (found.length === 0) return [];
@@ -91,32 +99,11 @@ export async function expireLeases(db: Db, now: Date): Promise<ExpiredRun[]> {
   return out;
 }
 
-/**
- * Gives the queued runs of this process's queue a fresh lease (a run that has
- * started has its own, set by the import process).
- */
-export async function renewQueuedLeases(
-  db: Db,
-  runIds: readonly number[],
-  now: Date,
-): Promise<void> {
-  if (runIds.length === 0) return;
-  // Renew only leases past half their time, so most ticks do not write at all.
-  const soon = new Date(now.getTime() + QUEUED_LEASE_SECONDS * 500).toISOString();
-  const stale = and(
-    inArray(runs.id, [...runIds]),
-    eq(runs.status, "queued"),
-    or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, soon)),
-  );
-  const found = await db.select({ id: runs.id }).from(runs).where(stale);
-  if (found.length === 0) return;
-  await db.update(runs).set({ leaseExpiresAt: queuedLeaseEnd(now).toISOString() }).where(stale);
-}
-
 /** What enqueueing needs. */
 export interface EnqueueDeps {
   db: Db;
   queue: ScheduleQueue;
+  config: { readonly runLeaseSeconds: number };
 }
 
 /**
@@ -125,7 +112,9 @@ export interface EnqueueDeps {
  * dies before starting it.
  */
 export async function enqueueRun(deps: EnqueueDeps, runId: number, now = new Date()) {
-  if (deps.queue.pending !== undefined) await renewQueuedLeases(deps.db, [runId], now);
+  if (deps.queue.pending !== undefined) {
+    await renewQueuedLeases(deps.db, [runId], { now, seconds: deps.config.runLeaseSeconds });
+  }
   deps.queue.enqueue(runId);
 }
 

@@ -3,6 +3,8 @@
  * minute. Call {@linkcode registerSchedules} once, at the top level of
  * `src/main.ts`, before `Deno.serve`.
  */
+import { isDatabaseBusy } from "../db/busy.ts";
+import { errorText } from "../log.ts";
 import { createScheduleState, type ScheduleDeps, tick } from "./tick.ts";
 
 /** The name of the minute job. */
@@ -17,9 +19,10 @@ export function registerSchedules(deps: ScheduleDeps): void {
       // Reports go out in the background; the tick does not wait for them.
       result.reports.catch(() => {});
     } catch (error) {
-      deps.logger.error("tick_failed", {
-        error: error instanceof Error ? error.message : String(error),
-      });
+      // A busy database leaves the minute's slots unclaimed: a later tick of the hour
+      // catches them up.
+      if (isDatabaseBusy(error)) deps.logger.warn("tick_database_busy", {});
+      else deps.logger.error("tick_failed", { error: errorText(error) });
     }
   });
 }

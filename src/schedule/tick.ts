@@ -29,8 +29,6 @@ import {
   type ExpiredRun,
   expireLeases,
   giveUpWaiting,
-  queuedLeaseEnd,
-  renewQueuedLeases,
   requeueWaiting,
   type ScheduleQueue,
   waitingRuns,
@@ -45,6 +43,8 @@ import {
 } from "./due.ts";
 import { housekeeping, type HousekeepingResult } from "./hourly.ts";
 import { removeRunStage } from "../pipeline/stage.ts";
+import { leaseEnd } from "../pipeline/lease.ts";
+import { renewQueuedLeases } from "../pipeline/service.ts";
 
 /** What the scheduler needs. */
 export interface ScheduleDeps extends MailDeps {
@@ -156,7 +156,7 @@ export async function tick(
 
   // 1. Leases.
   await step("leases", async () => {
-    result.interrupted.push(...await expireLeases(db, instant));
+    result.interrupted.push(...await expireLeases(db, instant, { own: deps.queue.pending ?? [] }));
   });
 
   // 2. The hourly process.
@@ -194,7 +194,9 @@ export async function tick(
       } else if (
         !run.preview &&
         await requeueWaiting(db, run.id, {
-          leaseUntil: deps.queue.pending !== undefined ? queuedLeaseEnd(instant) : null,
+          leaseUntil: deps.queue.pending !== undefined
+            ? leaseEnd(instant, config.runLeaseSeconds)
+            : null,
         })
       ) {
         result.requeued.push(run.id);
@@ -218,7 +220,10 @@ export async function tick(
         }
         if (deps.queue.pending !== undefined) {
           const ids = out.flatMap(([, r]) => r.outcome === "claimed" ? [r.runId] : []);
-          await renewQueuedLeases(txDeps.db, ids, instant);
+          await renewQueuedLeases(txDeps.db, ids, {
+            now: instant,
+            seconds: config.runLeaseSeconds,
+          });
         }
         return out;
       });
@@ -253,7 +258,10 @@ export async function tick(
   // 5. Keep the leases of this process's queued runs fresh.
   const pending = deps.queue.pending;
   if (pending !== undefined && pending.length > 0) {
-    await step("renew_leases", () => renewQueuedLeases(db, pending, instant));
+    await step(
+      "renew_leases",
+      () => renewQueuedLeases(db, pending, { now: instant, seconds: config.runLeaseSeconds }),
+    );
   }
 
   result.reports = (async () => {

@@ -23,11 +23,11 @@ export async function startRecordRun(
 ): Promise<number> {
   const { db } = deps.database;
   const now = new Date();
-  await expireLeases(db, now);
+  await expireLeases(db, now, { own: deps.queue.pending });
   const runId = await queueRecordRun({ db, config: deps.config }, recordId, {
     trigger: options.trigger,
     preview: options.preview ?? false,
   });
-  await enqueueRun({ db, queue: deps.queue }, runId, now);
+  await enqueueRun({ db, queue: deps.queue, config: deps.config }, runId, now);
   return runId;
 }

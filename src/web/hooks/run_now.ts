@@ -160,7 +160,7 @@ export function createHooksApp(deps: HooksDeps): Hono {
     const release = () =>
       deps.db.delete(webhookDeliveries).where(eq(webhookDeliveries.deliveryId, delivery));
 
-    await expireLeases(deps.db, now);
+    await expireLeases(deps.db, now, { own: deps.queue.pending ?? [] });
     let runId: number;
     try {
       runId = await queueRecordRun(deps, recordId, { trigger: "webhook" });

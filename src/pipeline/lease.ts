@@ -1,0 +1,67 @@
+/**
+ * A run's lease (`runs.lease_expires_at`) says that a live process holds it: the
+ * service whose queue a queued run waits in, or the import process executing a running
+ * one. The holder renews it every third of its length (`Config.runLeaseSeconds`,
+ * default 60 s); a run whose lease ended belongs to a process that died, and the
+ * scheduler's tick and every Run Now mark it interrupted (`schedule/claim.ts`), so a
+ * record is free again a minute or two after its service was killed.
+ *
+ * An import process renews its running run's lease only outside the apply's
+ * transaction: while the transaction is open it holds the database's write lock, so
+ * no other process can mark the run interrupted, and its commit checks that the run
+ * is still its own (`run.ts`). The queued runs' leases are renewed by the run queue
+ * (`queue.ts`, `renewQueuedLeases` in `service.ts`). This module loads no Drizzle: the
+ * import process uses it.
+ */
+import type { SqlExecutor } from "./executor.ts";
+
+/** What a run ends with when another process marked it interrupted meanwhile. */
+export const LEASE_LOST =
+  "Another process marked the run interrupted (its lease had expired); nothing was changed";
+
+/** When a lease of `seconds` taken at `now` ends. */
+export function leaseEnd(now: Date, seconds: number): Date {
+  return new Date(now.getTime() + seconds * 1000);
+}
+
+/** How often a lease of `seconds` is renewed, in milliseconds. */
+export function renewEveryMs(seconds: number): number {
+  return Math.max(1000, Math.floor((seconds * 1000) / 3));
+}
+
+/**
+ * Renews a running run's lease from the process that executes it, every third of the
+ * lease, until disposed. `lost` is aborted when the run is no longer running as far
+ * as the database knows (another process marked it interrupted): the run must stop
+ * and change nothing.
+ */
+export class RunLease implements Disposable {
+  readonly #controller = new AbortController();
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(exec: SqlExecutor, runId: number, options: { seconds: number }) {
+    this.#timer = setInterval(async () => {
+      if (exec.inTransaction || this.#controller.signal.aborted) return;
+      try {
+        const renewed = await exec.run(
+          "UPDATE runs SET lease_expires_at = ? WHERE id = ? AND status = 'running'",
+          [leaseEnd(new Date(), options.seconds).toISOString(), runId],
+        );
+        if (renewed === 0) {
+          this.#controller.abort(LEASE_LOST);
+        }
+      } catch {
+        // The database is busy or unreachable: the next renewal tries again.
+      }
+    }, renewEveryMs(options.seconds));
+  }
+
+  /** Aborted when the run is no longer this process's. */
+  get lost(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  [Symbol.dispose](): void {
+    clearInterval(this.#timer);
+  }
+}
