@@ -210,6 +210,12 @@ Deno.test("number_of_records= is checked when the option is on", async () => {
     fields: TEACHER_FIELDS,
     expectRecordCount: true,
   }, /number_of_records=3.*2 data records/);
+  // Fewer declared than the file has: the file may have been appended to or mixed up.
+  await expectRejected(sb, "number_of_records=1\nT3\tGrace\tHopper\nT4\tEdsger\tDijkstra\n", {
+    table: "teachers",
+    fields: TEACHER_FIELDS,
+    expectRecordCount: true,
+  }, /number_of_records=1.*2 data records/);
   await expectRejected(sb, "T3\tGrace\tHopper\n", {
     table: "teachers",
     fields: TEACHER_FIELDS,
@@ -316,18 +322,25 @@ Deno.test("values are trimmed, keys keep leading zeros and numeric keys compare 
     fields: TEACHER_FIELDS,
   });
   assert.equal((await sb.row("teachers", "TeacherNumber", "007"))?.["First_Name"], "Ada");
-  await sb.import(tsv(["0100", "Ann", "Lee", "3", usDay(-10)]), {
+  await sb.import(tsv(["100", "Ann", "Lee", "3", usDay(-10)]), {
     table: "students",
     fields: STUDENT_FIELDS,
   });
-  const { report } = await sb.import(tsv(["100.0", "Anne", "Lee", "3", usDay(-10)]), {
-    table: "students",
-    fields: STUDENT_FIELDS,
-    updateExisting: true,
-  });
-  assert.equal(report.counts["updated"], 1, JSON.stringify(report));
-  assert.equal((await sb.sis("students")).length, 1);
-  assert.equal((await sb.row("students", "Student_Number", 100))?.["First_Name"], "Anne");
+  // `0100` and `100.0` name the existing student 100: updates, never a second student.
+  for (const [key, name] of [["0100", "Anne"], ["100.0", "Annie"]] as const) {
+    const { report } = await sb.import(tsv([key, name, "Lee", "3", usDay(-10)]), {
+      table: "students",
+      fields: STUDENT_FIELDS,
+      updateExisting: true,
+    });
+    assert.deepEqual(
+      [report.counts["inserted"], report.counts["updated"]],
+      [0, 1],
+      `${key}: ${JSON.stringify(report)}`,
+    );
+    assert.equal((await sb.sis("students")).length, 1);
+    assert.equal((await sb.row("students", "Student_Number", 100))?.["First_Name"], name);
+  }
 });
 
 Deno.test("dates, booleans, integers and lengths are checked and never truncated", async () => {

@@ -61,6 +61,34 @@ Deno.test("synchronize never touches another school", async () => {
   ]);
 });
 
+Deno.test("synchronizing a school's students never transfers out a student of another school", async () => {
+  await using sb = await Sandbox.create();
+  const student = (n: number) => [`${n}`, `F${n}`, `L${n}`, "3", usDay(-50)];
+  await sb.import(tsv(student(1001), student(1002), student(1003)), {
+    table: "students",
+    fields: STUDENT_FIELDS,
+  });
+  await sb.import(tsv(student(2001)), { table: "students", fields: STUDENT_FIELDS, school: 200 });
+  const { report } = await sb.import(tsv(student(1001), student(1002)), {
+    table: "students",
+    fields: STUDENT_FIELDS,
+    synchronize: true,
+    removalLimit: 100,
+  });
+  assert.equal(report.status, "succeeded", JSON.stringify(report));
+  assert.equal(report.counts["removed"], 1);
+  const all = await sb.sis("students");
+  assert.deepEqual(all.map((s) => [s["SchoolID"], s["Student_Number"], s["Enroll_Status"]]), [
+    [100, 1001, 0],
+    [100, 1002, 0],
+    [100, 1003, 2],
+    [200, 2001, 0],
+  ]);
+  const exits = Object.fromEntries(all.map((s) => [s["Student_Number"], s["ExitDate"]]));
+  assert.equal(exits[1003], isoDay(0));
+  assert.notEqual(exits[2001], isoDay(0), "the other school's student keeps its ExitDate");
+});
+
 Deno.test("a row rejected for another field still counts as present: a typo never transfers a student out", async () => {
   await using sb = await Sandbox.create();
   const rows = [1, 2, 3, 4, 5, 6].map((

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { records, runs } from "../../src/db/schema/autocomm.ts";
 import { filePathOf } from "../../src/pipeline/executor.ts";
 import { queueRecordRun } from "../../src/pipeline/service.ts";
-import { expireLeases } from "../../src/schedule/claim.ts";
+import { claimSlot, expireLeases } from "../../src/schedule/claim.ts";
 import { createScheduleState, tick, WAIT_LIMIT_MS } from "../../src/schedule/tick.ts";
 import { fixture, teachersFile } from "./fixture.ts";
 
@@ -26,6 +26,24 @@ Deno.test("a due record is claimed once per slot however many ticks see it", asy
   assert.equal(all[0]!.trigger, "schedule");
   assert.equal(all[0]!.status, "succeeded");
   assert.equal(all[0]!.inserted, 3);
+});
+
+Deno.test("a slot claimed again after its run finished is refused by its unique key and never runs twice", async () => {
+  await using f = await fixture();
+  const record = await f.addRecord();
+  await f.write("teachers.txt", teachersFile(2));
+  const slotKey = `${record.id}@2026-03-10T10:05`;
+  const first = await tick(f.deps, at("2026-03-10T10:05:00Z"));
+  assert.deepEqual(first.claimed.map((c) => c.slotKey), [slotKey]);
+  await f.queue.idle();
+  assert.equal((await f.run(first.claimed[0]!.runId)).status, "succeeded");
+  // A second process that read the claimed slots before the first claim commits
+  // goes on to claim the slot: only the unique slot key stops it, now that the
+  // record has no active run.
+  const again = await claimSlot(f.deps, record.id, { slotKey });
+  assert.deepEqual(again, { outcome: "taken" });
+  const all = await f.runs();
+  assert.deepEqual(all.map((r) => [r.slotKey, r.status]), [[slotKey, "succeeded"]]);
 });
 
 Deno.test("records due in the same minute run one after another in sort order, then name", async () => {
