@@ -7,6 +7,7 @@
 import { ConfigError, loadConfig } from "./config.ts";
 import { UsageError } from "./cli/args.ts";
 import { USAGE } from "./cli/usage.ts";
+import { errorText } from "./log.ts";
 
 /**
  * Loads a module of the command line when a command needs it. The specifier is made
@@ -38,13 +39,25 @@ async function main(args: string[]): Promise<number> {
     return 64;
   }
   const config = loadConfig();
-  const [{ openDatabase }, { migrateDatabase }] = await Promise.all([
+  const [{ filePathOf, openDatabase }, { migrateDatabase }, { startupStep }] = await Promise.all([
     load<typeof import("./db/client.ts")>("./db/client.ts"),
     load<typeof import("./db/migrate.ts")>("./db/migrate.ts"),
+    load<typeof import("./db/startup.ts")>("./db/startup.ts"),
   ]);
-  const database = await openDatabase(config);
+  const database = await startupStep(
+    `open the database ${filePathOf(config.databaseUrl) ?? config.databaseUrl}`,
+    async () => {
+      const opened = await openDatabase(config);
+      try {
+        await migrateDatabase(opened);
+      } catch (error) {
+        opened.close();
+        throw error;
+      }
+      return opened;
+    },
+  );
   try {
-    await migrateDatabase(database);
     return await command(rest, { config, database, out: (s) => console.log(s) });
   } finally {
     database.close();
@@ -62,6 +75,20 @@ try {
     console.error(`AutoComm cannot start: ${error.message}`);
     Deno.exit(78);
   }
-  console.error(error instanceof Error ? error.message : String(error));
+  const { StartupError, environmentCause } = await load<typeof import("./db/startup.ts")>(
+    "./db/startup.ts",
+  );
+  if (error instanceof StartupError) {
+    console.error(`AutoComm cannot start: ${error.message}`);
+    Deno.exit(error.exitCode);
+  }
+  // A command that fails on a broken environment says so in a sentence; any other error
+  // shows its message, never a failed query's parameters (they can be personal values).
+  const known = environmentCause(error);
+  if (known) {
+    console.error(`The command could not finish: ${known.cause} (${errorText(error)})`);
+    Deno.exit(known.exitCode);
+  }
+  console.error(errorText(error));
   Deno.exit(1);
 }

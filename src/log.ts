@@ -42,5 +42,5 @@ export function errorText(error: unknown): string {
     const cause = error.cause instanceof Error ? errorText(error.cause) : "no cause given";
     return `Failed query (${query.slice(0, 200)}): ${cause}`;
   }
-  return `${error.name}: ${error.message}`.slice(0, 1000);
+  return `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`.slice(0, 1000);
 }

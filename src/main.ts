@@ -2,8 +2,9 @@
  * The service: config → database → migrations → Deno.cron registration → Deno.serve.
  */
 import { ConfigError, loadConfig } from "./config.ts";
-import { openDatabase } from "./db/client.ts";
+import { filePathOf, openDatabase } from "./db/client.ts";
 import { migrateDatabase } from "./db/migrate.ts";
+import { StartupError, startupStep } from "./db/startup.ts";
 import { createLogger } from "./log.ts";
 import { sendCompletionReport } from "./mail/completion.ts";
 import { createMailer } from "./mail/mailer.ts";
@@ -24,10 +25,26 @@ try {
   throw error;
 }
 const logger = createLogger(config.logLevel);
-const database = await openDatabase(config);
-await migrateDatabase(database);
-await ensureDistrictOffice(database.db);
-await Deno.mkdir(config.importRoot, { recursive: true });
+let database;
+try {
+  database = await startupStep(
+    `open the database ${filePathOf(config.databaseUrl) ?? config.databaseUrl}`,
+    async () => {
+      const opened = await openDatabase(config);
+      await migrateDatabase(opened);
+      await ensureDistrictOffice(opened.db);
+      return opened;
+    },
+  );
+  await startupStep(
+    `create the import folder ${config.importRoot}`,
+    () => Deno.mkdir(config.importRoot, { recursive: true }),
+  );
+} catch (error) {
+  if (!(error instanceof StartupError)) throw error;
+  console.error(`AutoComm cannot start: ${error.message}`);
+  Deno.exit(error.exitCode);
+}
 
 const mailer = createMailer(config, { logger });
 // One queue per process: imports run one at a time in its warm import process (started
