@@ -1,6 +1,7 @@
 /**
  * The one place errors become responses: JSON `{error: {code, message, …}}` for
- * `/api`, an error page for pages.
+ * `/api`, an error page for pages. A sent value a message names (a path, an id)
+ * is cut to a short prefix (`echo`).
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -9,6 +10,7 @@ import type { Logger } from "../log.ts";
 import { RunInProgress, RunStateError } from "../pipeline/service.ts";
 import { RecordInvalid } from "../records/store.ts";
 import { SetupError } from "../sis/setup.ts";
+import { echo } from "../util/echo.ts";
 import type { AppEnv } from "./context.ts";
 import { ErrorPage } from "./pages/error_page.tsx";
 
@@ -31,9 +33,9 @@ export class HttpError extends Error {
   }
 }
 
-/** A 404 naming what is missing. */
+/** A 404 naming what is missing (what was asked for is cut by `echo`). */
 export function notFound(what: string): HttpError {
-  return new HttpError(404, "not_found", `There is no ${what}`);
+  return new HttpError(404, "not_found", `There is no ${echo(what)}`);
 }
 
 /** How an error is shown: status, code, message and extra JSON members. */
@@ -58,6 +60,8 @@ export function describeError(error: unknown): HttpError | undefined {
     const status = error.status as ContentfulStatusCode;
     const code = status === 400
       ? "bad_request"
+      : status === 413
+      ? "payload_too_large"
       : status === 415
       ? "unsupported_media_type"
       : "http";
@@ -101,7 +105,10 @@ export function notFoundHandler(): NotFoundHandler<AppEnv> {
     const error = notFound(`page at ${c.req.path}`);
     if (isApi(c)) {
       return c.json({
-        error: { code: error.code, message: `There is no API route ${c.req.method} ${c.req.path}` },
+        error: {
+          code: error.code,
+          message: `There is no API route ${c.req.method} ${echo(c.req.path)}`,
+        },
       }, 404);
     }
     return c.html(
