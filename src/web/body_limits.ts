@@ -1,17 +1,19 @@
 /**
- * How large a request body may be. One middleware, ahead of authentication and
- * CSRF checks, refuses a larger body with 413 before it is read: by its
- * Content-Length at once, and a body sent without one (chunked) as soon as
- * the bytes read pass the limit — the rest is never read.
+ * How large a request body may be: 1 MiB, 8 MiB for the setup load, 64 KiB for
+ * the webhook. One middleware, ahead of authentication, CSRF checks and the
+ * webhook's signature, refuses a larger body with 413 before it is read: by its
+ * Content-Length at once, and a body sent without one (chunked) as soon as the
+ * bytes read pass the limit — the rest is never read.
  */
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { API_BASE } from "./api/app.ts";
-import { HttpError } from "./errors.ts";
+import { payloadTooLarge } from "./errors.ts";
+import { WEBHOOK_MAX_BODY } from "./hooks/run_now.ts";
 
 const MiB = 1024 * 1024;
 
-/** Largest body of every route but the setup load: forms, the API, sign-in, the webhook. */
+/** Largest body of every route but the setup load and the webhook: forms, sign-in, the API. */
 export const MAX_BODY_BYTES = MiB;
 
 /** Largest body of a setup load (`POST /api/v1/setup`): a whole district's setup file. */
@@ -20,27 +22,24 @@ export const MAX_SETUP_BODY_BYTES = 8 * MiB;
 /** The path of the setup load. */
 const SETUP_LOAD_PATH = `${API_BASE}/setup`;
 
-function tooLarge(limit: number): () => never {
-  return () => {
-    throw new HttpError(
-      413,
-      "payload_too_large",
-      `The request body is larger than ${
-        limit / MiB
-      } MiB (${limit} bytes), the most this route accepts; nothing was changed`,
-    );
-  };
+function limitOf(maxSize: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw payloadTooLarge(maxSize);
+    },
+  });
 }
 
 /** The body limits of the application, by route. */
 export function bodyLimits(): MiddlewareHandler {
-  const general = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) });
-  const setupLoad = bodyLimit({
-    maxSize: MAX_SETUP_BODY_BYTES,
-    onError: tooLarge(MAX_SETUP_BODY_BYTES),
-  });
-  return (c, next) =>
-    c.req.method === "POST" && c.req.path === SETUP_LOAD_PATH
-      ? setupLoad(c, next)
-      : general(c, next);
+  const general = limitOf(MAX_BODY_BYTES);
+  const setupLoad = limitOf(MAX_SETUP_BODY_BYTES);
+  const webhook = limitOf(WEBHOOK_MAX_BODY);
+  return (c, next) => {
+    const path = c.req.path;
+    if (path.startsWith("/hooks/")) return webhook(c, next);
+    if (c.req.method === "POST" && path === SETUP_LOAD_PATH) return setupLoad(c, next);
+    return general(c, next);
+  };
 }

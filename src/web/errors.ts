@@ -1,6 +1,6 @@
 /**
  * The one place errors become responses: JSON `{error: {code, message, …}}` for
- * `/api`, an error page for pages. A sent value a message names (a path, an id)
+ * `/api` and `/hooks`, an error page for pages. A sent value a message names (a path, an id)
  * is cut to a short prefix (`echo`).
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
@@ -38,6 +38,16 @@ export function notFound(what: string): HttpError {
   return new HttpError(404, "not_found", `There is no ${echo(what)}`);
 }
 
+/** A 413 for a request body over `limit` bytes. */
+export function payloadTooLarge(limit: number): HttpError {
+  const size = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit / 1024} KiB`;
+  return new HttpError(
+    413,
+    "payload_too_large",
+    `The request body is larger than ${size} (${limit} bytes), the most this route accepts; nothing was changed`,
+  );
+}
+
 /** How an error is shown: status, code, message and extra JSON members. */
 export function describeError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
@@ -70,8 +80,10 @@ export function describeError(error: unknown): HttpError | undefined {
   return undefined;
 }
 
+/** The API and the webhook answer in JSON. */
 function isApi(c: Context): boolean {
-  return c.req.path === "/api" || c.req.path.startsWith("/api/");
+  const path = c.req.path;
+  return path === "/api" || path.startsWith("/api/") || path.startsWith("/hooks/");
 }
 
 /** The application's onError: known errors keep their status; others are logged as 500. */

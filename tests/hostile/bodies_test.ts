@@ -99,6 +99,41 @@ Deno.test("an API call over 1 MiB answers 413 in JSON whoever sends it", async (
   }
 });
 
+Deno.test("a webhook body over 64 KiB is refused in JSON before it is read", async () => {
+  const s = await startTestService({ setup: false });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, s.app.fetch);
+  try {
+    // Declared by its Content-Length: nothing is read.
+    const declared = countingBody(2 * MiB);
+    let res = await s.app.request("/hooks/run-now/1", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(2 * MiB) },
+      body: declared.stream,
+    });
+    assert.equal(res.status, 413);
+    assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+    let json = await res.json();
+    assert.equal(json.error.code, "payload_too_large");
+    assert.match(json.error.message, /larger than 64 KiB/);
+    assert.ok(declared.state.pulled <= 64 * 1024, `read ${declared.state.pulled} bytes`);
+    // Chunked: read up to the limit only.
+    const chunked = countingBody(16 * MiB);
+    res = await fetch(`http://127.0.0.1:${server.addr.port}/hooks/run-now/1`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: chunked.stream,
+    });
+    assert.equal(res.status, 413);
+    assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+    json = await res.json();
+    assert.equal(json.error.code, "payload_too_large");
+    assert.ok(chunked.state.pulled < 8 * MiB, `the client sent ${chunked.state.pulled} bytes`);
+  } finally {
+    await server.shutdown();
+    await s.close();
+  }
+});
+
 Deno.test("setup load takes a document over 1 MiB and refuses one over its own 8 MiB limit", async () => {
   const s = await startTestService({ setup: false });
   try {
