@@ -48,6 +48,7 @@ export const ERROR_RESPONSES = {
   400: json("The request breaks a rule: `problems` lists them by field"),
   401: json("Not signed in and no valid API token"),
   403: json("The role is too low, or a session request lacks its CSRF token"),
+  413: json("The request body is over its limit (1 MiB; 8 MiB for POST /setup), refused unread"),
 } as const;
 
 /**
