@@ -14,6 +14,7 @@ import {
   nearestFields,
 } from "../sis/catalog.ts";
 import { checkRecordPath } from "../pipeline/paths.ts";
+import { echo } from "../util/echo.ts";
 
 export const FIELD_DELIMITERS = ["tab", "comma"] as const;
 export const RECORD_DELIMITERS = ["CRLF", "CR", "LF"] as const;
@@ -109,7 +110,7 @@ export function checkFields(
     if (!field) {
       const near = nearestFields(catalog, name);
       problems.push(
-        `Unknown field "${name}" for ${catalog.label}` +
+        `Unknown field "${echo(name)}" for ${catalog.label}` +
           (near.length > 0 ? `; did you mean ${near.join(", ")}?` : ""),
       );
       continue;
@@ -146,7 +147,10 @@ export function checkEmails(value: string): { value: string; problem?: string } 
   const parts = value.split(/[,;]/).map((s) => s.trim()).filter((s) => s !== "");
   const bad = parts.filter((p) => !EMAIL.test(p));
   if (bad.length > 0) {
-    return { value, problem: `Not an e-mail address: ${bad.map((b) => `"${b}"`).join(", ")}` };
+    return {
+      value,
+      problem: `Not an e-mail address: ${echo(bad.map((b) => `"${b}"`).join(", "))}`,
+    };
   }
   return { value: parts.join(", ") };
 }

@@ -527,14 +527,22 @@ function distance(a: string, b: string): number {
 /** Up to `limit` catalog names nearest to an unknown name, nearest first. */
 export function nearestFields(catalog: TableCatalog, name: string, limit = 3): string[] {
   const wanted = normaliseFieldName(name).replace(/[^a-z0-9.]/g, "");
-  return catalog.fields
-    .map((f) => {
-      const candidate = f.name.toLowerCase().replace(/[^a-z0-9.]/g, "");
+  const reach = Math.max(3, Math.floor(wanted.length / 2));
+  const candidates = catalog.fields.map((f) => ({
+    name: f.name,
+    key: f.name.toLowerCase().replace(/[^a-z0-9.]/g, ""),
+  }));
+  // The distance is at least the difference in length: a name far longer than
+  // every field is near none, and the quadratic distance is not worth computing.
+  const longest = Math.max(0, ...candidates.map((c) => c.key.length));
+  if (wanted.length - longest - 1 > reach) return [];
+  return candidates
+    .map(({ name, key: candidate }) => {
       const d = distance(wanted, candidate);
       const contains = candidate.includes(wanted) || wanted.includes(candidate) ? -1 : 0;
-      return { name: f.name, score: d + contains };
+      return { name, score: d + contains };
     })
-    .filter((c) => c.score <= Math.max(3, Math.floor(wanted.length / 2)))
+    .filter((c) => c.score <= reach)
     .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
     .slice(0, limit)
     .map((c) => c.name);

@@ -17,6 +17,7 @@ import {
   schools,
   terms,
 } from "../db/schema/sis.ts";
+import { issueMessage } from "../util/echo.ts";
 import { DISTRICT_OFFICE, IMPORT_TABLES, type ImportTable } from "./catalog.ts";
 
 export { DISTRICT_OFFICE };
@@ -125,7 +126,7 @@ export function parseSetup(input: unknown): SetupFile {
   const result = SetupFile.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    throw new SetupError(jsonPath(issue.path), issue.message);
+    throw new SetupError(jsonPath(issue.path), issueMessage(issue));
   }
   return result.data;
 }

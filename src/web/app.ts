@@ -3,11 +3,14 @@
  * the AutoComm Setup pages, run pages, the Field List page and the JSON API.
  * Handlers sit right after their routes; each route states the role it needs;
  * one onError maps errors to responses (JSON for the API, a page for pages).
+ * Body limits come first, so a body too large is refused (413) before anyone —
+ * signed in or not — has it read.
  */
 import { Hono } from "hono";
 import { VERSION } from "../version.ts";
 import { createApi } from "./api/app.ts";
 import { authenticate } from "./auth/middleware.ts";
+import { bodyLimits } from "./body_limits.ts";
 import { createHooksApp } from "./hooks/run_now.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
@@ -22,6 +25,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use("*", securityHeaders(deps.config));
+  app.use("*", bodyLimits());
 
   app.get("/healthz", async (c) => {
     let database: "ok" | "unavailable" = "ok";

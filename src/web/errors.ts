@@ -1,6 +1,7 @@
 /**
  * The one place errors become responses: JSON `{error: {code, message, …}}` for
- * `/api`, an error page for pages.
+ * `/api` and `/hooks`, an error page for pages. A sent value a message names (a path, an id)
+ * is cut to a short prefix (`echo`).
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -10,6 +11,7 @@ import { errorText, type Logger } from "../log.ts";
 import { RunInProgress, RunStateError } from "../pipeline/service.ts";
 import { RecordInvalid } from "../records/store.ts";
 import { SetupError } from "../sis/setup.ts";
+import { echo } from "../util/echo.ts";
 import type { AppEnv } from "./context.ts";
 import { ErrorPage } from "./pages/error_page.tsx";
 
@@ -32,9 +34,19 @@ export class HttpError extends Error {
   }
 }
 
-/** A 404 naming what is missing. */
+/** A 404 naming what is missing (what was asked for is cut by `echo`). */
 export function notFound(what: string): HttpError {
-  return new HttpError(404, "not_found", `There is no ${what}`);
+  return new HttpError(404, "not_found", `There is no ${echo(what)}`);
+}
+
+/** A 413 for a request body over `limit` bytes. */
+export function payloadTooLarge(limit: number): HttpError {
+  const size = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit / 1024} KiB`;
+  return new HttpError(
+    413,
+    "payload_too_large",
+    `The request body is larger than ${size} (${limit} bytes), the most this route accepts; nothing was changed`,
+  );
 }
 
 /** The answer to a write that could not get the database's lock within the busy timeout. */
@@ -69,6 +81,8 @@ export function describeError(error: unknown): HttpError | undefined {
     const status = error.status as ContentfulStatusCode;
     const code = status === 400
       ? "bad_request"
+      : status === 413
+      ? "payload_too_large"
       : status === 415
       ? "unsupported_media_type"
       : "http";
@@ -77,7 +91,7 @@ export function describeError(error: unknown): HttpError | undefined {
   return undefined;
 }
 
-/** True for the JSON surfaces: the API and the webhook. */
+/** The API and the webhook answer in JSON. */
 function isApi(c: Context): boolean {
   const path = c.req.path;
   return path === "/api" || path.startsWith("/api/") || path.startsWith("/hooks/");
@@ -117,7 +131,10 @@ export function notFoundHandler(): NotFoundHandler<AppEnv> {
     const error = notFound(`page at ${c.req.path}`);
     if (isApi(c)) {
       return c.json({
-        error: { code: error.code, message: `There is no API route ${c.req.method} ${c.req.path}` },
+        error: {
+          code: error.code,
+          message: `There is no API route ${c.req.method} ${echo(c.req.path)}`,
+        },
       }, 404);
     }
     return c.html(

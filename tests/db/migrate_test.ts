@@ -36,6 +36,7 @@ Deno.test("migrations create every table on an empty database", async () => {
       "sessions",
       "one_time_tokens",
       "webhook_deliveries",
+      "webhook_signatures",
     ]
   ) assert.ok(names.includes(table), `missing table ${table}`);
   const views = await t.database.client.execute(

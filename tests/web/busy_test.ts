@@ -46,13 +46,15 @@ async function runNow(s: TestService, recordId: number): Promise<number> {
 function webhook(s: TestService, recordId: number): Promise<Response> {
   const body = '{"reason":"uploaded"}';
   const timestamp = String(Math.floor(Date.now() / 1000));
-  return Promise.resolve(s.app.request(`/hooks/run-now/${recordId}`, {
+  const delivery = crypto.randomUUID();
+  const path = `/hooks/run-now/${recordId}`;
+  return Promise.resolve(s.app.request(path, {
     method: "POST",
     headers: {
       "content-type": "application/json",
       "X-AutoComm-Timestamp": timestamp,
-      "X-AutoComm-Delivery": crypto.randomUUID(),
-      "X-AutoComm-Signature": signWebhook(SECRET, timestamp, body),
+      "X-AutoComm-Delivery": delivery,
+      "X-AutoComm-Signature": signWebhook(SECRET, { timestamp, delivery, path, body }),
     },
     body,
   }));

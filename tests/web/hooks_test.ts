@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import { runs, webhookDeliveries } from "../../src/db/schema/autocomm.ts";
 import { queueRecordRun } from "../../src/pipeline/service.ts";
-import { createHooksApp, signWebhook } from "../../src/web/hooks/run_now.ts";
+import { createHooksApp, signWebhook, webhookPath } from "../../src/web/hooks/run_now.ts";
 import { fixture, teachersFile } from "../schedule/fixture.ts";
 
 const SECRET = "test-secret-of-the-webhook";
@@ -20,11 +20,14 @@ interface Send {
 function signedRequest(o: Send): Request {
   const body = o.body ?? '{"reason":"file uploaded"}';
   const timestamp = o.timestamp ?? String(Math.floor(Date.now() / 1000));
+  const delivery = o.delivery ?? crypto.randomUUID();
+  const path = webhookPath(o.recordId ?? 1);
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "X-AutoComm-Timestamp": timestamp,
-    "X-AutoComm-Delivery": o.delivery ?? crypto.randomUUID(),
-    "X-AutoComm-Signature": o.signature ?? signWebhook(o.secret ?? SECRET, timestamp, body),
+    "X-AutoComm-Delivery": delivery,
+    "X-AutoComm-Signature": o.signature ??
+      signWebhook(o.secret ?? SECRET, { timestamp, delivery, path, body }),
   };
   for (const name of o.omit ?? []) delete headers[name];
   return new Request(`http://localhost/run-now/${o.recordId ?? 1}`, {
@@ -72,34 +75,39 @@ Deno.test("an empty body is signed like any other", async () => {
   assert.equal((await send({ body: "" })).status, 202);
 });
 
-Deno.test("a delivery id is accepted once: a replay answers 401", async () => {
+/** Unix seconds `ago` seconds before now, as the timestamp header. */
+function secondsAgo(ago: number): string {
+  return String(Math.floor(Date.now() / 1000) - ago);
+}
+
+Deno.test("a delivery id is accepted once: signed again, it answers 401", async () => {
   const { f, send } = await setup();
   await using _ = f;
-  assert.equal((await send({ delivery: "same" })).status, 202);
+  assert.equal((await send({ delivery: "same", timestamp: secondsAgo(1) })).status, 202);
   await f.queue.idle();
-  const replay = await send({ delivery: "same" });
+  const replay = await send({ delivery: "same", timestamp: secondsAgo(0) });
   assert.equal(replay.status, 401);
   assert.equal((await error(replay)).error.code, "replayed_delivery");
   assert.equal((await f.runs()).length, 1);
 });
 
-Deno.test("a record with an active run answers 409 with that run's id, and the delivery can be retried", async () => {
+Deno.test("a record with an active run answers 409 with that run's id, and the delivery can be retried signed anew", async () => {
   const { f, record, send } = await setup();
   await using _ = f;
   const active = await queueRecordRun(f.deps, record.id, { trigger: "api" });
-  const busy = await send({ delivery: "retry-me" });
+  const busy = await send({ delivery: "retry-me", timestamp: secondsAgo(2) });
   assert.equal(busy.status, 409);
   const body = await error(busy);
   assert.equal(body.error.code, "already_running");
   assert.equal(body.runId, active);
   // A waiting run is active too.
   await f.db.update(runs).set({ status: "waiting" }).where(eq(runs.id, active));
-  const waiting = await send({ delivery: "retry-me" });
+  const waiting = await send({ delivery: "retry-me", timestamp: secondsAgo(1) });
   assert.equal(waiting.status, 409);
   assert.equal((await error(waiting)).runId, active);
-  // Once it has finished, the same delivery is accepted.
+  // Once it has finished, the same delivery is accepted, signed with a new timestamp.
   await f.db.update(runs).set({ status: "succeeded" }).where(eq(runs.id, active));
-  assert.equal((await send({ delivery: "retry-me" })).status, 202);
+  assert.equal((await send({ delivery: "retry-me", timestamp: secondsAgo(0) })).status, 202);
 });
 
 Deno.test("a run whose process died no longer blocks Run Now", async () => {
@@ -127,17 +135,26 @@ Deno.test("each missing header answers 400", async () => {
   }
   const notNumber = await send({ timestamp: "yesterday" });
   assert.equal(notNumber.status, 400);
+  // The delivery id is one part of the signed text: it cannot hold the separator.
+  for (const delivery of ["a.b", "x".repeat(201), "with space"]) {
+    const response = await send({ delivery });
+    assert.equal(response.status, 400, delivery);
+    assert.equal((await error(response)).error.code, "bad_header");
+  }
   assert.equal((await f.runs()).length, 0);
 });
 
 Deno.test("a bad signature answers 401", async () => {
-  const { f, send } = await setup();
+  const { f, record, send } = await setup();
   await using _ = f;
   const cases: Send[] = [
     { secret: "another-secret" },
     { signature: "sha256=" + "0".repeat(64) },
     { signature: "sha256=abc" },
-    { signature: signWebhook(SECRET, "1", "x").replace("sha256=", "sha1=") },
+    {
+      signature: signWebhook(SECRET, { timestamp: "1", delivery: "d", path: "/", body: "x" })
+        .replace("sha256=", "sha1="),
+    },
   ];
   for (const c of cases) {
     const response = await send(c);
@@ -148,8 +165,14 @@ Deno.test("a bad signature answers 401", async () => {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const tampered = await send({
     timestamp,
+    delivery: "d-tampered",
     body: '{"x":2}',
-    signature: signWebhook(SECRET, timestamp, '{"x":1}'),
+    signature: signWebhook(SECRET, {
+      timestamp,
+      delivery: "d-tampered",
+      path: webhookPath(record.id),
+      body: '{"x":1}',
+    }),
   });
   assert.equal(tampered.status, 401);
   assert.equal((await f.runs()).length, 0);
@@ -193,5 +216,5 @@ Deno.test("a body over 64 KiB answers 413", async () => {
   await using _ = f;
   const response = await send({ body: "x".repeat(64 * 1024 + 1) });
   assert.equal(response.status, 413);
-  assert.equal((await error(response)).error.code, "body_too_large");
+  assert.equal((await error(response)).error.code, "payload_too_large");
 });

@@ -183,6 +183,17 @@ export const oneTimeTokens = sqliteTable("one_time_tokens", {
   usedAt: text("used_at"),
 });
 
+/**
+ * Webhook signatures seen while their timestamp is inside the window: each is
+ * accepted once, whatever the answer was. Rows are pruned once expired.
+ */
+export const webhookSignatures = sqliteTable("webhook_signatures", {
+  /** The hex HMAC-SHA256 of the request, lower case. */
+  signature: text("signature").primaryKey(),
+  /** Unix seconds after which the request's timestamp is out of the window. */
+  expiresAt: integer("expires_at").notNull(),
+}, (t) => [index("webhook_signatures_expiry").on(t.expiresAt)]);
+
 /** Webhook deliveries already accepted: a delivery id is used once. */
 export const webhookDeliveries = sqliteTable("webhook_deliveries", {
   deliveryId: text("delivery_id").primaryKey(),

@@ -3,20 +3,24 @@ import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { Config } from "../../config.ts";
 import type { StoredRecord } from "../../records/store.ts";
+import { echo, issueMessage } from "../../util/echo.ts";
 import type { AppEnv } from "../context.ts";
 import { csrfProtection, requireRole } from "../auth/middleware.ts";
 import type { Role } from "../auth/roles.ts";
 import type { RunRow } from "../queries.ts";
 import { ErrorBody } from "./schemas.ts";
 
-/** A new API sub-app whose validation failures answer `400 {error: {code: "invalid", …}}`. */
+/**
+ * A new API sub-app whose validation failures answer `400 {error: {code: "invalid", …}}`;
+ * the sent keys a problem names are cut by `echo`.
+ */
 export function newApi(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
         const problems = result.error.issues.map((i) => ({
-          field: i.path.map(String).join(".") || "(body)",
-          message: i.message,
+          field: i.path.map((p) => echo(String(p))).join(".") || "(body)",
+          message: issueMessage(i),
         }));
         return c.json({
           error: {
@@ -44,6 +48,7 @@ export const ERROR_RESPONSES = {
   400: json("The request breaks a rule: `problems` lists them by field"),
   401: json("Not signed in and no valid API token"),
   403: json("The role is too low, or a session request lacks its CSRF token"),
+  413: json("The request body is over its limit (1 MiB; 8 MiB for POST /setup), refused unread"),
 } as const;
 
 /**

@@ -4,25 +4,33 @@
  *
  * Headers:
  * - `X-AutoComm-Timestamp`: unix seconds; at most 300 s from the service's clock;
- * - `X-AutoComm-Delivery`: a unique id (1–200 characters), accepted once;
+ * - `X-AutoComm-Delivery`: a unique id (1–200 visible ASCII characters, no `.`),
+ *   accepted once;
  * - `X-AutoComm-Signature`: `sha256=` and the hex HMAC-SHA256, keyed with the
- *   secret, of `<timestamp>.<raw body>` (the body may be empty).
+ *   secret, of `<timestamp>.<delivery>.<path>.<raw body>`, where the path is
+ *   `/hooks/run-now/<recordId>` (the body may be empty). Signing the delivery id
+ *   and the path binds a signature to one delivery and one record.
+ *
+ * A signature is accepted once while its timestamp is in the window, whatever the
+ * answer was: the signatures seen are kept in the database (`webhook_signatures`,
+ * shared by every process of the service) until their timestamp leaves the window.
  *
  * Answers: 202 `{runId}` (queued); 409 `{error, runId}` when the record already has
  * an active run; 400 a missing or malformed header; 401 a bad signature, a
- * timestamp out of the window, or a delivery id already used; 404 an unknown
- * record; 413 a body over 64 KiB; 503 when no secret is configured. A delivery id
- * is spent only by a request that queued a run, so a sender may retry a 404 or 409
- * with the same id.
+ * timestamp out of the window, a signature already seen, or a delivery id already
+ * used; 404 an unknown record; 413 a body over 64 KiB; 503 when no secret is
+ * configured. A delivery id is spent only by a request that queued a run, so a
+ * sender may retry a 404 or 409 with the same id, signed again with a new
+ * timestamp.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { Buffer } from "node:buffer";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { eq, lt } from "drizzle-orm";
 import type { Config } from "../../config.ts";
 import type { Db } from "../../db/client.ts";
-import { webhookDeliveries } from "../../db/schema/autocomm.ts";
+import { webhookDeliveries, webhookSignatures } from "../../db/schema/autocomm.ts";
 import type { Logger } from "../../log.ts";
 import {
   activeRunOf,
@@ -33,6 +41,8 @@ import {
 } from "../../pipeline/service.ts";
 import { getRecord } from "../../records/store.ts";
 import { enqueueRun, expireLeases, type ScheduleQueue } from "../../schedule/claim.ts";
+import { echo } from "../../util/echo.ts";
+import { payloadTooLarge } from "../errors.ts";
 
 /** What the webhook needs. */
 export interface HooksDeps {
@@ -48,22 +58,53 @@ export const WEBHOOK_MAX_BODY = 64 * 1024;
 /** Seconds a signed request stays valid either side of the service's clock. */
 export const WEBHOOK_WINDOW_SECONDS = 300;
 
-/** The signature of a request: `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`. */
-export function signWebhook(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+/** Seconds a seen signature is kept past its window, for processes whose clocks differ a little. */
+const SIGNATURE_MEMORY_MARGIN_SECONDS = 60;
+
+/** A delivery id: 1–200 visible ASCII characters other than `.`, the separator of the signed text. */
+const DELIVERY_ID = /^[\x21-\x2d\x2f-\x7e]{1,200}$/;
+
+/** The path a request for `recordId` signs: `/hooks/run-now/<recordId>`. */
+export function webhookPath(recordId: number | string): string {
+  return `/hooks/run-now/${recordId}`;
 }
 
-/** True when `signature` is the request's, compared in constant time. */
+/** What a signature covers. */
+export interface SignedRequest {
+  /** `X-AutoComm-Timestamp`. */
+  timestamp: string;
+  /** `X-AutoComm-Delivery`. */
+  delivery: string;
+  /** The request's path, {@linkcode webhookPath}. */
+  path: string;
+  /** The raw body. */
+  body: string | Uint8Array;
+}
+
+function mac(secret: string, request: SignedRequest): Buffer {
+  return createHmac("sha256", secret)
+    .update(`${request.timestamp}.${request.delivery}.${request.path}.`)
+    .update(request.body)
+    .digest();
+}
+
+/** The signature of a request: `sha256=<hex HMAC-SHA256 of "<timestamp>.<delivery>.<path>.<body>">`. */
+export function signWebhook(secret: string, request: SignedRequest): string {
+  return `sha256=${mac(secret, request).toString("hex")}`;
+}
+
+/** The hex digest of `signature` in lower case when it is the request's (compared in constant time). */
 export function verifyWebhookSignature(
   secret: string,
-  request: { timestamp: string; body: string; signature: string },
-): boolean {
+  request: SignedRequest & { signature: string },
+): string | undefined {
   const m = /^sha256=([0-9a-fA-F]{64})$/.exec(request.signature.trim());
-  if (!m) return false;
+  if (!m) return undefined;
   const given = Buffer.from(m[1]!, "hex");
-  const expected = createHmac("sha256", secret).update(`${request.timestamp}.${request.body}`)
-    .digest();
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const expected = mac(secret, request);
+  return given.length === expected.length && timingSafeEqual(given, expected)
+    ? expected.toString("hex")
+    : undefined;
 }
 
 function problem(code: string, message: string) {
@@ -77,8 +118,10 @@ export function createHooksApp(deps: HooksDeps): Hono {
     "/run-now/*",
     bodyLimit({
       maxSize: WEBHOOK_MAX_BODY,
-      onError: (c) =>
-        c.json(problem("body_too_large", `The body is larger than ${WEBHOOK_MAX_BODY} bytes`), 413),
+      onError: (c) => {
+        const error = payloadTooLarge(WEBHOOK_MAX_BODY);
+        return c.json(problem(error.code, error.message), 413);
+      },
     }),
   );
 
@@ -110,21 +153,31 @@ export function createHooksApp(deps: HooksDeps): Hono {
         400,
       );
     }
-    if (delivery.length > 200) {
+    if (!DELIVERY_ID.test(delivery)) {
       return c.json(
-        problem("bad_header", "X-AutoComm-Delivery is longer than 200 characters"),
+        problem(
+          "bad_header",
+          "X-AutoComm-Delivery must be 1–200 visible ASCII characters other than '.'",
+        ),
         400,
       );
     }
-    const body = await c.req.text();
-    if (!verifyWebhookSignature(secret, { timestamp, body, signature })) {
+    const raw = c.req.param("recordId");
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const path = webhookPath(raw);
+    const digest = verifyWebhookSignature(secret, { timestamp, delivery, path, body, signature });
+    if (digest === undefined) {
       deps.logger.warn("webhook_refused", { reason: "bad_signature", delivery });
       return c.json(
-        problem("bad_signature", "The signature does not match the timestamp and body"),
+        problem(
+          "bad_signature",
+          "The signature does not match HMAC-SHA256 of <timestamp>.<delivery>.<path>.<body> (path /hooks/run-now/<recordId>)",
+        ),
         401,
       );
     }
     const now = new Date();
+    const nowSeconds = Math.floor(now.getTime() / 1000);
     const skew = Math.abs(now.getTime() / 1000 - Number(timestamp));
     if (skew > WEBHOOK_WINDOW_SECONDS) {
       deps.logger.warn("webhook_refused", { reason: "stale_timestamp", delivery });
@@ -138,14 +191,36 @@ export function createHooksApp(deps: HooksDeps): Hono {
         401,
       );
     }
-    const raw = c.req.param("recordId");
+
+    // A signature is the claim against replays while its timestamp is in the window:
+    // inserted once, whatever the answer; forgotten once the window has passed.
+    await deps.db.delete(webhookSignatures).where(
+      lt(webhookSignatures.expiresAt, nowSeconds - SIGNATURE_MEMORY_MARGIN_SECONDS),
+    );
+    try {
+      await deps.db.insert(webhookSignatures).values({
+        signature: digest,
+        expiresAt: Number(timestamp) + WEBHOOK_WINDOW_SECONDS,
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      deps.logger.warn("webhook_refused", { reason: "replayed_signature", delivery });
+      return c.json(
+        problem(
+          "replayed_signature",
+          "This signature was already used; sign each request anew with a new timestamp",
+        ),
+        401,
+      );
+    }
+
     const recordId = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
     const record = Number.isSafeInteger(recordId) ? await getRecord(deps.db, recordId) : undefined;
     if (!record) {
-      return c.json(problem("not_found", `There is no record ${raw}`), 404);
+      return c.json(problem("not_found", `There is no record ${echo(raw)}`), 404);
     }
 
-    // The delivery id is the claim against replays: inserted once, ever.
+    // A delivery id is spent once, by the request that queues a run.
     try {
       await deps.db.insert(webhookDeliveries).values({
         deliveryId: delivery,
@@ -170,7 +245,7 @@ export function createHooksApp(deps: HooksDeps): Hono {
       else if (isUniqueViolation(error)) active = await activeRunOf(deps.db, recordId);
       else if (error instanceof RunStateError) {
         await release();
-        return c.json(problem("not_found", `There is no record ${raw}`), 404);
+        return c.json(problem("not_found", `There is no record ${echo(raw)}`), 404);
       } else {
         await release();
         throw error;
