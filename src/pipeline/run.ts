@@ -35,7 +35,13 @@ import {
   TARGET,
 } from "./stage.ts";
 import { heldRemovals, type RunCounts, validateStaged, writeStaged } from "./apply.ts";
-import { resolveImportPath, UnsafePathError } from "./paths.ts";
+import {
+  NoFileError,
+  type OpenedFile,
+  openImportFile,
+  openNamedFile,
+  UnsafePathError,
+} from "./paths.ts";
 import { LEASE_LOST, leaseEnd, RunLease } from "./lease.ts";
 import { type AttendanceMode, type ImportTable, normaliseFieldName } from "../sis/catalog.ts";
 import { readExtensionTables } from "./run_store.ts";
@@ -295,12 +301,17 @@ async function dataVersion(exec: SqlExecutor): Promise<number> {
   return Number(row?.["data_version"]);
 }
 
-/** Where the file of a run is, or why it cannot be read. */
-async function locate(
+/**
+ * Opens the file of a run, once: a held run's kept copy, the file a one-off import
+ * names, or the record's path under the import root (`openImportFile`: never a file
+ * outside it). Everything after reads the file through this handle.
+ */
+async function openRunFile(
   exec: SqlExecutor,
   run: RunRow,
   env: RunEnvironment,
-): Promise<string> {
+): Promise<OpenedFile & { name: string }> {
+  const named = (path: string) => ({ name: path.split("/").pop() ?? path });
   if (run.approves !== null) {
     const [held] = await exec.all("SELECT status, held_path FROM runs WHERE id = ?", [
       run.approves,
@@ -316,10 +327,22 @@ async function locate(
     if (typeof path !== "string") {
       throw new FileRejection("no_held_file", `Run ${run.approves} has no held file`);
     }
-    return path;
+    return { ...named(path), ...await openNamedFile(path) };
   }
-  if (run.settings.file !== null) return run.settings.file;
-  return await resolveImportPath(env.importRoot, run.settings.path ?? "", run.settings.schoolId);
+  if (run.settings.file !== null) {
+    return { ...named(run.settings.file), ...await openNamedFile(run.settings.file) };
+  }
+  const path = run.settings.path ?? "";
+  return {
+    name: recordFileName(path, run.settings.schoolId),
+    ...await openImportFile(env.importRoot, path, run.settings.schoolId),
+  };
+}
+
+/** The file name of a record's path: its last segment, `{school}` substituted. */
+function recordFileName(path: string, school: number): string {
+  const last = path.split(/[\\/]+/).filter((p) => p !== "").pop() ?? path;
+  return last.replaceAll(/\{school\}/gi, String(school));
 }
 
 /** A file read by {@linkcode hashedChunks}: its size and, once read to the end, its SHA-256. */
@@ -354,15 +377,19 @@ async function tuneHeapFor(size: number): Promise<void> {
   setFlagsFromString("--no-allocation-site-pretenuring");
 }
 
-/** Reads a file as a stream of chunks and hashes it; `digest` is filled in at the end. */
+/**
+ * Reads an open file from where it stands as a stream of chunks and hashes it, in one
+ * pass; `digest` is filled in at the end. `size` (the handle's) chooses how: a file up
+ * to `wholeFileBytes` is read whole, a larger one chunk by chunk.
+ */
 export async function* hashedChunks(
-  path: string,
+  file: Deno.FsFile,
   size: number,
   digest: FileDigest,
   wholeFileBytes = WHOLE_FILE_BYTES,
 ) {
   if (size <= wholeFileBytes) {
-    const bytes = await Deno.readFile(path);
+    const bytes = await readToEnd(file, size);
     digest.bytes = bytes.byteLength;
     for (let i = 0; i < bytes.byteLength; i += CHUNK_BYTES) {
       yield bytes.subarray(i, i + CHUNK_BYTES);
@@ -373,13 +400,34 @@ export async function* hashedChunks(
   }
   const { createHash } = await import("node:crypto");
   const hash = createHash("sha256");
-  using file = await Deno.open(path, { read: true });
-  for await (const chunk of file.readable) {
+  for (;;) {
+    const buffer = new Uint8Array(CHUNK_BYTES);
+    const n = await file.read(buffer);
+    if (n === null) break;
+    const chunk = n === CHUNK_BYTES ? buffer : buffer.subarray(0, n);
     hash.update(chunk);
-    digest.bytes += chunk.byteLength;
+    digest.bytes += n;
     yield chunk;
   }
   digest.sha256 = hash.digest("hex");
+}
+
+/** The rest of an open file, expected to be `size` bytes (it may have grown or shrunk). */
+async function readToEnd(file: Deno.FsFile, size: number): Promise<Uint8Array<ArrayBuffer>> {
+  // One byte more than expected, so that the end is seen without growing the buffer.
+  let buffer = new Uint8Array(size + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      const larger = new Uint8Array(buffer.length * 2);
+      larger.set(buffer);
+      buffer = larger;
+    }
+    const n = await file.read(buffer.subarray(length));
+    if (n === null) break;
+    length += n;
+  }
+  return buffer.subarray(0, length);
 }
 
 /** The run is not queued (another process took it, or it ended): leave it alone. */
@@ -509,28 +557,37 @@ export async function executeRun(
     return { runId, status, counts, message };
   };
 
-  // Fetch.
-  let path: string;
+  // Fetch: the file is opened once; its size, time, hash and bytes come from the handle.
+  const shown = s.file ?? s.path;
+  let opened: Awaited<ReturnType<typeof openRunFile>>;
   try {
-    path = await locate(exec, run, env);
+    opened = await openRunFile(exec, run, env);
   } catch (error) {
     if (error instanceof UnsafePathError) {
-      return await finish("rejected", `Cannot read the file: ${error.message}`);
+      return await finish(
+        "rejected",
+        `Cannot read the file ${shown}: ${error.message}; nothing was read`,
+      );
     }
     if (error instanceof FileRejection) return await finish("rejected", error.message);
+    if (error instanceof NoFileError) {
+      return await finish(
+        "no_file",
+        error.kind === "missing" ? `There is no file at ${shown}` : `${shown} is not a file`,
+        { file_name: recordFileName(shown ?? "", s.schoolId) },
+      );
+    }
     throw error;
   }
-  const fileName = path.split("/").pop() ?? path;
-  let stat: Deno.FileInfo;
-  try {
-    stat = await Deno.stat(path);
-  } catch {
-    return await finish("no_file", `There is no file at ${s.file ?? s.path}`, {
-      file_name: fileName,
+  using file = opened.file;
+  const stat = opened.info;
+  const fileName = opened.name;
+  if (run.approves === null && s.file === null && stat.nlink !== null && stat.nlink > 1) {
+    notes.push({
+      code: "hard_linked",
+      message:
+        `${shown} has ${stat.nlink} hard links: AutoComm cannot tell whether another name of the same file lies outside the import folder`,
     });
-  }
-  if (!stat.isFile) {
-    return await finish("no_file", `${s.file ?? s.path} is not a file`, { file_name: fileName });
   }
   const stableFor = (now().getTime() - (stat.mtime?.getTime() ?? 0)) / 1000;
   if (run.approves === null && s.minFileAgeSeconds > 0 && stableFor < s.minFileAgeSeconds) {
@@ -582,7 +639,7 @@ export async function executeRun(
     // Decode, parse, frame, map and stage, one batch at a time.
     try {
       const records = parseRecords(
-        decodeStream(hashedChunks(path, stat.size, digest), s.charset, { notes }),
+        decodeStream(hashedChunks(file, stat.size, digest), s.charset, { notes }),
         {
           fieldDelimiter: s.fieldDelimiter,
           recordDelimiter: s.recordDelimiter,
@@ -815,7 +872,7 @@ export async function executeRun(
           "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, 'remove', ?, NULL)",
           keys.map((k) => [runId, plan.table, k["key"] ?? null]),
         );
-        kept = await keepHeldFile(path, env.dataDir, runId, fileName);
+        kept = await keepHeldFile(file, env.dataDir, runId, fileName);
         extra["held_path"] = kept;
         extra["held_until"] = new Date(now().getTime() + 24 * 3600 * 1000).toISOString();
       } else {
@@ -912,8 +969,9 @@ function isHeader(plan: ImportPlan, cells: readonly string[]): "same" | "other" 
   return null;
 }
 
+/** Copies the run's open file, from its start, under `<dataDir>/held/`. */
 async function keepHeldFile(
-  path: string,
+  file: Deno.FsFile,
   dataDir: string,
   runId: number,
   fileName: string,
@@ -921,7 +979,15 @@ async function keepHeldFile(
   const dir = `${dataDir}/held`;
   await Deno.mkdir(dir, { recursive: true });
   const target = `${dir}/run-${runId}-${fileName.replace(/[^A-Za-z0-9._-]/g, "_")}`;
-  await Deno.copyFile(path, target);
+  await file.seek(0, Deno.SeekMode.Start);
+  using out = await Deno.open(target, { write: true, create: true, truncate: true });
+  const buffer = new Uint8Array(1024 * 1024);
+  for (;;) {
+    const n = await file.read(buffer);
+    if (n === null) break;
+    let written = 0;
+    while (written < n) written += await out.write(buffer.subarray(written, n));
+  }
   return target;
 }
 
