@@ -1,5 +1,5 @@
 /**
- * The validate and apply stages, set-based over the staging tables (PERFORMANCE.md).
+ * The validate and apply stages, set-based over the staging tables (set-based SQL measured fastest: README, Performance).
  *
  * The map stage has already converted every row, checked its references and noted
  * the rules that depend on whether the record exists (`lookups.ts`). Here, inside
@@ -492,7 +492,7 @@ async function classify(ctx: Ctx): Promise<void> {
   );
 }
 
-/** Active in-scope records of the table (SPEC.md §2), as a FROM … WHERE over alias `t`. */
+/** Active in-scope records of the table (what "active" means per table: README), as a FROM … WHERE over alias `t`. */
 function activeScope(ctx: Ctx): { from: string; where: string } {
   const { plan, options } = ctx;
   const listed = `(${options.scope.map((v) => lit(v)).join(", ")})`;

@@ -2,7 +2,7 @@
  * The import's own connection to the database. Imports run in a child process
  * (see `child.ts`), and there the embedded file is opened with `node:sqlite` —
  * the only SQLite library in that process — for its fast reused prepared
- * statements (PERFORMANCE.md); a remote libSQL server is reached with
+ * statements (README, Performance); a remote libSQL server is reached with
  * `@libsql/client`. Both sit behind this one small interface, so every stage
  * and every SQL statement is the same on both paths.
  */
@@ -62,7 +62,7 @@ export function filePathOf(url: string): string | undefined {
 /**
  * Opens the import connection the configuration names. `@libsql/client` is loaded
  * only for a remote server: on the embedded file `node:sqlite` must stay the only
- * SQLite library of the process (PERFORMANCE.md), and the native libSQL library
+ * SQLite library of the process (two SQLite libraries opening one file in one process can lose each other's locks), and the native libSQL library
  * would only cost start-up time and memory.
  */
 export async function openExecutor(config: ExecutorConfig): Promise<SqlExecutor> {

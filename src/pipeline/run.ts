@@ -84,7 +84,7 @@ export const ONE_OFF_RUN = {
   emailTo: "",
 } as const satisfies Partial<RunSettings>;
 
-/** Final statuses of a run (SPEC.md §7). */
+/** Final statuses of a run (the README lists them). */
 export type RunStatus =
   | "queued"
   | "running"
@@ -631,7 +631,7 @@ export async function executeRun(
   const scope = new Set<string | number>();
   /** The lines that may repeat a match key (`duplicates.ts`). */
   let candidates: DuplicateLines | undefined;
-  /** Rows with more fields than mapped, the extra ones all empty (SPEC.md §4.7: a note). */
+  /** Rows with more fields than mapped, the extra ones all empty (a note, not an error). */
   const extraEmpty: { rows: number; first: number | null } = { rows: 0, first: null };
 
   try {

@@ -9,7 +9,7 @@ import type { SqlExecutor, SqlValue } from "./executor.ts";
 import type { RunSettings } from "./run.ts";
 import type { ExtensionDefinition, ImportTable } from "../sis/catalog.ts";
 
-/** How a run was started (SPEC.md §7). */
+/** How a run was started. */
 export type Trigger = "schedule" | "run_now" | "webhook" | "api" | "cli" | "approval";
 
 /** Options of {@linkcode insertRun}. */
@@ -140,7 +140,7 @@ export async function readRunReport(
   };
 }
 
-/** The extension tables and their fields (SPEC.md §2), as the field catalog takes them. */
+/** The extension tables and their fields, as the field catalog takes them. */
 export async function readExtensionTables(exec: SqlExecutor): Promise<ExtensionDefinition[]> {
   const rows = await exec.all(
     `SELECT e.name, e.base_table, f.name AS field, f.type, f.max_length

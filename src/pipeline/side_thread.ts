@@ -2,7 +2,7 @@
  * The staging thread (see `side_writer.ts`): a second `node:sqlite` connection, on a
  * thread of its own, that writes a run's staged rows into the run's stage file while
  * the import's own thread decodes, parses, maps and checks the next rows. The same
- * SQLite library as the import's connection (PERFORMANCE.md rule 1). It writes only
+ * SQLite library as the import's connection (two SQLite libraries opening one file in one process can lose each other's locks). It writes only
  * the stage file; the SIS database it attaches is only read.
  *
  * Messages, handled in order, each answered once: `open` (the file, whose tables the

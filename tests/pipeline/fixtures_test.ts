@@ -1,6 +1,6 @@
 /**
  * The import fixtures of tests/testdata/import/: every file option and every
- * file-level rejection of SPEC.md §4, as committed bytes (CRLF, CR, Windows ANSI,
+ * file-level rejection of a file, as committed bytes (CRLF, CR, Windows ANSI,
  * Mac Roman, ISO 8859-1, UTF-8 with a byte-order mark, invalid UTF-8), each imported
  * through the real CLI (`autocomm import`) as cases.json describes. A file
  * that is rejected or empty must leave the database exactly as it was.

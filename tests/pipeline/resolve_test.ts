@@ -32,7 +32,7 @@ Deno.test("KeyIndex finds a record by every part of its key, compared exactly", 
  * in the middle of the staging; `seeded`: the table already has a teacher (else this
  * is a first import). The import runs in a process of its own: an import connection
  * in this process would share it with the libSQL handles the sandbox's helpers leave
- * to the garbage collector, whose closing drops its locks (PERFORMANCE.md rule 1).
+ * to the garbage collector, whose closing drops its locks (two SQLite libraries opening one file in one process).
  */
 async function savedWhileStaged(seeded: boolean) {
   await using sb = await Sandbox.create();

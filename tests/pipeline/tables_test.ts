@@ -1,6 +1,6 @@
 /**
  * The six import tables: keys, fields needed to create, references, school
- * ownership and the apply rules of SPEC.md §5, through real imports.
+ * ownership and the apply rules, through real imports.
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config.ts";

@@ -21,7 +21,7 @@ export const ErrorBody = z.object({
   }),
 }).openapi("Error");
 
-/** The input of a record: every field of SPEC.md §3 in its API spelling. */
+/** The input of a record: every field of a record in its API spelling. */
 export const RecordInput = z.object({
   schoolId: loose({
     type: "integer",

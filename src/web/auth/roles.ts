@@ -1,5 +1,5 @@
 /**
- * Roles (SPEC.md §9), each including the ones before it: a viewer sees records,
+ * Roles, each including the ones before it: a viewer sees records,
  * runs and SIS data; a runner also runs now and previews; an editor also creates,
  * edits, deletes and duplicates records and approves or discards held runs; an
  * admin also manages connections and school setup.
