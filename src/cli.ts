@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadConfig } from "./config.ts";
 import { UsageError } from "./cli/args.ts";
+import { consoleOutput, printError } from "./cli/output.ts";
 import { USAGE } from "./cli/usage.ts";
 
 /**
@@ -34,7 +35,8 @@ async function main(args: string[]): Promise<number> {
   const { COMMANDS } = await load<typeof import("./cli/commands.ts")>("./cli/commands.ts");
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    console.error(`Unknown command "${name}".\n\n${USAGE}`);
+    printError(`Unknown command "${name}".`);
+    console.error(`\n${USAGE}`);
     return 64;
   }
   const config = loadConfig();
@@ -45,7 +47,7 @@ async function main(args: string[]): Promise<number> {
   const database = await openDatabase(config);
   try {
     await migrateDatabase(database);
-    return await command(rest, { config, database, out: (s) => console.log(s) });
+    return await command(rest, { config, database, ...consoleOutput() });
   } finally {
     database.close();
   }
@@ -55,13 +57,14 @@ try {
   Deno.exit(await main(Deno.args));
 } catch (error) {
   if (error instanceof UsageError) {
-    console.error(`${error.message}\n\n${USAGE}`);
+    printError(error.message);
+    console.error(`\n${USAGE}`);
     Deno.exit(64);
   }
   if (error instanceof ConfigError) {
-    console.error(`AutoComm cannot start: ${error.message}`);
+    printError(`AutoComm cannot start: ${error.message}`);
     Deno.exit(78);
   }
-  console.error(error instanceof Error ? error.message : String(error));
+  printError(error instanceof Error ? error.message : String(error));
   Deno.exit(1);
 }

@@ -14,6 +14,7 @@ import {
   nearestFields,
 } from "../sis/catalog.ts";
 import { checkRecordPath } from "../pipeline/paths.ts";
+import { firstControl } from "../util/text.ts";
 
 export const FIELD_DELIMITERS = ["tab", "comma"] as const;
 export const RECORD_DELIMITERS = ["CRLF", "CR", "LF"] as const;
@@ -151,6 +152,18 @@ export function checkEmails(value: string): { value: string; problem?: string } 
   return { value: parts.join(", ") };
 }
 
+/**
+ * The problem of a single-line setting (name, path, e-mail list) that holds a
+ * control character — C0 (line ends and tab included), DEL or C1 —, or undefined.
+ * Such text would break a line of the completion e-mail or drive a terminal.
+ */
+function controlProblem(label: string, text: string): string | undefined {
+  const found = firstControl(text);
+  return found === undefined
+    ? undefined
+    : `${label} contains the control character ${found}; it must be one line of printable characters`;
+}
+
 /** Checks an input (API JSON or form fields) against every rule of SPEC.md §3. */
 export function checkRecord(input: Record<string, unknown>, context: RecordContext): RecordCheck {
   const problems: FieldProblem[] = [];
@@ -167,7 +180,9 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
   else if (!context.school) add("schoolId", `There is no school ${schoolId}`);
 
   const name = str("name");
+  const nameControl = controlProblem("The name", name);
   if (name === "") add("name", "Enter a name");
+  else if (nameControl) add("name", nameControl);
   else if (name.length > 100) add("name", "The name is longer than 100 characters");
   else if (context.otherNames.some((n) => n.toLowerCase() === name.toLowerCase())) {
     add("name", `This school already has a record named "${name}"`);
@@ -226,8 +241,10 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
   } else if (source !== "local") add("source", "Get Input From is local or managed");
 
   const path = str("path");
-  const pathCheck = checkRecordPath(path, schoolId);
-  if (!pathCheck.ok) add("path", pathCheck.message);
+  const pathControl = controlProblem("The path", path);
+  const pathCheck = pathControl ? undefined : checkRecordPath(path, schoolId);
+  if (pathControl) add("path", pathControl);
+  else if (pathCheck && !pathCheck.ok) add("path", pathCheck.message);
 
   const fieldDelimiter = (str("fieldDelimiter") || "tab").toLowerCase();
   if (!(FIELD_DELIMITERS as readonly string[]).includes(fieldDelimiter)) {
@@ -249,8 +266,10 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
     else sortOrder = n;
   }
 
+  const emailControl = controlProblem("The e-mail list", str("emailTo"));
   const emails = checkEmails(str("emailTo"));
-  if (emails.problem) add("emailTo", emails.problem);
+  if (emailControl) add("emailTo", emailControl);
+  else if (emails.problem) add("emailTo", emails.problem);
 
   const rawFields = Array.isArray(input["fields"])
     ? (input["fields"] as unknown[]).map(String)
