@@ -13,6 +13,7 @@ import { rejectedRowsCsvLines } from "../pipeline/report.ts";
 import { createLogger } from "../log.ts";
 import { sendCompletionReport } from "../mail/completion.ts";
 import { createMailer } from "../mail/mailer.ts";
+import { maskPersonalChanges } from "../web/format.ts";
 import { escapeControls } from "../util/text.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
 import type { Command, CommandContext } from "./commands.ts";
@@ -135,7 +136,8 @@ const runsCommand: Command = async (args, context) => {
         if (!values.json) {
           const changes = await runChangeLog(db, runId, { limit: 20 });
           for (const c of changes) {
-            context.out(`${c.action} ${c.key}${c.changes ? ` ${c.changes}` : ""}`);
+            const masked = maskPersonalChanges(c.table, c.changes);
+            context.out(`${c.action} ${c.key}${masked ? ` ${masked}` : ""}`);
           }
         }
         return code === 2 || code === 1 ? 0 : code;
