@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadConfig } from "./config.ts";
 import { UsageError } from "./cli/args.ts";
+import { consoleOutput, printError } from "./cli/output.ts";
 import { USAGE } from "./cli/usage.ts";
 import { errorText } from "./log.ts";
 
@@ -35,7 +36,8 @@ async function main(args: string[]): Promise<number> {
   const { COMMANDS } = await load<typeof import("./cli/commands.ts")>("./cli/commands.ts");
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    console.error(`Unknown command "${name}".\n\n${USAGE}`);
+    printError(`Unknown command "${name}".`);
+    console.error(`\n${USAGE}`);
     return 64;
   }
   const config = loadConfig();
@@ -58,7 +60,7 @@ async function main(args: string[]): Promise<number> {
     },
   );
   try {
-    return await command(rest, { config, database, out: (s) => console.log(s) });
+    return await command(rest, { config, database, ...consoleOutput() });
   } finally {
     database.close();
   }
@@ -68,27 +70,28 @@ try {
   Deno.exit(await main(Deno.args));
 } catch (error) {
   if (error instanceof UsageError) {
-    console.error(`${error.message}\n\n${USAGE}`);
+    printError(error.message);
+    console.error(`\n${USAGE}`);
     Deno.exit(64);
   }
   if (error instanceof ConfigError) {
-    console.error(`AutoComm cannot start: ${error.message}`);
+    printError(`AutoComm cannot start: ${error.message}`);
     Deno.exit(78);
   }
   const { StartupError, environmentCause } = await load<typeof import("./db/startup.ts")>(
     "./db/startup.ts",
   );
   if (error instanceof StartupError) {
-    console.error(`AutoComm cannot start: ${error.message}`);
+    printError(`AutoComm cannot start: ${error.message}`);
     Deno.exit(error.exitCode);
   }
   // A command that fails on a broken environment says so in a sentence; any other error
   // shows its message, never a failed query's parameters (they can be personal values).
   const known = environmentCause(error);
   if (known) {
-    console.error(`The command could not finish: ${known.cause} (${errorText(error)})`);
+    printError(`The command could not finish: ${known.cause} (${errorText(error)})`);
     Deno.exit(known.exitCode);
   }
-  console.error(errorText(error));
+  printError(errorText(error));
   Deno.exit(1);
 }

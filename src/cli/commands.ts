@@ -7,16 +7,15 @@ import { isImportTable, readSisTable } from "../sis/readout.ts";
 import { ensureDistrictOffice, loadSetup, readSetup, SetupError } from "../sis/setup.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
 import { adminLink } from "./admin_link.ts";
+import { cell, type Output, printError } from "./output.ts";
 import { RUN_COMMANDS } from "./run_commands.ts";
 
 export { USAGE } from "./usage.ts";
 
-/** What every command gets. */
-export interface CommandContext {
+/** What every command gets: configuration, database and output (`out` for people, `data` for JSON/CSV). */
+export interface CommandContext extends Output {
   config: Config;
   database: Database;
-  /** Writes one line of standard output. */
-  out: (line: string) => void;
 }
 
 export type Command = (args: string[], context: CommandContext) => Promise<number>;
@@ -44,7 +43,7 @@ const db: Command = async (args, { database, out }) => {
   return 0;
 };
 
-const setup: Command = async (args, { database, out }) => {
+const setup: Command = async (args, { database, out, data }) => {
   const [sub, ...rest] = args;
   if (sub === "load") {
     const { positionals } = parse(rest, {});
@@ -54,7 +53,7 @@ const setup: Command = async (args, { database, out }) => {
     try {
       json = JSON.parse(await Deno.readTextFile(file));
     } catch (error) {
-      console.error(
+      printError(
         `Cannot load setup from ${file}: ${error instanceof Error ? error.message : error}`,
       );
       return 1;
@@ -67,7 +66,7 @@ const setup: Command = async (args, { database, out }) => {
       return 0;
     } catch (error) {
       if (error instanceof SetupError) {
-        console.error(`Cannot load setup from ${file}: ${error.message}. Nothing was changed.`);
+        printError(`Cannot load setup from ${file}: ${error.message}. Nothing was changed.`);
         return 1;
       }
       throw error;
@@ -77,11 +76,11 @@ const setup: Command = async (args, { database, out }) => {
     const { values } = parse(rest, { json: { type: "boolean" } });
     const current = await readSetup(database.db);
     if (values.json) {
-      out(JSON.stringify(current, null, 2));
+      data(JSON.stringify(current, null, 2));
       return 0;
     }
     for (const s of current.schools) {
-      out(`${s.schoolNumber}\t${s.name}\tattendance: ${s.attendanceMethod}`);
+      out(`${s.schoolNumber}\t${cell(s.name)}\tattendance: ${s.attendanceMethod}`);
       out(
         `  terms:   ${
           s.terms.map((t) => `${t.id} ${t.abbreviation} ${t.firstDay}..${t.lastDay}`).join("; ") ||
@@ -100,7 +99,7 @@ const setup: Command = async (args, { database, out }) => {
   throw new UsageError("Use: setup load FILE | setup show [--json]");
 };
 
-const fields: Command = async (args, { database, out }) => {
+const fields: Command = async (args, { database, out, data }) => {
   const { values, positionals } = parse(args, {
     json: { type: "boolean" },
     mode: { type: "string" },
@@ -111,7 +110,7 @@ const fields: Command = async (args, { database, out }) => {
   const current = await readSetup(database.db);
   const catalog = catalogFor(t, { mode, extensions: current.extensions });
   if (values.json) {
-    out(JSON.stringify(catalog, null, 2));
+    data(JSON.stringify(catalog, null, 2));
     return 0;
   }
   out(`${catalog.label}: ${catalog.rowDescription}. Match key: ${catalog.key.join(" + ")}`);
@@ -129,7 +128,7 @@ const fields: Command = async (args, { database, out }) => {
   return 0;
 };
 
-const sis: Command = async (args, { database, out }) => {
+const sis: Command = async (args, { database, out, data }) => {
   const { values, positionals } = parse(args, {
     json: { type: "boolean" },
     school: { type: "string" },
@@ -146,12 +145,12 @@ const sis: Command = async (args, { database, out }) => {
     ...(offset !== undefined ? { offset } : {}),
   });
   if (values.json) {
-    out(JSON.stringify(page.rows, null, 2));
+    data(JSON.stringify(page.rows, null, 2));
     return 0;
   }
   const columns = page.rows.length > 0 ? Object.keys(page.rows[0]!) : [];
   out(columns.join("\t"));
-  for (const row of page.rows) out(columns.map((c) => row[c] ?? "").join("\t"));
+  for (const row of page.rows) out(columns.map((c) => cell(row[c])).join("\t"));
   out(`(${page.rows.length} of ${page.total} rows)`);
   return 0;
 };

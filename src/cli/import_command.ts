@@ -28,13 +28,12 @@ import {
 import { IMPORT_TABLES, type ImportTable } from "../sis/catalog.ts";
 import { fromFileUrl } from "../util/paths.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
+import { consoleOutput, type Output } from "./output.ts";
 
-/** What the import command works with. */
-export interface ImportContext {
+/** What the import command works with: configuration, the import connection and output. */
+export interface ImportContext extends Output {
   config: Config;
   exec: SqlExecutor;
-  /** Writes one line of standard output. */
-  out: (line: string) => void;
 }
 
 const CLI = fromFileUrl(new URL("../cli.ts", import.meta.url));
@@ -72,7 +71,7 @@ async function openMigrated(config: Config): Promise<SqlExecutor> {
 export async function runImportCommand(args: string[], config: Config): Promise<number> {
   const exec = await openMigrated(config);
   try {
-    return await importCommand(args, { config, exec, out: (line) => console.log(line) });
+    return await importCommand(args, { config, exec, ...consoleOutput() });
   } finally {
     exec.close();
   }
@@ -101,17 +100,21 @@ function oneOf<T extends string>(
   return found;
 }
 
-/** Prints a finished run's report (one JSON object with `json`); returns its exit code. */
+/**
+ * Prints a finished run's report (one JSON object with `json`, else lines for people
+ * with control characters escaped); returns its exit code.
+ */
 export async function printReport(
   exec: SqlExecutor,
   runId: number,
   json: boolean,
-  out: (line: string) => void,
+  output: Pick<Output, "out" | "data">,
 ): Promise<number> {
   const report = await readRunReport(exec, runId);
   if (!report) throw new Error(`There is no run ${runId}`);
+  const out = output.out;
   if (json) {
-    out(JSON.stringify({
+    output.data(JSON.stringify({
       runId: report.runId,
       status: report.status,
       message: report.message,
@@ -229,5 +232,5 @@ export async function importCommand(args: string[], context: ImportContext): Pro
     signal: stop.signal,
   });
   if (end.event === "skipped") throw new Error(end.message);
-  return await printReport(exec, runId, values.json ?? false, context.out);
+  return await printReport(exec, runId, values.json ?? false, context);
 }

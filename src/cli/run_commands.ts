@@ -9,13 +9,16 @@ import {
   runRecord,
   RunStateError,
 } from "../pipeline/service.ts";
-import { rejectedRowsCsv } from "../pipeline/report.ts";
+import { rejectedRowsCsvLines } from "../pipeline/report.ts";
 import { createLogger } from "../log.ts";
 import { sendCompletionReport } from "../mail/completion.ts";
 import { createMailer } from "../mail/mailer.ts";
+import { maskPersonalChanges } from "../web/format.ts";
+import { escapeControls } from "../util/text.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
 import type { Command, CommandContext } from "./commands.ts";
 import { printReport } from "./import_command.ts";
+import { cell, printError } from "./output.ts";
 import { borrowExecutor, type SqlExecutor } from "../pipeline/executor.ts";
 
 /** Run reports are read through the command's own libSQL connection. */
@@ -59,10 +62,10 @@ const runCommand: Command = async (args, context) => {
       preview: values.preview ?? false,
     });
     await mailReport(context, runId);
-    return await printReport(reportReader(context), runId, values.json ?? false, context.out);
+    return await printReport(reportReader(context), runId, values.json ?? false, context);
   } catch (error) {
     if (error instanceof RunInProgress) {
-      console.error(`${error.message}; wait for it to finish`);
+      printError(`${error.message}; wait for it to finish`);
       return 1;
     }
     throw error;
@@ -93,7 +96,7 @@ const runsCommand: Command = async (args, context) => {
           limit: intFlag(values.limit, "limit") ?? 50,
         });
         if (values.json) {
-          context.out(JSON.stringify(list.map((r) => ({
+          context.data(JSON.stringify(list.map((r) => ({
             runId: r.id,
             recordId: r.recordId,
             trigger: r.trigger,
@@ -108,7 +111,7 @@ const runsCommand: Command = async (args, context) => {
           for (const r of list) {
             context.out(
               `${r.id}\t${r.status}\t${r.trigger}\t${r.endedAt ?? r.queuedAt}\t${
-                r.fileName ?? ""
+                cell(r.fileName)
               }\tread ${r.read}, rejected ${r.rejected}`,
             );
           }
@@ -118,19 +121,23 @@ const runsCommand: Command = async (args, context) => {
       case "show": {
         const runId = id();
         if (values.csv) {
-          context.out(await rejectedRowsCsv(db, runId));
+          const lines = await rejectedRowsCsvLines(db, runId);
+          // On a terminal the CSV is text for people; into a pipe or a file it stays raw.
+          if (context.terminal) { for (const line of lines) context.out(escapeControls(line)); }
+          else context.data(lines.map((line) => `${line}\r\n`).join(""));
           return 0;
         }
         const code = await printReport(
           reportReader(context),
           runId,
           values.json ?? false,
-          context.out,
+          context,
         );
         if (!values.json) {
           const changes = await runChangeLog(db, runId, { limit: 20 });
           for (const c of changes) {
-            context.out(`${c.action} ${c.key}${c.changes ? ` ${c.changes}` : ""}`);
+            const masked = maskPersonalChanges(c.table, c.changes);
+            context.out(`${c.action} ${c.key}${masked ? ` ${masked}` : ""}`);
           }
         }
         return code === 2 || code === 1 ? 0 : code;
@@ -145,7 +152,7 @@ const runsCommand: Command = async (args, context) => {
           reportReader(context),
           approval,
           values.json ?? false,
-          context.out,
+          context,
         );
       }
       case "discard": {
@@ -160,7 +167,7 @@ const runsCommand: Command = async (args, context) => {
     }
   } catch (error) {
     if (error instanceof RunStateError) {
-      console.error(error.message);
+      printError(error.message);
       return 1;
     }
     throw error;
@@ -175,12 +182,12 @@ const recordsCommand: Command = async (args, context) => {
   const school = intFlag(values.school, "school");
   const list = await listRecords(context.database.db, school);
   if (values.json) {
-    context.out(JSON.stringify(list));
+    context.data(JSON.stringify(list));
     return 0;
   }
   for (const r of list) {
     context.out(
-      `${r.id}\t${r.schoolId}\t${r.name}\t${r.table}\t${String(r.hour).padStart(2, "0")}:${
+      `${r.id}\t${r.schoolId}\t${cell(r.name)}\t${r.table}\t${String(r.hour).padStart(2, "0")}:${
         String(r.minute).padStart(2, "0")
       } ${r.days}${r.executionOff ? " (off)" : ""}`,
     );

@@ -12,7 +12,14 @@
  * `email_error`, retried by the hourly process up to {@linkcode MAX_EMAIL_ATTEMPTS}
  * attempts in all), or `logged` when no SMTP server is configured. A failed send
  * never changes the run's status.
+ *
+ * Every text taken from stored data — the record's name, the run's message, the
+ * file name, error and note messages — is made single-line first
+ * ({@linkcode escapeControls}: a line end reads `\x0d\x0a`), so none can add a line
+ * of its own to the subject or the text body (a name saved with CR/LF before such
+ * names were refused could otherwise put a `Bcc:`-looking line in the body).
  */
+import { escapeControls } from "../util/text.ts";
 import { localTime } from "../util/time.ts";
 
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
@@ -117,30 +124,43 @@ const COUNT_LABELS: [keyof RunReport["counts"], string][] = [
   ["shortRows", "Short rows"],
 ];
 
+/** Stored text as one line: every control character escaped. */
+const oneLine = (text: string): string => escapeControls(text);
+
 /** The subject, text and HTML of a run's completion report. */
 export function composeCompletionReport(report: RunReport, options: ComposeOptions): MailMessage {
   const c = report.counts;
+  const recordName = oneLine(options.recordName);
   const label = statusLabel(report.status);
   const removed = c.removed > 0 ? `, ${c.removed} removed` : "";
-  const subject = `AutoComm: ${options.recordName} ${label.replace(/ \(.*\)$/, "")} — ` +
+  const subject = `AutoComm: ${recordName} ${label.replace(/ \(.*\)$/, "")} — ` +
     `${c.read} read, ${c.inserted} inserted, ${c.updated} updated, ${c.rejected} rejected${removed}`;
   const link = `${options.publicUrl}/runs/${report.runId}`;
   const duration = report.startedAt !== null && report.endedAt !== null
     ? formatDuration(Date.parse(report.endedAt) - Date.parse(report.startedAt))
     : "—";
   const facts: [string, string][] = [
-    ["Record", options.recordName],
-    ["Run", `${report.runId} (${report.trigger.replace(/_/g, " ")})`],
-    ["Status", label],
-    ...(report.message ? [["Message", report.message] as [string, string]] : []),
+    ["Record", recordName],
+    ["Run", `${report.runId} (${oneLine(report.trigger).replace(/_/g, " ")})`],
+    ["Status", oneLine(label)],
+    ...(report.message ? [["Message", oneLine(report.message)] as [string, string]] : []),
     ["Started", zonedTime(report.startedAt, options.timeZone)],
     ["Ended", zonedTime(report.endedAt, options.timeZone)],
     ["Duration", duration],
-    ["File", report.file.name ?? "—"],
+    ["File", report.file.name === null ? "—" : oneLine(report.file.name)],
     ["Size", formatSize(report.file.size)],
     ["SHA-256", report.file.sha256 ?? "—"],
   ];
-  const shown = report.errors.slice(0, REPORT_ERROR_LIMIT);
+  const shown = report.errors.slice(0, REPORT_ERROR_LIMIT).map((e) => ({
+    line: e.line,
+    field: oneLine(e.field),
+    code: oneLine(e.code),
+    message: oneLine(e.message),
+  }));
+  const notes = report.notes.map((n) => ({
+    line: "line" in n && n.line !== null && n.line !== undefined ? n.line : null,
+    message: oneLine(n.message),
+  }));
   const errorTitle = options.totalErrors > shown.length
     ? `Errors (the first ${shown.length} of ${options.totalErrors}, by line)`
     : `Errors (${options.totalErrors})`;
@@ -156,19 +176,15 @@ export function composeCompletionReport(report: RunReport, options: ComposeOptio
       text.push(`  Line ${e.line}${e.field ? `, ${e.field}` : ""} [${e.code}]: ${e.message}`);
     }
   }
-  if (report.notes.length > 0) {
+  if (notes.length > 0) {
     text.push("", "Notes");
-    for (const n of report.notes) {
-      text.push(`  ${"line" in n && n.line !== null ? `Line ${n.line}: ` : ""}${n.message}`);
-    }
+    for (const n of notes) text.push(`  ${n.line !== null ? `Line ${n.line}: ` : ""}${n.message}`);
   }
   text.push("", `Run page: ${link}`, "");
 
   const h: string[] = [
     `<!doctype html><html><body style="font-family: sans-serif">`,
-    `<h1 style="font-size: 1.2em">AutoComm completion report: ${
-      escapeHtml(options.recordName)
-    }</h1>`,
+    `<h1 style="font-size: 1.2em">AutoComm completion report: ${escapeHtml(recordName)}</h1>`,
     `<table cellpadding="3">`,
     ...facts.map(([k, v]) =>
       `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`
@@ -193,13 +209,11 @@ export function composeCompletionReport(report: RunReport, options: ComposeOptio
       `</table>`,
     );
   }
-  if (report.notes.length > 0) {
+  if (notes.length > 0) {
     h.push(
       `<h2 style="font-size: 1.1em">Notes</h2><ul>`,
-      ...report.notes.map((n) =>
-        `<li>${"line" in n && n.line !== null ? `Line ${n.line}: ` : ""}${
-          escapeHtml(n.message)
-        }</li>`
+      ...notes.map((n) =>
+        `<li>${n.line !== null ? `Line ${n.line}: ` : ""}${escapeHtml(n.message)}</li>`
       ),
       `</ul>`,
     );

@@ -11,7 +11,10 @@ export interface RowError {
   line: number;
   /** Catalog name of the field, or `""` for the row as a whole. */
   field: string;
-  /** Short code such as `bad_date`, `missing_reference`, `duplicate_key`. */
+  /**
+   * Short code such as `bad_date`, `bad_character` (a control character the field does
+   * not accept), `missing_reference`, `duplicate_key`.
+   */
   code: string;
   /** Human message. Never contains the value of a personal field. */
   message: string;

@@ -21,10 +21,14 @@ import {
   type TableCatalog,
 } from "../sis/catalog.ts";
 import {
+  FREE_TEXT_FIELDS,
   parseBoolean,
   parseDate,
   parseDecimal,
   parseInteger,
+  REFUSED_CHARACTERS,
+  REFUSED_FREE_TEXT_CHARACTERS,
+  refusedCharacter,
   type ValueResult,
 } from "../sis/values.ts";
 import type { RowError } from "./errors.ts";
@@ -168,8 +172,20 @@ export function stagedColumns(plan: ImportPlan): string[] {
   ];
 }
 
-/** Converts a trimmed cell to the field's type. Messages never hold the value. */
+/** True for a free-text field (a comment), which keeps line ends inside its quotes. */
+export function isFreeText(field: CatalogField): boolean {
+  return field.type === "text" && field.extension === undefined &&
+    FREE_TEXT_FIELDS.has(field.name);
+}
+
+/**
+ * Converts a trimmed cell to the field's type. A cell holding a refused control
+ * character (see `src/sis/values.ts`) is `bad_character` whatever the type. Messages
+ * never hold the value.
+ */
 export function convert(field: CatalogField, text: string): ValueResult<SqlValue> {
+  const refused = refusedCharacter(text, isFreeText(field));
+  if (refused) return refused;
   switch (field.type) {
     case "integer":
       return parseInteger(text, field.min, field.max);
@@ -260,12 +276,12 @@ function integerConverter(field: CatalogField): Converter {
       const value = +text;
       if (value >= min && value <= max) return value;
     }
-    return fromResult(parseInteger(text, field.min, field.max));
+    return fromResult(convert(field, text));
   };
 }
 
-/** `MM/DD/YYYY` and `YYYY-MM-DD` (already padded) directly; every other spelling via parseDate. */
-function dateConverter(): Converter {
+/** `MM/DD/YYYY` and `YYYY-MM-DD` (already padded) directly; every other spelling via convert. */
+function dateConverter(field: CatalogField): Converter {
   return (text) => {
     if (text === "") return null;
     if (text.length === 10) {
@@ -285,15 +301,17 @@ function dateConverter(): Converter {
         if (realDate(y, m, d)) return text;
       }
     }
-    return fromResult(parseDate(text));
+    return fromResult(convert(field, text));
   };
 }
 
+/** Text: one regex test per value for the refused control characters, the length, as is. */
 function textConverter(field: CatalogField): Converter {
   const max = field.maxLength ?? Infinity;
+  const refused = isFreeText(field) ? REFUSED_FREE_TEXT_CHARACTERS : REFUSED_CHARACTERS;
   return (text) => {
     if (text === "") return null;
-    if (text.length <= max) return text;
+    if (text.length <= max && !refused.test(text)) return text;
     return fromResult(convert(field, text));
   };
 }
@@ -318,7 +336,7 @@ function converterFor(field: CatalogField): Converter {
     case "integer":
       return integerConverter(field);
     case "date":
-      return dateConverter();
+      return dateConverter(field);
     case "code":
       return codeConverter(field);
     case "text":

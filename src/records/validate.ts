@@ -1,5 +1,5 @@
 /**
- * The rules of an AutoComm record (SPEC.md §3), shared by the form, the API, the
+ * The rules of an AutoComm record, shared by the form, the API, the
  * CLI and the demo seed: one function checks a whole input and returns every
  * problem by field, so a form can show each beside its field.
  */
@@ -15,6 +15,7 @@ import {
 } from "../sis/catalog.ts";
 import { checkRecordPath } from "../pipeline/paths.ts";
 import { echo } from "../util/echo.ts";
+import { firstControl } from "../util/text.ts";
 
 export const FIELD_DELIMITERS = ["tab", "comma"] as const;
 export const RECORD_DELIMITERS = ["CRLF", "CR", "LF"] as const;
@@ -155,7 +156,19 @@ export function checkEmails(value: string): { value: string; problem?: string } 
   return { value: parts.join(", ") };
 }
 
-/** Checks an input (API JSON or form fields) against every rule of SPEC.md §3. */
+/**
+ * The problem of a single-line setting (name, path, e-mail list) that holds a
+ * control character — C0 (line ends and tab included), DEL or C1 —, or undefined.
+ * Such text would break a line of the completion e-mail or drive a terminal.
+ */
+function controlProblem(label: string, text: string): string | undefined {
+  const found = firstControl(text);
+  return found === undefined
+    ? undefined
+    : `${label} contains the control character ${found}; it must be one line of printable characters`;
+}
+
+/** Checks an input (API JSON or form fields) against every rule of a record. */
 export function checkRecord(input: Record<string, unknown>, context: RecordContext): RecordCheck {
   const problems: FieldProblem[] = [];
   const add = (field: string, message: string) => problems.push({ field, message });
@@ -171,7 +184,9 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
   else if (!context.school) add("schoolId", `There is no school ${schoolId}`);
 
   const name = str("name");
+  const nameControl = controlProblem("The name", name);
   if (name === "") add("name", "Enter a name");
+  else if (nameControl) add("name", nameControl);
   else if (name.length > 100) add("name", "The name is longer than 100 characters");
   else if (context.otherNames.some((n) => n.toLowerCase() === name.toLowerCase())) {
     add("name", `This school already has a record named "${name}"`);
@@ -230,8 +245,10 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
   } else if (source !== "local") add("source", "Get Input From is local or managed");
 
   const path = str("path");
-  const pathCheck = checkRecordPath(path, schoolId);
-  if (!pathCheck.ok) add("path", pathCheck.message);
+  const pathControl = controlProblem("The path", path);
+  const pathCheck = pathControl ? undefined : checkRecordPath(path, schoolId);
+  if (pathControl) add("path", pathControl);
+  else if (pathCheck && !pathCheck.ok) add("path", pathCheck.message);
 
   const fieldDelimiter = (str("fieldDelimiter") || "tab").toLowerCase();
   if (!(FIELD_DELIMITERS as readonly string[]).includes(fieldDelimiter)) {
@@ -253,8 +270,10 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
     else sortOrder = n;
   }
 
+  const emailControl = controlProblem("The e-mail list", str("emailTo"));
   const emails = checkEmails(str("emailTo"));
-  if (emails.problem) add("emailTo", emails.problem);
+  if (emailControl) add("emailTo", emailControl);
+  else if (emails.problem) add("emailTo", emails.problem);
 
   const rawFields = Array.isArray(input["fields"])
     ? (input["fields"] as unknown[]).map(String)

@@ -1,9 +1,11 @@
 /**
- * Reading cell values (SPEC.md §4.8): trimmed text, integers that may be written
+ * Reading cell values: trimmed text, integers that may be written
  * `224401.0`, decimals, booleans, and dates as MM/DD/YYYY, M/D/YYYY or YYYY-MM-DD
- * (`0/0/0` and `00/00/0000` mean blank). Results are values, not exceptions, and
- * messages never repeat the value (it may be personal data).
+ * (`0/0/0` and `00/00/0000` mean blank), and the control characters no value may
+ * hold. Results are values, not exceptions, and messages never repeat the value (it
+ * may be personal data).
  */
+import { describeCharacter } from "../util/text.ts";
 import { zonedDate } from "../util/time.ts";
 
 /** A read value, or why it could not be read. */
@@ -11,6 +13,36 @@ export type ValueResult<T> = { ok: true; value: T } | { ok: false; code: string;
 
 const ok = <T>(value: T): ValueResult<T> => ({ ok: true, value });
 const bad = <T>(code: string, message: string): ValueResult<T> => ({ ok: false, code, message });
+
+/**
+ * Free-text fields (comments): a line feed or carriage return inside their quotes is
+ * kept, as a tab is everywhere. Catalog names; no other field is free text.
+ */
+export const FREE_TEXT_FIELDS: ReadonlySet<string> = new Set(["Att_Comment"]);
+
+/** Characters no value may hold: NUL, the C0 controls other than tab, and DEL. */
+// deno-lint-ignore no-control-regex
+export const REFUSED_CHARACTERS = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** Characters no free-text value may hold: the same, but line feed and carriage return are kept. */
+// deno-lint-ignore no-control-regex
+export const REFUSED_FREE_TEXT_CHARACTERS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+
+/**
+ * The `bad_character` result of a value that holds a refused control character, or
+ * null when it holds none. Names the character and where it is, never the value.
+ */
+export function refusedCharacter(text: string, freeText = false): ValueResult<never> | null {
+  const pattern = freeText ? REFUSED_FREE_TEXT_CHARACTERS : REFUSED_CHARACTERS;
+  const at = text.search(pattern);
+  if (at < 0) return null;
+  const kept = freeText ? "tab, line feed and carriage return" : "tab";
+  return bad(
+    "bad_character",
+    `holds the control character ${describeCharacter(text.charCodeAt(at))} at character ${
+      at + 1
+    }; no control character other than ${kept} is accepted here`,
+  );
+}
 
 function isRealDate(y: number, m: number, d: number): boolean {
   if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1) return false;

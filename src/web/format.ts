@@ -1,5 +1,8 @@
-/** How values are shown on pages: tables, times with their zone, sizes, statuses. */
-import type { ImportTable } from "../sis/catalog.ts";
+/**
+ * How values are shown on pages: tables, times with their zone, sizes, statuses, and
+ * a run's changes with personal values masked (shared with the API and the CLI).
+ */
+import { coreCatalog, type ImportTable } from "../sis/catalog.ts";
 
 /** What people call each import table. */
 export const TABLE_LABELS: Record<ImportTable, string> = {
@@ -93,6 +96,50 @@ export function keyText(key: string): string {
   } catch {
     return key;
   }
+}
+
+/** What the old and the new value of a personal field are shown as. */
+export const PERSONAL_VALUE = "(personal)";
+
+const personalByTable = new Map<string, ReadonlySet<string>>();
+
+/** Catalog names of a table's personal fields (attendance: of both modes); none for an unknown table. */
+function personalFields(table: string): ReadonlySet<string> {
+  let found = personalByTable.get(table);
+  if (found === undefined) {
+    const known = (TABLE_LABELS as Record<string, string>)[table] !== undefined;
+    found = new Set(
+      known
+        ? coreCatalog(table as ImportTable, "meeting").fields.filter((f) => f.personal)
+          .map((f) => f.name)
+        : [],
+    );
+    personalByTable.set(table, found);
+  }
+  return found;
+}
+
+/**
+ * A change log's field changes (JSON object field → [old, new]) with both values of
+ * each personal field shown as {@linkcode PERSONAL_VALUE}: how the run page, the
+ * API (`/runs/{id}/changes`, a preview) and `autocomm runs show` show them. Text
+ * that is not a JSON object is returned as it is.
+ */
+export function maskPersonalChanges(table: string, changes: string | null): string | null {
+  if (!changes) return changes;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(changes);
+  } catch {
+    return changes;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return changes;
+  const personal = personalFields(table);
+  const shown: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(parsed)) {
+    shown[field] = personal.has(field) ? [PERSONAL_VALUE, PERSONAL_VALUE] : value;
+  }
+  return JSON.stringify(shown);
 }
 
 /** A change log's field changes (JSON object field → [old, new]) as text. */

@@ -151,6 +151,8 @@ Deno.test("deno task autocomm admin-link prints a new working link", async () =>
       config: s.config,
       database: s.database,
       out: (l) => lines.push(l),
+      data: (t) => lines.push(t),
+      terminal: false,
     });
     assert.equal(code, 0);
     const link = lines.find((l) => l.startsWith("http"))!;

@@ -7,6 +7,7 @@ import { echo, issueMessage } from "../../util/echo.ts";
 import type { AppEnv } from "../context.ts";
 import { csrfProtection, requireRole } from "../auth/middleware.ts";
 import type { Role } from "../auth/roles.ts";
+import { maskPersonalChanges } from "../format.ts";
 import type { RunRow } from "../queries.ts";
 import { ErrorBody } from "./schemas.ts";
 
@@ -111,7 +112,7 @@ export function runJson(r: RunRow) {
   };
 }
 
-/** A change-log entry with its JSON parsed. */
+/** A change-log entry with its JSON parsed, personal values masked as on the run page. */
 export function changeJson(
   c: { table: string; action: string; key: string; changes: string | null },
 ) {
@@ -123,5 +124,10 @@ export function changeJson(
       return { value: text };
     }
   };
-  return { table: c.table, action: c.action, key: parse(c.key) ?? {}, changes: parse(c.changes) };
+  return {
+    table: c.table,
+    action: c.action,
+    key: parse(c.key) ?? {},
+    changes: parse(maskPersonalChanges(c.table, c.changes)),
+  };
 }

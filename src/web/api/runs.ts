@@ -126,7 +126,8 @@ export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
       tags: ["Runs"],
       summary: "A run's change log",
       description:
-        "What the run did, or for a held run or a preview would do (a held run: the keys that would be removed).",
+        "What the run did, or for a held run or a preview would do (a held run: the keys that would be removed). " +
+        'Both values of a personal field read "(personal)", as on the run page.',
       request: { params: IdParam, query: PageQuery },
       responses: {
         200: jsonBody(

@@ -1,6 +1,5 @@
 /** What a preview (or a held run) would change: counts, a sample of the change log, errors. */
-import { catalogFor, type ImportTable } from "../../sis/catalog.ts";
-import { changesText, keyText } from "../format.ts";
+import { changesText, keyText, maskPersonalChanges } from "../format.ts";
 import type { RunRow } from "../queries.ts";
 import { Status, Time } from "./components.tsx";
 
@@ -40,29 +39,7 @@ const ACTION_LABELS: Record<string, string> = {
 
 /** Personal fields' values are not shown, only that they change. */
 function redact(table: string, changes: string | null): string {
-  if (!changes) return "";
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(changes);
-  } catch {
-    return changesText(changes);
-  }
-  let personal = new Set<string>();
-  try {
-    const mode = table === "attendance" ? "meeting" : "daily";
-    personal = new Set(
-      catalogFor(table as ImportTable, { mode }).fields.filter((f) => f.personal).map((f) =>
-        f.name
-      ),
-    );
-  } catch {
-    // unknown table: show as is
-  }
-  const shown: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(parsed)) {
-    shown[field] = personal.has(field) ? ["(personal)", "(changed)"] : value;
-  }
-  return changesText(JSON.stringify(shown));
+  return changesText(maskPersonalChanges(table, changes));
 }
 
 /** The change log as a table. */
