@@ -109,6 +109,16 @@ async function prepare(dir: string): Promise<{ service: Service; big: number; sm
   return { service, big, small };
 }
 
+/** Kills a service process (if it still runs) and waits for its end. */
+async function kill(service: Service): Promise<void> {
+  try {
+    service.child.kill("SIGKILL");
+  } catch {
+    // already gone
+  }
+  await service.child.status;
+}
+
 async function runNow(service: Service, recordId: number): Promise<Response> {
   return await service.api(`/api/v1/records/${recordId}/run`, { method: "POST" });
 }
@@ -133,8 +143,7 @@ Deno.test("after kill -9 of the service its import process rolls back, the run i
   const { service, big } = await prepare(dir);
   try {
     const { runId, importer } = await bigRunUnderWay(service, big, file);
-    service.child.kill("SIGKILL");
-    await service.child.status;
+    await kill(service);
 
     await waitFor("the import process exits", 60, async () => {
       return (await isAlive(importer)) ? undefined : true;
@@ -150,15 +159,10 @@ Deno.test("after kill -9 of the service its import process rolls back, the run i
       assert.equal(res.status, 202, await res.clone().text());
       await res.body?.cancel();
     } finally {
-      again.child.kill("SIGKILL");
-      await again.child.status;
+      await kill(again);
     }
   } finally {
-    try {
-      service.child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
+    await kill(service);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
@@ -174,8 +178,7 @@ Deno.test("after kill -9 of the service and its import process the run's lease f
     assert.equal(queued.status, 202);
     const queuedId: number = (await queued.json()).runId;
     Deno.kill(importer, "SIGKILL");
-    service.child.kill("SIGKILL");
-    await service.child.status;
+    await kill(service);
 
     const again = await startService(dir);
     try {
@@ -201,15 +204,10 @@ Deno.test("after kill -9 of the service and its import process the run's lease f
       assert.equal(runs.get(runId), "interrupted");
       assert.equal(runs.get(queuedId), "interrupted");
     } finally {
-      again.child.kill("SIGKILL");
-      await again.child.status;
+      await kill(again);
     }
   } finally {
-    try {
-      service.child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
+    await kill(service);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
