@@ -33,6 +33,7 @@ export function recordSettings(
     removalLimitPercent: record.removalLimitPercent,
     inactivateExited: record.inactivateExited,
     expectRecordCount: record.expectRecordCount,
+    source: record.source === "managed" ? "managed" : "local",
     path: record.path,
     file: null,
     minFileAgeSeconds: record.minFileAgeSeconds ?? config.minFileAgeSeconds,

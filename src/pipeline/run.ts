@@ -63,6 +63,8 @@ export interface RunSettings {
   removalLimitPercent: number;
   inactivateExited: boolean;
   expectRecordCount: boolean;
+  /** Where a stored record's file comes from (absent in snapshots taken before it existed: local). */
+  source?: "local" | "managed";
   /** Path relative to the import root (records), or null when `file` is given. */
   path: string | null;
   /** Absolute or working-directory path of a one-off file (CLI import). */
@@ -446,6 +448,10 @@ export class RunStopped extends Error {
   }
 }
 
+/** Why a run of a record that reads over a managed connection fails (SFTP is not built yet). */
+export const MANAGED_UNAVAILABLE =
+  "This record gets its file over a managed connection (SFTP), which this version of AutoComm cannot fetch yet; no local file was read and nothing was changed";
+
 /** What a run stopped for when the process that asked for it is gone. */
 export const OWNER_GONE =
   "The process that started the run (the service or the command) stopped before the run finished; nothing was changed";
@@ -556,6 +562,9 @@ export async function executeRun(
     }
     return { runId, status, counts, message };
   };
+
+  // A managed record's file is on an SFTP server: never read a local file in its place.
+  if (s.source === "managed") return await finish("failed", MANAGED_UNAVAILABLE);
 
   // Fetch: the file is opened once; its size, time, hash and bytes come from the handle.
   const shown = s.file ?? s.path;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
-import { runs } from "../../src/db/schema/autocomm.ts";
+import { connections, runs } from "../../src/db/schema/autocomm.ts";
 import { queueRecordRun } from "../../src/pipeline/service.ts";
 import {
   schoolYear,
@@ -273,6 +273,33 @@ Deno.test("a held run shows the keys it would remove and is approved once, or di
     assert.deepEqual(rows.filter((r) => r.Enroll_Status === 0).map((r) => r.Student_Number), [
       4001,
     ]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("a managed record's run fails with a clear message and never imports the local file of the same name", async () => {
+  const s = await startTestService();
+  try {
+    const now = new Date().toISOString();
+    const [connection] = await s.database.db.insert(connections).values({
+      name: "State SFTP",
+      host: "127.0.0.1",
+      port: 1,
+      authMethod: "password",
+      username: "sis",
+      allowDownload: true,
+      createdAt: now,
+      updatedAt: now,
+    }).returning({ id: connections.id });
+    const id = await createRecord(s, { source: "managed", connectionId: connection!.id });
+    await s.writeImport("students.txt", tsv([[8001, "Ann", "Lee", 3, ENTRY]]));
+    const runId = await runNow(s, id);
+    const run = await (await s.api(`/api/v1/runs/${runId}`)).json();
+    assert.equal(run.status, "failed");
+    assert.match(run.message, /managed connection \(SFTP\).*no local file was read/);
+    const sis = await (await s.api(`/api/v1/sis/students?school=100`)).json();
+    assert.equal(sis.total, 0, "the local file was not imported");
   } finally {
     await s.close();
   }
