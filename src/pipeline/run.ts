@@ -35,13 +35,16 @@ import {
   TARGET,
 } from "./stage.ts";
 import { heldRemovals, type RunCounts, validateStaged, writeStaged } from "./apply.ts";
+import { NoFileError, UnsafePathError } from "./paths.ts";
 import {
-  NoFileError,
-  type OpenedFile,
-  openImportFile,
-  openNamedFile,
-  UnsafePathError,
-} from "./paths.ts";
+  type FileDigest,
+  type FileSource,
+  hashedChunks,
+  keepHeldFile,
+  openRunSource,
+  recordFileName,
+  unchangedFor,
+} from "./fetch.ts";
 import { LEASE_LOST, leaseEnd, RunLease } from "./lease.ts";
 import { type AttendanceMode, type ImportTable, normaliseFieldName } from "../sis/catalog.ts";
 import { readExtensionTables } from "./run_store.ts";
@@ -303,65 +306,6 @@ async function dataVersion(exec: SqlExecutor): Promise<number> {
   return Number(row?.["data_version"]);
 }
 
-/**
- * Opens the file of a run, once: a held run's kept copy, the file a one-off import
- * names, or the record's path under the import root (`openImportFile`: never a file
- * outside it). Everything after reads the file through this handle.
- */
-async function openRunFile(
-  exec: SqlExecutor,
-  run: RunRow,
-  env: RunEnvironment,
-): Promise<OpenedFile & { name: string }> {
-  const named = (path: string) => ({ name: path.split("/").pop() ?? path });
-  if (run.approves !== null) {
-    const [held] = await exec.all("SELECT status, held_path FROM runs WHERE id = ?", [
-      run.approves,
-    ]);
-    // Approved once: a second approval of the same held run applies nothing.
-    if (held?.["status"] !== "held") {
-      throw new FileRejection(
-        "not_held",
-        `Run ${run.approves} is ${held?.["status"] ?? "gone"}, not held; nothing was applied`,
-      );
-    }
-    const path = held["held_path"];
-    if (typeof path !== "string") {
-      throw new FileRejection("no_held_file", `Run ${run.approves} has no held file`);
-    }
-    return { ...named(path), ...await openNamedFile(path) };
-  }
-  if (run.settings.file !== null) {
-    return { ...named(run.settings.file), ...await openNamedFile(run.settings.file) };
-  }
-  const path = run.settings.path ?? "";
-  return {
-    name: recordFileName(path, run.settings.schoolId),
-    ...await openImportFile(env.importRoot, path, run.settings.schoolId),
-  };
-}
-
-/** The file name of a record's path: its last segment, `{school}` substituted. */
-function recordFileName(path: string, school: number): string {
-  const last = path.split(/[\\/]+/).filter((p) => p !== "").pop() ?? path;
-  return last.replaceAll(/\{school\}/gi, String(school));
-}
-
-/** A file read by {@linkcode hashedChunks}: its size and, once read to the end, its SHA-256. */
-export interface FileDigest {
-  bytes: number;
-  sha256: string | null;
-}
-
-/**
- * Files up to this size are read whole and hashed with Web Crypto; larger ones are
- * hashed as they stream, with `node:crypto`, whose module alone takes about 15 ms
- * to load — a quarter of a small import.
- */
-const WHOLE_FILE_BYTES = 8 * 1024 * 1024;
-/** Size of the chunks a file read whole is handed on in. */
-const CHUNK_BYTES = 64 * 1024;
-
 let heapTuned = false;
 
 /**
@@ -373,63 +317,10 @@ let heapTuned = false;
  * so small files leave the flag as it is.
  */
 async function tuneHeapFor(size: number): Promise<void> {
-  if (heapTuned || size <= WHOLE_FILE_BYTES) return;
+  if (heapTuned || size <= 8 * 1024 * 1024) return;
   heapTuned = true;
   const { setFlagsFromString } = await import("node:v8");
   setFlagsFromString("--no-allocation-site-pretenuring");
-}
-
-/**
- * Reads an open file from where it stands as a stream of chunks and hashes it, in one
- * pass; `digest` is filled in at the end. `size` (the handle's) chooses how: a file up
- * to `wholeFileBytes` is read whole, a larger one chunk by chunk.
- */
-export async function* hashedChunks(
-  file: Deno.FsFile,
-  size: number,
-  digest: FileDigest,
-  wholeFileBytes = WHOLE_FILE_BYTES,
-) {
-  if (size <= wholeFileBytes) {
-    const bytes = await readToEnd(file, size);
-    digest.bytes = bytes.byteLength;
-    for (let i = 0; i < bytes.byteLength; i += CHUNK_BYTES) {
-      yield bytes.subarray(i, i + CHUNK_BYTES);
-    }
-    const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-    digest.sha256 = Array.from(sum, (b) => b.toString(16).padStart(2, "0")).join("");
-    return;
-  }
-  const { createHash } = await import("node:crypto");
-  const hash = createHash("sha256");
-  for (;;) {
-    const buffer = new Uint8Array(CHUNK_BYTES);
-    const n = await file.read(buffer);
-    if (n === null) break;
-    const chunk = n === CHUNK_BYTES ? buffer : buffer.subarray(0, n);
-    hash.update(chunk);
-    digest.bytes += n;
-    yield chunk;
-  }
-  digest.sha256 = hash.digest("hex");
-}
-
-/** The rest of an open file, expected to be `size` bytes (it may have grown or shrunk). */
-async function readToEnd(file: Deno.FsFile, size: number): Promise<Uint8Array<ArrayBuffer>> {
-  // One byte more than expected, so that the end is seen without growing the buffer.
-  let buffer = new Uint8Array(size + 1);
-  let length = 0;
-  for (;;) {
-    if (length === buffer.length) {
-      const larger = new Uint8Array(buffer.length * 2);
-      larger.set(buffer);
-      buffer = larger;
-    }
-    const n = await file.read(buffer.subarray(length));
-    if (n === null) break;
-    length += n;
-  }
-  return buffer.subarray(0, length);
 }
 
 /** The run is not queued (another process took it, or it ended): leave it alone. */
@@ -566,11 +457,11 @@ export async function executeRun(
   // A managed record's file is on an SFTP server: never read a local file in its place.
   if (s.source === "managed") return await finish("failed", MANAGED_UNAVAILABLE);
 
-  // Fetch: the file is opened once; its size, time, hash and bytes come from the handle.
+  // Fetch: the file is opened once; its size, time, hash and bytes come from the source.
   const shown = s.file ?? s.path;
-  let opened: Awaited<ReturnType<typeof openRunFile>>;
+  let source: FileSource;
   try {
-    opened = await openRunFile(exec, run, env);
+    source = await openRunSource(exec, run, env);
   } catch (error) {
     if (error instanceof UnsafePathError) {
       return await finish(
@@ -588,30 +479,36 @@ export async function executeRun(
     }
     throw error;
   }
-  using file = opened.file;
-  const stat = opened.info;
-  const fileName = opened.name;
-  if (run.approves === null && s.file === null && stat.nlink !== null && stat.nlink > 1) {
+  using _source = source;
+  const stat = await source.stat();
+  const fileName = source.fileName;
+  if (run.approves === null && s.file === null && stat.links !== null && stat.links > 1) {
     notes.push({
       code: "hard_linked",
       message:
-        `${shown} has ${stat.nlink} hard links: AutoComm cannot tell whether another name of the same file lies outside the import folder`,
+        `${shown} has ${stat.links} hard links: AutoComm cannot tell whether another name of the same file lies outside the import folder`,
     });
   }
-  const stableFor = (now().getTime() - (stat.mtime?.getTime() ?? 0)) / 1000;
-  if (run.approves === null && s.minFileAgeSeconds > 0 && stableFor < s.minFileAgeSeconds) {
-    await exec.run(
-      "UPDATE runs SET status = 'waiting', lease_expires_at = NULL, file_name = ?, file_size = ?, message = ? WHERE id = ?",
-      [
-        fileName,
-        stat.size,
-        `The file changed ${
-          Math.max(0, Math.floor(stableFor))
-        } s ago; waiting until it has been unchanged for ${s.minFileAgeSeconds} s`,
-        runId,
-      ],
-    );
-    return { runId, status: "waiting", counts, message: null };
+  if (run.approves === null && s.minFileAgeSeconds > 0) {
+    // Still being written: changed (in time or, since an earlier look, in size) within
+    // the minimum file age.
+    const [seen] = await exec.all("SELECT file_size FROM runs WHERE id = ?", [runId]);
+    const previousSize = typeof seen?.["file_size"] === "number" ? seen["file_size"] : null;
+    const stableFor = unchangedFor(stat, { now: now(), previousSize });
+    if (stableFor < s.minFileAgeSeconds) {
+      await exec.run(
+        "UPDATE runs SET status = 'waiting', lease_expires_at = NULL, file_name = ?, file_size = ?, message = ? WHERE id = ?",
+        [
+          fileName,
+          stat.size,
+          `The file changed ${
+            Math.floor(stableFor)
+          } s ago; waiting until it has been unchanged for ${s.minFileAgeSeconds} s`,
+          runId,
+        ],
+      );
+      return { runId, status: "waiting", counts, message: null };
+    }
   }
 
   await tuneHeapFor(stat.size);
@@ -648,7 +545,7 @@ export async function executeRun(
     // Decode, parse, frame, map and stage, one batch at a time.
     try {
       const records = parseRecords(
-        decodeStream(hashedChunks(file, stat.size, digest), s.charset, { notes }),
+        decodeStream(hashedChunks(source.open(), stat.size, digest), s.charset, { notes }),
         {
           fieldDelimiter: s.fieldDelimiter,
           recordDelimiter: s.recordDelimiter,
@@ -881,7 +778,7 @@ export async function executeRun(
           "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, 'remove', ?, NULL)",
           keys.map((k) => [runId, plan.table, k["key"] ?? null]),
         );
-        kept = await keepHeldFile(file, env.dataDir, runId, fileName);
+        kept = await keepHeldFile(source, { dataDir: env.dataDir, runId });
         extra["held_path"] = kept;
         extra["held_until"] = new Date(now().getTime() + 24 * 3600 * 1000).toISOString();
       } else {
@@ -976,28 +873,6 @@ function isHeader(plan: ImportPlan, cells: readonly string[]): "same" | "other" 
   const catalog = new Set(plan.catalog.fields.map((f) => normaliseFieldName(f.name)));
   if (names.length >= 2 && names.every((n) => catalog.has(n))) return "other";
   return null;
-}
-
-/** Copies the run's open file, from its start, under `<dataDir>/held/`. */
-async function keepHeldFile(
-  file: Deno.FsFile,
-  dataDir: string,
-  runId: number,
-  fileName: string,
-): Promise<string> {
-  const dir = `${dataDir}/held`;
-  await Deno.mkdir(dir, { recursive: true });
-  const target = `${dir}/run-${runId}-${fileName.replace(/[^A-Za-z0-9._-]/g, "_")}`;
-  await file.seek(0, Deno.SeekMode.Start);
-  using out = await Deno.open(target, { write: true, create: true, truncate: true });
-  const buffer = new Uint8Array(1024 * 1024);
-  for (;;) {
-    const n = await file.read(buffer);
-    if (n === null) break;
-    let written = 0;
-    while (written < n) written += await out.write(buffer.subarray(written, n));
-  }
-  return target;
 }
 
 /** How an execution ended, as the import process reports it. */
