@@ -36,6 +36,7 @@ import {
 } from "./stage.ts";
 import { heldRemovals, type RunCounts, validateStaged, writeStaged } from "./apply.ts";
 import { NoFileError, UnsafePathError } from "./paths.ts";
+import { Framer } from "./frame.ts";
 import {
   type FileDigest,
   type FileSource,
@@ -46,7 +47,7 @@ import {
   unchangedFor,
 } from "./fetch.ts";
 import { LEASE_LOST, leaseEnd, RunLease } from "./lease.ts";
-import { type AttendanceMode, type ImportTable, normaliseFieldName } from "../sis/catalog.ts";
+import { type AttendanceMode, type ImportTable } from "../sis/catalog.ts";
 import { readExtensionTables } from "./run_store.ts";
 import { type DayDef, type Meeting, parseExpression, type PeriodDef } from "../sis/expressions.ts";
 import { todayIn } from "../sis/values.ts";
@@ -382,8 +383,6 @@ class SafePoints {
   }
 }
 
-const NUMBER_OF_RECORDS = /^\s*number_of_records\s*=\s*(\d+)\s*$/i;
-
 /** Executes a queued run to its end. Never throws for problems in the file. */
 export async function executeRun(
   exec: SqlExecutor,
@@ -523,9 +522,6 @@ export async function executeRun(
   const check = rowCheck(plan, mapper, periods, days);
   const digest: FileDigest = { bytes: 0, sha256: null };
   const stats: ParseStats = { blankLines: 0, records: 0, lines: 0 };
-  let dataRecords = 0;
-  let declared: number | null = null;
-  let first = true;
   let stagingOpen = false;
   /** Data version of the embedded file while staging looked up existing records. */
   let stagedVersion: number | null = null;
@@ -537,8 +533,7 @@ export async function executeRun(
   const scope = new Set<string | number>();
   /** The lines that may repeat a match key (`duplicates.ts`). */
   let candidates: DuplicateLines | undefined;
-  /** Rows with more fields than mapped, the extra ones all empty (a note, not an error). */
-  const extraEmpty: { rows: number; first: number | null } = { rows: 0, first: null };
+  const framer = new Framer(plan, { expectRecordCount: s.expectRecordCount, notes, counts });
 
   try {
     await createStage(exec, plan, names);
@@ -604,58 +599,7 @@ export async function executeRun(
         /** Rows of a school whose sections are not loaded yet, checked after the batch. */
         const pending: { row: SqlValue[]; errors: RowError[] }[] = [];
         for (const record of batch) {
-          if (first) {
-            first = false;
-            const only = record.fields.length === 1 ||
-              record.fields.slice(1).every((f) => f.trim() === "");
-            const m = only ? NUMBER_OF_RECORDS.exec(record.fields[0] ?? "") : null;
-            if (m) {
-              declared = Number(m[1]);
-              if (!s.expectRecordCount) {
-                notes.push({
-                  code: "record_count_line_skipped",
-                  message:
-                    `Line ${record.line} (number_of_records=${declared}) was skipped; the record does not check it`,
-                  line: record.line,
-                });
-              }
-              continue;
-            }
-            if (s.expectRecordCount) {
-              throw new FileRejection(
-                "missing_record_count",
-                `Cannot read line ${record.line}: the record expects the first line to read number_of_records=N`,
-                { line: record.line },
-              );
-            }
-          }
-          const header = dataRecords === 0 ? isHeader(plan, record.fields) : null;
-          if (header !== null) {
-            if (header === "same") {
-              notes.push({
-                code: "header_skipped",
-                message: `Line ${record.line} is a header row; skipped`,
-                line: record.line,
-              });
-              continue;
-            }
-            throw new FileRejection(
-              "header_mismatch",
-              `Cannot read line ${record.line}: it is a header naming the fields in another order than the record's field list (${
-                plan.mappedNames.join(", ")
-              }); the columns would land in the wrong fields`,
-              { line: record.line },
-            );
-          }
-          dataRecords++;
-          if (record.fields.length < plan.columns.length) counts.shortRows++;
-          else if (
-            record.fields.length > plan.columns.length &&
-            record.fields.slice(plan.columns.length).every((f) => f.trim() === "")
-          ) {
-            extraEmpty.rows++;
-            extraEmpty.first ??= record.line;
-          }
+          if (!framer.accept(record)) continue;
           rowErrors.length = 0;
           const row = mapper.map(record.line, record.fields, rowErrors, check);
           if (rowErrors.length > 0) {
@@ -676,38 +620,17 @@ export async function executeRun(
           for (const row of rows) scope.add(row[scopeSlot] as string | number);
         }
         staged += rows.length;
-        if (dataRecords - reported >= PROGRESS_ROWS) {
-          reported = dataRecords;
-          env.onProgress?.({ phase: "stage", rows: dataRecords });
+        if (framer.dataRecords - reported >= PROGRESS_ROWS) {
+          reported = framer.dataRecords;
+          env.onProgress?.({ phase: "stage", rows: framer.dataRecords });
         }
       }
       candidates = await stager.flush();
-      if (extraEmpty.first !== null) {
-        notes.push({
-          code: "extra_empty_fields",
-          message: `${extraEmpty.rows} ${
-            extraEmpty.rows === 1 ? "row has" : "rows have"
-          } more fields than mapped, all empty (such as a spreadsheet's trailing tabs); the extra fields were ignored (first on line ${extraEmpty.first})`,
-          line: extraEmpty.first,
-        });
-      }
       if (stagingOpen) {
         stagingOpen = false;
         await exec.exec("COMMIT");
       }
-      if (s.expectRecordCount && declared === null && dataRecords === 0 && first === false) {
-        throw new FileRejection(
-          "missing_record_count",
-          "The record expects a first line number_of_records=N",
-        );
-      }
-      if (s.expectRecordCount && declared !== null && declared !== dataRecords) {
-        throw new FileRejection(
-          "record_count_mismatch",
-          `Cannot import: line 1 says number_of_records=${declared} but the file has ${dataRecords} data records`,
-          { line: 1 },
-        );
-      }
+      framer.finish();
     } catch (error) {
       if (stagingOpen) await exec.exec("ROLLBACK");
       if (error instanceof FileRejection) {
@@ -721,6 +644,7 @@ export async function executeRun(
       throw error;
     }
     const sha256 = digest.sha256;
+    const dataRecords = framer.dataRecords;
     counts.read = dataRecords;
     counts.blankLines = stats.blankLines;
     const fileInfo = { file_name: fileName, file_size: digest.bytes, file_sha256: sha256 };
@@ -862,17 +786,6 @@ async function writeErrors(exec: SqlExecutor, plan: ImportPlan, names: StageName
      FROM ${names.errors} e ORDER BY e.line, e.ord, e.rowid`,
     [runId],
   );
-}
-
-/** `same` for a header equal to the field list, `other` for catalog names in another order. */
-function isHeader(plan: ImportPlan, cells: readonly string[]): "same" | "other" | null {
-  const names = cells.filter((c) => c.trim() !== "").map(normaliseFieldName);
-  if (names.length === 0) return null;
-  const mapped = plan.mappedNames.map(normaliseFieldName);
-  if (names.length === mapped.length && names.every((n, i) => n === mapped[i])) return "same";
-  const catalog = new Set(plan.catalog.fields.map((f) => normaliseFieldName(f.name)));
-  if (names.length >= 2 && names.every((n) => catalog.has(n))) return "other";
-  return null;
 }
 
 /** How an execution ended, as the import process reports it. */
