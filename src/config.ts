@@ -60,6 +60,13 @@ export interface Config {
   readonly hostOrigins: readonly string[];
   /** Log level. `AUTOCOMM_LOG_LEVEL`: debug, info, warn, error; default info. */
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /**
+   * Key that encrypts managed connections' passwords and private keys (32 bytes).
+   * `AUTOCOMM_SECRET_KEY`, base64; none by default.
+   */
+  readonly secretKey: Uint8Array | undefined;
+  /** The key before the last rotation, still able to decrypt. `AUTOCOMM_SECRET_KEY_PREVIOUS`. */
+  readonly secretKeyPrevious: Uint8Array | undefined;
 }
 
 /** Raised when a variable has a value the service cannot use. */
@@ -115,6 +122,26 @@ function url(env: Env, name: string, fallback: string): string {
     throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
   }
   return raw.replace(/\/+$/, "");
+}
+
+/** A 32-byte key written in base64 (standard or URL-safe alphabet). */
+function key32(env: Env, name: string): Uint8Array | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  let bytes: Uint8Array;
+  try {
+    const binary = atob(raw.replaceAll("-", "+").replaceAll("_", "/"));
+    bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  } catch {
+    throw new ConfigError(name, "expected 32 bytes in base64 (e.g. `openssl rand -base64 32`)");
+  }
+  if (bytes.length !== 32) {
+    throw new ConfigError(
+      name,
+      `expected 32 bytes in base64 (e.g. \`openssl rand -base64 32\`), got ${bytes.length} bytes`,
+    );
+  }
+  return bytes;
 }
 
 /** Options of {@linkcode loadConfig}. */
@@ -184,5 +211,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     webhookSecret: text(env, "AUTOCOMM_WEBHOOK_SECRET"),
     hostOrigins: Object.freeze(hostOrigins),
     logLevel,
+    secretKey: key32(env, "AUTOCOMM_SECRET_KEY"),
+    secretKeyPrevious: key32(env, "AUTOCOMM_SECRET_KEY_PREVIOUS"),
   });
 }
