@@ -10,8 +10,10 @@
  * understands; only `network` and `timeout` failures are worth trying again.
  */
 import { createHash } from "node:crypto";
+// @ts-types="./ssh2.d.ts"
 import ssh2 from "ssh2";
-import type { Client as SshClient, ConnectConfig, SFTPWrapper, Stats } from "ssh2";
+import type { Client as SshClient, ConnectConfig, SFTPWrapper, Stats } from "./ssh2.d.ts";
+// @ts-types="./ssh2_constants.d.ts"
 import constants from "ssh2/lib/protocol/constants.js";
 
 const { Client } = ssh2;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+// @ts-types="../../src/connections/ssh2.d.ts"
 import ssh2 from "ssh2";
 import { connectSftp, SftpError, type SftpTarget } from "../../src/connections/sftp.ts";
 import { type SftpServer, startSftpServer } from "../support/sftp_server.ts";

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
+// @ts-types="../../src/connections/ssh2.d.ts"
 import ssh2 from "ssh2";
 
 const { Server, utils } = ssh2;
