@@ -10,6 +10,7 @@
  * bytes, a held run's copy — comes from that one handle.
  */
 import { FileRejection } from "./errors.ts";
+import { FetchFailure } from "./fetch_failures.ts";
 import type { SqlExecutor } from "./executor.ts";
 import { type OpenedFile, openImportFile, openNamedFile } from "./paths.ts";
 
@@ -105,21 +106,35 @@ export interface FetchRun {
   settings: {
     /** The file a one-off import names, or null. */
     file: string | null;
-    /** A record's path under the import root. */
+    /** A record's path under the import root (or its managed connection's login folder). */
     path: string | null;
     schoolId: number;
+    /** `managed`: the file is on the record's SFTP connection. */
+    source?: "local" | "managed";
+    connectionId?: number | null;
   };
+}
+
+/** Options of {@linkcode openRunSource}. */
+export interface OpenRunSourceOptions {
+  importRoot: string;
+  /** Scratch folder for a downloaded file. */
+  spoolDir: string;
+  /** Keys that open a managed connection's secret. */
+  keys: { current: Uint8Array | undefined; previous: Uint8Array | undefined };
 }
 
 /**
  * Opens the file of a run, once: a held run's kept copy, the file a one-off import
- * names, or the record's path under the import root (never a file outside it).
- * Throws `UnsafePathError`, `NoFileError` or `FileRejection` (the held run is gone).
+ * names, a managed record's file on its SFTP server (`fetch_sftp.ts`, loaded only
+ * then), or the record's path under the import root (never a file outside it).
+ * Throws `UnsafePathError`, `NoFileError`, `FileRejection` (the held run is gone) or
+ * `FetchFailure`.
  */
 export async function openRunSource(
   exec: SqlExecutor,
   run: FetchRun,
-  options: { importRoot: string },
+  options: OpenRunSourceOptions,
 ): Promise<FileSource> {
   const named = (path: string) => ({ displayName: path, fileName: path.split("/").pop() ?? path });
   if (run.approves !== null) {
@@ -143,6 +158,19 @@ export async function openRunSource(
     return new LocalFileSource(await openNamedFile(run.settings.file), named(run.settings.file));
   }
   const path = run.settings.path ?? "";
+  if (run.settings.source === "managed") {
+    if (!run.settings.connectionId) {
+      throw new FetchFailure("The record has no managed connection; nothing was changed");
+    }
+    // A specifier made at run time: a literal one would load ssh2 into every import.
+    const module = ["./fetch", "sftp.ts"].join("_");
+    const { openSftpSource } = await import(module) as typeof import("./fetch_sftp.ts");
+    return await openSftpSource(
+      exec,
+      { connectionId: run.settings.connectionId, path, schoolId: run.settings.schoolId },
+      { keys: options.keys, spoolDir: options.spoolDir },
+    );
+  }
   return new LocalFileSource(
     await openImportFile(options.importRoot, path, run.settings.schoolId),
     { displayName: path, fileName: recordFileName(path, run.settings.schoolId) },

@@ -34,6 +34,7 @@ export function recordSettings(
     inactivateExited: record.inactivateExited,
     expectRecordCount: record.expectRecordCount,
     source: record.source === "managed" ? "managed" : "local",
+    connectionId: record.connectionId,
     path: record.path,
     file: null,
     minFileAgeSeconds: record.minFileAgeSeconds ?? config.minFileAgeSeconds,
@@ -75,6 +76,11 @@ export function childEnv(config: Config): Record<string, string> {
     AUTOCOMM_LOG_LEVEL: config.logLevel,
   };
   if (config.databaseAuthToken) env["DATABASE_AUTH_TOKEN"] = config.databaseAuthToken;
+  const base64 = (key: Uint8Array) => btoa(String.fromCharCode(...key));
+  if (config.secretKey) env["AUTOCOMM_SECRET_KEY"] = base64(config.secretKey);
+  if (config.secretKeyPrevious) {
+    env["AUTOCOMM_SECRET_KEY_PREVIOUS"] = base64(config.secretKeyPrevious);
+  }
   return env;
 }
 

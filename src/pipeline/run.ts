@@ -37,6 +37,7 @@ import {
 import { heldRemovals, type RunCounts, validateStaged, writeStaged } from "./apply.ts";
 import { NoFileError, UnsafePathError } from "./paths.ts";
 import { Framer } from "./frame.ts";
+import { FetchFailure, SourceChanged } from "./fetch_failures.ts";
 import {
   type FileDigest,
   type FileSource,
@@ -69,6 +70,8 @@ export interface RunSettings {
   expectRecordCount: boolean;
   /** Where a stored record's file comes from (absent in snapshots taken before it existed: local). */
   source?: "local" | "managed";
+  /** The managed connection of a `managed` record. */
+  connectionId?: number | null;
   /** Path relative to the import root (records), or null when `file` is given. */
   path: string | null;
   /** Absolute or working-directory path of a one-off file (CLI import). */
@@ -114,6 +117,8 @@ export interface RunEnvironment {
   runTimeoutSeconds: number;
   /** Length of the run's lease; this process renews it every third of it (`lease.ts`). */
   leaseSeconds: number;
+  /** Keys that open managed connections' secrets (`AUTOCOMM_SECRET_KEY`, `…_PREVIOUS`). */
+  secretKeys?: { current: Uint8Array | undefined; previous: Uint8Array | undefined };
   /** The current instant; tests may fix it. */
   now?: () => Date;
   onProgress?: (event: { phase: string; rows: number }) => void;
@@ -143,9 +148,14 @@ export function runEnvironment(
       RunEnvironment,
       "importRoot" | "dataDir" | "timeZone" | "runTimeoutSeconds" | "stagingThreadMinBytes"
     >
-    & { runLeaseSeconds: number },
+    & {
+      runLeaseSeconds: number;
+      secretKey?: Uint8Array | undefined;
+      secretKeyPrevious?: Uint8Array | undefined;
+    },
 ): RunEnvironment {
   return {
+    secretKeys: { current: config.secretKey, previous: config.secretKeyPrevious },
     importRoot: config.importRoot,
     dataDir: config.dataDir,
     timeZone: config.timeZone,
@@ -340,10 +350,6 @@ export class RunStopped extends Error {
   }
 }
 
-/** Why a run of a record that reads over a managed connection fails (SFTP is not built yet). */
-export const MANAGED_UNAVAILABLE =
-  "This record gets its file over a managed connection (SFTP), which this version of AutoComm cannot fetch yet; no local file was read and nothing was changed";
-
 /** What a run stopped for when the process that asked for it is gone. */
 export const OWNER_GONE =
   "The process that started the run (the service or the command) stopped before the run finished; nothing was changed";
@@ -453,14 +459,15 @@ export async function executeRun(
     return { runId, status, counts, message };
   };
 
-  // A managed record's file is on an SFTP server: never read a local file in its place.
-  if (s.source === "managed") return await finish("failed", MANAGED_UNAVAILABLE);
-
   // Fetch: the file is opened once; its size, time, hash and bytes come from the source.
   const shown = s.file ?? s.path;
   let source: FileSource;
   try {
-    source = await openRunSource(exec, run, env);
+    source = await openRunSource(exec, run, {
+      importRoot: env.importRoot,
+      spoolDir: `${env.dataDir}/tmp`,
+      keys: env.secretKeys ?? { current: undefined, previous: undefined },
+    });
   } catch (error) {
     if (error instanceof UnsafePathError) {
       return await finish(
@@ -469,6 +476,7 @@ export async function executeRun(
       );
     }
     if (error instanceof FileRejection) return await finish("rejected", error.message);
+    if (error instanceof FetchFailure) return await finish("failed", error.message);
     if (error instanceof NoFileError) {
       return await finish(
         "no_file",
@@ -480,6 +488,17 @@ export async function executeRun(
   }
   using _source = source;
   const stat = await source.stat();
+  if (s.source === "managed" && run.approves === null) {
+    notes.push({ code: "fetched_sftp", message: `Fetched ${source.displayName} over SFTP` });
+  }
+  /** Leaves the run waiting for its file to settle; the tick tries it again each minute. */
+  const wait = async (message: string): Promise<RunOutcome> => {
+    await exec.run(
+      "UPDATE runs SET status = 'waiting', lease_expires_at = NULL, file_name = ?, file_size = ?, message = ? WHERE id = ?",
+      [source.fileName, stat.size, message, runId],
+    );
+    return { runId, status: "waiting", counts, message: null };
+  };
   const fileName = source.fileName;
   if (run.approves === null && s.file === null && stat.links !== null && stat.links > 1) {
     notes.push({
@@ -495,18 +514,11 @@ export async function executeRun(
     const previousSize = typeof seen?.["file_size"] === "number" ? seen["file_size"] : null;
     const stableFor = unchangedFor(stat, { now: now(), previousSize });
     if (stableFor < s.minFileAgeSeconds) {
-      await exec.run(
-        "UPDATE runs SET status = 'waiting', lease_expires_at = NULL, file_name = ?, file_size = ?, message = ? WHERE id = ?",
-        [
-          fileName,
-          stat.size,
-          `The file changed ${
-            Math.floor(stableFor)
-          } s ago; waiting until it has been unchanged for ${s.minFileAgeSeconds} s`,
-          runId,
-        ],
+      return await wait(
+        `The file changed ${
+          Math.floor(stableFor)
+        } s ago; waiting until it has been unchanged for ${s.minFileAgeSeconds} s`,
       );
-      return { runId, status: "waiting", counts, message: null };
     }
   }
 
@@ -633,6 +645,8 @@ export async function executeRun(
       framer.finish();
     } catch (error) {
       if (stagingOpen) await exec.exec("ROLLBACK");
+      if (error instanceof SourceChanged) return await wait(`${error.message}; trying again`);
+      if (error instanceof FetchFailure) return await finish("failed", error.message);
       if (error instanceof FileRejection) {
         counts.blankLines = stats.blankLines;
         return await finish("rejected", error.message, {

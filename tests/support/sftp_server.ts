@@ -42,6 +42,8 @@ export interface SftpServer extends AsyncDisposable {
   disconnectAfterBytes: number;
   /** Authentications refused so far. */
   refusedLogins: number;
+  /** Called once, after the first READ was answered (e.g. to change the file meanwhile). */
+  afterFirstRead: (() => Promise<void>) | undefined;
   write(path: string, content: string | Uint8Array): Promise<string>;
   close(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export async function startSftpServer(options: SftpServerOptions = {}): Promise<
     readDelayMs: 0,
     disconnectAfterBytes: Infinity,
     refusedLogins: 0,
+    afterFirstRead: undefined as (() => Promise<void>) | undefined,
   };
   const clients = new Set<{ end(): void }>();
   const inside = (path: string) => {
@@ -170,6 +173,9 @@ export async function startSftpServer(options: SftpServerOptions = {}): Promise<
                 return;
               }
               sftp.data(id, Buffer.from(buffer.subarray(0, n)));
+              const hook = state.afterFirstRead;
+              state.afterFirstRead = undefined;
+              await hook?.();
             });
             sftp.on("OPENDIR", async (id, path) => {
               const p = inside(path);
@@ -243,6 +249,12 @@ export async function startSftpServer(options: SftpServerOptions = {}): Promise<
     },
     set refusedLogins(v) {
       state.refusedLogins = v;
+    },
+    get afterFirstRead() {
+      return state.afterFirstRead;
+    },
+    set afterFirstRead(v) {
+      state.afterFirstRead = v;
     },
     async write(path, content) {
       const abs = `${root}/${path}`;

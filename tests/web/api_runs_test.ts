@@ -297,7 +297,7 @@ Deno.test("a managed record's run fails with a clear message and never imports t
     const runId = await runNow(s, id);
     const run = await (await s.api(`/api/v1/runs/${runId}`)).json();
     assert.equal(run.status, "failed");
-    assert.match(run.message, /managed connection \(SFTP\).*no local file was read/);
+    assert.match(run.message, /"State SFTP" has no password or key stored; nothing was changed/);
     const sis = await (await s.api(`/api/v1/sis/students?school=100`)).json();
     assert.equal(sis.total, 0, "the local file was not imported");
   } finally {
