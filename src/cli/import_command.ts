@@ -9,7 +9,8 @@
  */
 import type { Config } from "../config.ts";
 import { migrationsPending } from "../db/schema_version.ts";
-import { filePathOf, openExecutor, type SqlExecutor } from "../pipeline/executor.ts";
+import { filePathOf } from "../db/url.ts";
+import { openExecutor, type SqlExecutor } from "../pipeline/executor.ts";
 import { executeRunToEnd, ONE_OFF_RUN, runEnvironment, type RunSettings } from "../pipeline/run.ts";
 import { stopOnSignals } from "../pipeline/signals.ts";
 import {
