@@ -2,11 +2,11 @@
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { catalogFor, type ImportTable } from "../sis/catalog.ts";
-import { seedDemo } from "../sis/demo.ts";
 import { isImportTable, readSisTable } from "../sis/readout.ts";
 import { ensureDistrictOffice, loadSetup, readSetup, SetupError } from "../sis/setup.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
 import { adminLink } from "./admin_link.ts";
+import { seedDemo } from "./demo.ts";
 import { cell, type Output, printError } from "./output.ts";
 import { RUN_COMMANDS } from "./run_commands.ts";
 
