@@ -31,10 +31,6 @@ function table(name: string | undefined): ImportTable {
   return t;
 }
 
-function pad(s: string, n: number) {
-  return s.length >= n ? s : s + " ".repeat(n - s.length);
-}
-
 const db: Command = async (args, { database, out }) => {
   if (args[0] !== "migrate") throw new UsageError("Use: db migrate");
   // main() has already migrated; this also makes sure the District Office exists.
@@ -123,7 +119,7 @@ const fields: Command = async (args, { database, out, data }) => {
       f.personal ? "personal" : "",
     ]
       .filter((s) => s !== "").join(",");
-    out(`${pad(f.name, 38)} ${pad(type, 16)} ${pad(flags, 22)} ${f.description}`);
+    out(`${f.name.padEnd(38)} ${type.padEnd(16)} ${flags.padEnd(22)} ${f.description}`);
   }
   return 0;
 };
