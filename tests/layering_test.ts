@@ -5,6 +5,8 @@
  * A module imports from its own layer or below, never from above; pages and hooks reach
  * runs through the pipeline, not the scheduler; and runtime imports form no cycle
  * (`import type` does not count, nor does a literal `import("…")` for the cycles).
+ * The import process and `autocomm import` load no Drizzle, libSQL client or Hono
+ * module (a remote run's client is loaded through a specifier made at run time).
  */
 import assert from "node:assert/strict";
 import { fromFileUrl } from "../src/util/paths.ts";
@@ -58,23 +60,51 @@ function onlyTypes(clause: string | undefined): boolean {
   return names.length > 0 && names.every((n) => n.startsWith("type "));
 }
 
+/** The specifiers of a module's runtime imports, as written. */
+function specifiersOf(source: string): { specifier: string; dynamic: boolean }[] {
+  const found: { specifier: string; dynamic: boolean }[] = [];
+  for (const m of source.matchAll(STATIC)) {
+    if (m[2] !== undefined || onlyTypes(m[3])) continue;
+    found.push({ specifier: m[4]!, dynamic: false });
+  }
+  for (const m of source.matchAll(DYNAMIC)) found.push({ specifier: m[1]!, dynamic: true });
+  return found;
+}
+
 /** The runtime imports of a module's source that name another module under src/. */
 function importsOf(path: string, source: string): Edge[] {
   const edges: Edge[] = [];
   const base = new URL(path, "file:///src/");
-  const add = (specifier: string, dynamic: boolean) => {
-    if (!specifier.startsWith("./") && !specifier.startsWith("../")) return;
+  for (const { specifier, dynamic } of specifiersOf(source)) {
+    if (!specifier.startsWith("./") && !specifier.startsWith("../")) continue;
     const url = new URL(specifier, base);
     if (url.pathname.startsWith("/src/")) {
       edges.push({ to: url.pathname.slice("/src/".length), dynamic });
     }
-  };
-  for (const m of source.matchAll(STATIC)) {
-    if (m[2] !== undefined || onlyTypes(m[3])) continue;
-    add(m[4]!, false);
   }
-  for (const m of source.matchAll(DYNAMIC)) add(m[1]!, true);
   return edges;
+}
+
+/**
+ * The packages (npm names, as imported) that loading `entries` loads: their runtime
+ * imports followed through src/, a literal `import("…")` included (Deno loads its
+ * target when the program starts).
+ */
+function packagesLoaded(modules: ReadonlyMap<string, string>, entries: string[]): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const queue = [...entries];
+  for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const source = modules.get(path);
+    if (source === undefined) throw new Error(`no module src/${path}`);
+    for (const { specifier } of specifiersOf(source)) {
+      if (!specifier.startsWith(".") && !specifier.startsWith("node:")) packages.add(specifier);
+    }
+    queue.push(...importsOf(path, source).map((e) => e.to));
+  }
+  return packages;
 }
 
 function layerOf(path: string): number {
@@ -146,6 +176,19 @@ Deno.test("no module under src/ imports from a higher layer", async () => {
 
 Deno.test("the runtime imports under src/ form no cycle", async () => {
   assert.deepEqual(importCycles(await sources()).map((c) => c.join(" -> ")), []);
+});
+
+Deno.test("the import process and `autocomm import` load neither Drizzle, the libSQL client nor Hono", async () => {
+  const modules = await sources();
+  const heavy = (name: string) => /^(drizzle-orm|@libsql\/client|hono)(\/|$)/.test(name);
+  for (
+    const entries of [
+      ["pipeline/child.ts", "pipeline/side_thread.ts"],
+      ["cli.ts", "cli/import_command.ts"],
+    ]
+  ) {
+    assert.deepEqual([...packagesLoaded(modules, entries)].filter(heavy), [], entries.join(", "));
+  }
 });
 
 Deno.test("an upward import, a page claiming runs and a cycle are each reported", () => {
