@@ -35,6 +35,7 @@ import { loadConfig } from "../src/config.ts";
 import { openExecutor, type SqlExecutor } from "../src/pipeline/executor.ts";
 import { insertRun, readRunReport } from "../src/pipeline/run_store.ts";
 import { ImportWorker } from "../src/pipeline/worker.ts";
+import { scriptArgs } from "../src/util/process.ts";
 import { measure, type Measured, PeakSampler } from "./measure.ts";
 import { importArgs, runSettings } from "./scenario.ts";
 import { type ScenarioKind, SCENARIOS, sqliteCounts, sqliteScript } from "./sqlite.ts";
@@ -161,7 +162,7 @@ Object.assign(env, {
 async function cli(args: string[], dataDir = dirs.data): Promise<Measured> {
   return await measure(
     Deno.execPath(),
-    ["run", "--allow-all", "--frozen", `--config=${ROOT}/deno.json`, `${ROOT}/src/cli.ts`, ...args],
+    scriptArgs(`${ROOT}/src/cli.ts`, args),
     { env: { ...env, AUTOCOMM_DATA_DIR: dataDir }, cwd: ROOT },
   );
 }

@@ -2,11 +2,11 @@
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { catalogFor, type ImportTable } from "../sis/catalog.ts";
-import { seedDemo } from "../sis/demo.ts";
 import { isImportTable, readSisTable } from "../sis/readout.ts";
 import { ensureDistrictOffice, loadSetup, readSetup, SetupError } from "../sis/setup.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
 import { adminLink } from "./admin_link.ts";
+import { seedDemo } from "./demo.ts";
 import { cell, type Output, printError } from "./output.ts";
 import { RUN_COMMANDS } from "./run_commands.ts";
 
@@ -29,10 +29,6 @@ function table(name: string | undefined): ImportTable {
     );
   }
   return t;
-}
-
-function pad(s: string, n: number) {
-  return s.length >= n ? s : s + " ".repeat(n - s.length);
 }
 
 const db: Command = async (args, { database, out }) => {
@@ -123,7 +119,7 @@ const fields: Command = async (args, { database, out, data }) => {
       f.personal ? "personal" : "",
     ]
       .filter((s) => s !== "").join(",");
-    out(`${pad(f.name, 38)} ${pad(type, 16)} ${pad(flags, 22)} ${f.description}`);
+    out(`${f.name.padEnd(38)} ${type.padEnd(16)} ${flags.padEnd(22)} ${f.description}`);
   }
   return 0;
 };

@@ -9,7 +9,8 @@
  */
 import type { Config } from "../config.ts";
 import { migrationsPending } from "../db/schema_version.ts";
-import { filePathOf, openExecutor, type SqlExecutor } from "../pipeline/executor.ts";
+import { filePathOf } from "../db/url.ts";
+import { openExecutor, type SqlExecutor } from "../pipeline/executor.ts";
 import { executeRunToEnd, ONE_OFF_RUN, runEnvironment, type RunSettings } from "../pipeline/run.ts";
 import { stopOnSignals } from "../pipeline/signals.ts";
 import {
@@ -26,7 +27,7 @@ import {
   RECORD_DELIMITERS,
 } from "../records/validate.ts";
 import { IMPORT_TABLES, type ImportTable } from "../sis/catalog.ts";
-import { fromFileUrl } from "../util/paths.ts";
+import { scriptArgs } from "../util/process.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
 import { consoleOutput, type Output } from "./output.ts";
 
@@ -36,8 +37,7 @@ export interface ImportContext extends Output {
   exec: SqlExecutor;
 }
 
-const CLI = fromFileUrl(new URL("../cli.ts", import.meta.url));
-const DENO_JSON = fromFileUrl(new URL("../../deno.json", import.meta.url));
+const CLI = new URL("../cli.ts", import.meta.url);
 
 /**
  * Brings the schema up to date in a process of its own (`autocomm db migrate`,
@@ -46,7 +46,7 @@ const DENO_JSON = fromFileUrl(new URL("../../deno.json", import.meta.url));
  */
 async function migrateInOwnProcess(): Promise<void> {
   const { code } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--frozen", `--config=${DENO_JSON}`, CLI, "db", "migrate"],
+    args: scriptArgs(CLI, ["db", "migrate"]),
     stdin: "null",
     stdout: "null",
     stderr: "inherit",

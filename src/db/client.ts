@@ -7,7 +7,7 @@
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema/mod.ts";
-import { filePathOf } from "../pipeline/executor.ts";
+import { filePathOf } from "./url.ts";
 import { BusySafeClient, type BusySafeClientOptions } from "./busy.ts";
 
 export { filePathOf };

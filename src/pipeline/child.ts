@@ -22,6 +22,7 @@
  * process exits.
  */
 import { loadConfig } from "../config.ts";
+import { streamLines } from "../util/lines.ts";
 import { openExecutor, type SqlExecutor } from "./executor.ts";
 import { executeRunToEnd, type ExecutionEnd, runEnvironment } from "./run.ts";
 import { stopOnSignals } from "./signals.ts";
@@ -61,15 +62,9 @@ const input = (() => {
   const lines: string[] = [];
   let wake = null as (() => void) | null;
   (async () => {
-    let buffered = "";
     try {
-      for await (const text of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-        buffered += text;
-        let nl: number;
-        while ((nl = buffered.indexOf("\n")) >= 0) {
-          lines.push(buffered.slice(0, nl).trim());
-          buffered = buffered.slice(nl + 1);
-        }
+      for await (const line of streamLines(Deno.stdin.readable)) {
+        lines.push(line.trim());
         wake?.();
       }
     } catch {

@@ -8,7 +8,11 @@
  */
 import type { Client, InValue, Transaction } from "@libsql/client";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { filePathOf } from "../db/url.ts";
 import { SideWriter } from "./side_writer.ts";
+
+/** Re-exported for the stages that name the embedded file's path. */
+export { filePathOf };
 
 /** A value a statement takes or returns. */
 export type SqlValue = string | number | bigint | null | Uint8Array;
@@ -46,17 +50,6 @@ export interface ExecutorConfig {
   readonly databaseUrl: string;
   readonly databaseAuthToken?: string | undefined;
   readonly busyTimeoutMs: number;
-}
-
-/**
- * The path of a `file:` URL, or undefined for a remote URL. It lives here, not in
- * `src/db/client.ts`, so that the import process does not load the Drizzle and
- * libSQL modules that file imports.
- */
-export function filePathOf(url: string): string | undefined {
-  if (!url.startsWith("file:")) return undefined;
-  const rest = url.slice("file:".length).replace(/\?.*$/, "");
-  return rest.startsWith("//") ? new URL(url).pathname : rest;
 }
 
 /**

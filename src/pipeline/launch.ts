@@ -9,7 +9,8 @@ import type { Db } from "../db/client.ts";
 import { runs } from "../db/schema/autocomm.ts";
 import { insertRunStatement, type QueueRunOptions, type Trigger } from "./run_store.ts";
 import type { StoredRecord } from "../records/store.ts";
-import { fromFileUrl } from "../util/paths.ts";
+import { streamLines } from "../util/lines.ts";
+import { killAfter, scriptArgs } from "../util/process.ts";
 import type { RunSettings } from "./run.ts";
 
 export type { QueueRunOptions, Trigger };
@@ -84,8 +85,7 @@ export function childEnv(config: Config): Record<string, string> {
   return env;
 }
 
-const CHILD = fromFileUrl(new URL("./child.ts", import.meta.url));
-const DENO_JSON = fromFileUrl(new URL("../../deno.json", import.meta.url));
+const CHILD = new URL("./child.ts", import.meta.url);
 
 /**
  * Starts the import process (`child.ts`) with `args`: a run id, or `--serve` for the
@@ -95,7 +95,7 @@ const DENO_JSON = fromFileUrl(new URL("../../deno.json", import.meta.url));
  */
 export function spawnImportProcess(config: Config, args: readonly string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--frozen", `--config=${DENO_JSON}`, CHILD, ...args],
+    args: scriptArgs(CHILD, args),
     env: childEnv(config),
     stdout: "piped",
     stderr: "inherit",
@@ -107,21 +107,14 @@ export function spawnImportProcess(config: Config, args: readonly string[]): Den
 export async function* eventLines(
   stdout: ReadableStream<Uint8Array>,
 ): AsyncGenerator<Record<string, unknown>> {
-  let buffered = "";
-  for await (const text of stdout.pipeThrough(new TextDecoderStream())) {
-    buffered += text;
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      let event: unknown;
-      try {
-        event = JSON.parse(line);
-      } catch {
-        continue; // not an event line
-      }
-      if (event !== null && typeof event === "object") yield event as Record<string, unknown>;
+  for await (const line of streamLines(stdout)) {
+    let event: unknown;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      continue; // not an event line
     }
+    if (event !== null && typeof event === "object") yield event as Record<string, unknown>;
   }
 }
 
@@ -139,21 +132,14 @@ export async function runImportProcess(
   options: RunProcessOptions = {},
 ): Promise<number> {
   const child = spawnImportProcess(config, [String(runId)]);
-  const timeout = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, (options.timeoutSeconds ?? config.runTimeoutSeconds) * 1000);
   try {
+    using _killer = killAfter(child, (options.timeoutSeconds ?? config.runTimeoutSeconds) * 1000);
     for await (const event of eventLines(child.stdout)) {
       if (event["event"] === "progress") options.onProgress?.(event);
     }
     const status = await child.status;
     return status.code;
   } finally {
-    clearTimeout(timeout);
     await child.stdin.close().catch(() => {});
   }
 }

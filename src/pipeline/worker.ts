@@ -12,6 +12,7 @@
  * the next run when it died or was killed at a run's timeout.
  */
 import type { Config } from "../config.ts";
+import { killAfter } from "../util/process.ts";
 import {
   eventLines,
   runImportProcess,
@@ -95,14 +96,11 @@ export class ImportWorker implements AsyncDisposable {
     this.start();
     const serving = this.#serving!;
     let taken = false;
-    const timeout = setTimeout(() => {
-      try {
-        serving.child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    }, (options.timeoutSeconds ?? this.#config.runTimeoutSeconds) * 1000);
     try {
+      using _killer = killAfter(
+        serving.child,
+        (options.timeoutSeconds ?? this.#config.runTimeoutSeconds) * 1000,
+      );
       await serving.stdin.write(new TextEncoder().encode(`${runId}\n`));
       for (;;) {
         const next = await serving.events.next();
@@ -121,8 +119,6 @@ export class ImportWorker implements AsyncDisposable {
       }
     } catch {
       // The pipe broke: the process is gone.
-    } finally {
-      clearTimeout(timeout);
     }
     this.#retire(serving);
     return taken ? "failed" : "not_taken";
@@ -133,15 +129,10 @@ export class ImportWorker implements AsyncDisposable {
     if (this.#serving === serving) this.#serving = null;
     const ended = (async () => {
       await serving.stdin.close().catch(() => {});
-      const timer = setTimeout(() => {
-        try {
-          serving.child.kill("SIGKILL");
-        } catch {
-          // already gone
-        }
-      }, 10_000);
-      await serving.exited.catch(() => {});
-      clearTimeout(timer);
+      {
+        using _killer = killAfter(serving.child, 10_000);
+        await serving.exited.catch(() => {});
+      }
       // Read the output to its end, so that nothing of the process stays open.
       while (!(await serving.events.next().catch(() => ({ done: true }))).done) {
         // skip

@@ -13,7 +13,7 @@ import {
   type ImportTable,
   nearestFields,
 } from "../sis/catalog.ts";
-import { checkRecordPath } from "../pipeline/paths.ts";
+import { checkRecordPath } from "../util/record_path.ts";
 import { echo } from "../util/echo.ts";
 import { firstControl } from "../util/text.ts";
 

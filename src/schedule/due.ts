@@ -15,7 +15,7 @@
  *   time, and the slot key (the wall time) of a minute claimed in the first pass
  *   collides in the second: a record set to 01:30 runs once.
  */
-import { zonedParts } from "../util/time.ts";
+import { zeroPad, zonedParts } from "../util/time.ts";
 
 /** The letters of Days to Execute, Sunday first (JavaScript's `getUTCDay()` order). */
 export const DAY_LETTERS = ["U", "M", "T", "W", "H", "F", "S"] as const;
@@ -32,10 +32,6 @@ export interface WallMinute {
   readonly day: DayLetter;
 }
 
-function pad(n: number, width = 2): string {
-  return String(n).padStart(width, "0");
-}
-
 function dayOf(date: string): DayLetter {
   return DAY_LETTERS[new Date(`${date}T00:00:00Z`).getUTCDay()]!;
 }
@@ -43,13 +39,13 @@ function dayOf(date: string): DayLetter {
 /** The wall minute of `instant` in `timeZone` (seconds are dropped). */
 export function wallMinuteOf(instant: Date, timeZone: string): WallMinute {
   const p = zonedParts(instant, timeZone);
-  const date = `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}`;
+  const date = `${zeroPad(p.year, 4)}-${zeroPad(p.month)}-${zeroPad(p.day)}`;
   return { date, hour: p.hour, minute: p.minute, day: dayOf(date) };
 }
 
 /** `YYYY-MM-DDTHH:MM`: the wall minute as the slot key writes it. */
 export function wallText(wall: WallMinute): string {
-  return `${wall.date}T${pad(wall.hour)}:${pad(wall.minute)}`;
+  return `${wall.date}T${zeroPad(wall.hour)}:${zeroPad(wall.minute)}`;
 }
 
 /** The wall minute as a count of minutes on a naive (zone-less) clock. */

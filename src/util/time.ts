@@ -71,12 +71,15 @@ export function zonedParts(instant: Date, timeZone: string): ZonedParts {
   };
 }
 
-const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+/** `n` in at least `width` digits, zeros in front: the fields of dates and clock times. */
+export function zeroPad(n: number, width = 2): string {
+  return String(n).padStart(width, "0");
+}
 
 /** `YYYY-MM-DD` of `instant` in `timeZone`. */
 export function zonedDate(instant: Date, timeZone: string): string {
   const p = zonedParts(instant, timeZone);
-  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}`;
+  return `${zeroPad(p.year, 4)}-${zeroPad(p.month)}-${zeroPad(p.day)}`;
 }
 
 /** An ISO instant as `YYYY-MM-DD HH:MM:SS` in `timeZone` (the text itself when it is no date). */
@@ -84,5 +87,7 @@ export function localTime(iso: string, timeZone: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   const p = zonedParts(date, timeZone);
-  return `${zonedDate(date, timeZone)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+  return `${zonedDate(date, timeZone)} ${zeroPad(p.hour)}:${zeroPad(p.minute)}:${
+    zeroPad(p.second)
+  }`;
 }

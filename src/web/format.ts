@@ -3,6 +3,7 @@
  * a run's changes with personal values masked (shared with the API and the CLI).
  */
 import { coreCatalog, type ImportTable } from "../sis/catalog.ts";
+import { zeroPad } from "../util/time.ts";
 
 /** What people call each import table. */
 export const TABLE_LABELS: Record<ImportTable, string> = {
@@ -66,11 +67,9 @@ export function isActiveStatus(status: string): boolean {
   return status === "queued" || status === "running";
 }
 
-const pad = (n: number) => String(n).padStart(2, "0");
-
 /** `HH:MM` of a record's schedule. */
 export function clock(hour: number, minute: number): string {
-  return `${pad(hour)}:${pad(minute)}`;
+  return `${zeroPad(hour)}:${zeroPad(minute)}`;
 }
 
 export { localTime } from "../util/time.ts";

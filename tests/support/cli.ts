@@ -8,11 +8,11 @@
  * ```
  */
 import { fromFileUrl } from "../../src/util/paths.ts";
+import { scriptArgs } from "../../src/util/process.ts";
 
 /** The repository root (no trailing slash). */
 export const REPO_ROOT = fromFileUrl(new URL("../../", import.meta.url)).replace(/\/+$/, "");
 const CLI = `${REPO_ROOT}/src/cli.ts`;
-const DENO_JSON = `${REPO_ROOT}/deno.json`;
 
 /** What a CLI run printed and how it ended. */
 export interface CliResult {
@@ -102,7 +102,7 @@ export function spawnScript(
   options: { cwd?: string; stdin?: "null" | "piped" } = {},
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--frozen", `--config=${DENO_JSON}`, script, ...args],
+    args: scriptArgs(script, args),
     cwd: options.cwd ?? REPO_ROOT,
     clearEnv: true,
     env: { ...baseEnv(), ...env },

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isTimeZone, localTime, zonedDate, zonedParts } from "../../src/util/time.ts";
+import { isTimeZone, localTime, zeroPad, zonedDate, zonedParts } from "../../src/util/time.ts";
 
 Deno.test("UTC is read without the time zone data and agrees with it", () => {
   const instants = [
@@ -26,4 +26,12 @@ Deno.test("known and unknown time zone names", () => {
   assert.equal(isTimeZone("UTC"), true);
   assert.equal(isTimeZone("America/Chicago"), true);
   assert.equal(isTimeZone("Mars/Olympus_Mons"), false);
+});
+
+Deno.test("zeroPad writes at least the width in digits and never cuts a longer number", () => {
+  assert.equal(zeroPad(7), "07");
+  assert.equal(zeroPad(12), "12");
+  assert.equal(zeroPad(0), "00");
+  assert.equal(zeroPad(987, 4), "0987");
+  assert.equal(zeroPad(12345, 4), "12345");
 });

@@ -8,13 +8,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../../config.ts";
 import type { AppDeps, AppEnv, Identity } from "../context.ts";
 import { HttpError } from "../errors.ts";
+import { CSRF_FIELD, CSRF_HEADER } from "./csrf.ts";
 import { hasRole, type Role } from "./roles.ts";
 import { findSession, sessionCookieOf } from "./session.ts";
 import { constantTimeEqual } from "./tokens.ts";
 
-/** The form field (pages) and header (API) that carry the session's CSRF token. */
-export const CSRF_FIELD = "_csrf";
-export const CSRF_HEADER = "x-csrf-token";
+export { CSRF_FIELD, CSRF_HEADER };
 
 /**
  * Sets `identity`: `Authorization: Bearer <AUTOCOMM_API_TOKEN>` acts as admin

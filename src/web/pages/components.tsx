@@ -1,6 +1,6 @@
 /** Small pieces shared by the pages. */
 import type { Child } from "hono/jsx";
-import { CSRF_FIELD } from "../auth/middleware.ts";
+import { CSRF_FIELD } from "../auth/csrf.ts";
 import { localTime, STATUS_LABELS } from "../format.ts";
 
 /** The hidden anti-CSRF field every form posted with a session carries. */

@@ -1,7 +1,7 @@
 /** The page frame shared by every page: header, navigation, breadcrumbs, time zone, content. */
 import type { Child } from "hono/jsx";
 import type { Identity } from "../context.ts";
-import { CSRF_FIELD } from "../auth/middleware.ts";
+import { CSRF_FIELD } from "../auth/csrf.ts";
 import { ROLE_LABELS } from "../auth/roles.ts";
 
 /** One step of the breadcrumb trail; the last one is the current page. */

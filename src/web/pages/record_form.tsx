@@ -13,6 +13,7 @@ import {
   RECORD_DELIMITERS,
 } from "../../records/validate.ts";
 import { IMPORT_TABLES } from "../../sis/catalog.ts";
+import { zeroPad } from "../../util/time.ts";
 import type { Identity } from "../context.ts";
 import {
   CHARSET_LABELS,
@@ -70,8 +71,6 @@ export interface RecordFormProps {
   defaultMinFileAge: number;
   preview?: PreviewResult | undefined;
 }
-
-const pad = (n: number) => String(n).padStart(2, "0");
 
 export function RecordForm(props: RecordFormProps) {
   const { values, school } = props;
@@ -276,7 +275,9 @@ export function RecordForm(props: RecordFormProps) {
                 {Array.from(
                   { length: 24 },
                   (_, h) => (
-                    <option value={String(h)} selected={values.hour === String(h)}>{pad(h)}</option>
+                    <option value={String(h)} selected={values.hour === String(h)}>
+                      {zeroPad(h)}
+                    </option>
                   ),
                 )}
               </select>
@@ -287,7 +288,7 @@ export function RecordForm(props: RecordFormProps) {
                   { length: 60 },
                   (_, m) => (
                     <option value={String(m)} selected={values.minute === String(m)}>
-                      {pad(m)}
+                      {zeroPad(m)}
                     </option>
                   ),
                 )}

@@ -5,7 +5,7 @@
  */
 import type { Db } from "../db/client.ts";
 import { createRecord, findRecordByName } from "../records/store.ts";
-import { loadSetup, type SetupFile } from "./setup.ts";
+import { loadSetup, type SetupFile } from "../sis/setup.ts";
 
 /** The school year the demo uses: the one under way (from August) on `today`. */
 export function demoYear(today: Date = new Date()): number {

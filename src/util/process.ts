@@ -1,0 +1,29 @@
+/** Starting and bounding this project's own Deno processes. */
+import { fromFileUrl } from "./paths.ts";
+
+const DENO_JSON = fromFileUrl(new URL("../../deno.json", import.meta.url));
+
+/**
+ * The arguments of `deno` (`Deno.execPath()`) that run one of this project's scripts
+ * the way the service runs it, from any working directory: all permissions, only the
+ * locked dependencies (`--frozen`), and the project's `deno.json`.
+ */
+export function scriptArgs(script: string | URL, args: readonly string[] = []): string[] {
+  const path = typeof script === "string" ? script : fromFileUrl(script);
+  return ["run", "--allow-all", "--frozen", `--config=${DENO_JSON}`, path, ...args];
+}
+
+/**
+ * Kills `child` with SIGKILL once `ms` have passed, unless disposed before (`using`);
+ * a process already gone is left alone.
+ */
+export function killAfter(child: Pick<Deno.ChildProcess, "kill">, ms: number): Disposable {
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, ms);
+  return { [Symbol.dispose]: () => clearTimeout(timer) };
+}
