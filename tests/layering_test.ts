@@ -17,7 +17,7 @@ const SRC = fromFileUrl(new URL("../src/", import.meta.url));
 const LAYERS: readonly (readonly string[])[] = [
   ["config.ts", "log.ts", "version.ts", "util"],
   ["db"],
-  ["sis"],
+  ["sis", "connections"],
   ["records"],
   ["pipeline"],
   ["schedule", "mail"],

@@ -22,7 +22,8 @@ import {
 import type { SqlExecutor } from "./executor.ts";
 import { FetchFailure, SourceChanged } from "./fetch_failures.ts";
 import type { FileSource, SourceStat } from "./fetch.ts";
-import { checkRecordPath, NoFileError, UnsafePathError } from "./paths.ts";
+import { checkRecordPath } from "../util/record_path.ts";
+import { NoFileError, UnsafePathError } from "./paths.ts";
 
 /** What {@linkcode openSftpSource} needs to know of the run. */
 export interface ManagedFile {
