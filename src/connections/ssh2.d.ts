@@ -121,7 +121,7 @@ declare const ssh2: {
       type: "ed25519" | "rsa" | "ecdsa",
       options?: { passphrase?: string; cipher?: string; rounds?: number; bits?: number },
     ): { private: string; public: string };
-    parseKey(key: string): ParsedKey | Error;
+    parseKey(key: string, passphrase?: string): ParsedKey | Error;
     sftp: {
       STATUS_CODE: Record<"OK" | "EOF" | "NO_SUCH_FILE" | "PERMISSION_DENIED" | "FAILURE", number>;
     };
