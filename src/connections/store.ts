@@ -7,6 +7,7 @@
 import { and, asc, eq, ne } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { connections, records } from "../db/schema/autocomm.ts";
+import { firstControl } from "../util/text.ts";
 import { SecretBox } from "./secrets.ts";
 import { connectSftp, isFingerprint, SftpError, type SftpTarget } from "./sftp.ts";
 // @ts-types="./ssh2.d.ts"
@@ -113,8 +114,6 @@ export async function getConnection(db: Db, id: number): Promise<ConnectionView 
   return row ? view(row) : undefined;
 }
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
 interface Checked {
   values: Partial<typeof connections.$inferInsert>;
   secret: { password?: string; privateKey?: string; passphrase?: string } | undefined;
@@ -136,7 +135,8 @@ function check(input: ConnectionInput, current: ConnectionView | undefined): Che
     const t = v.trim();
     if (required && t === "") return add(k, `${label} is required`), undefined;
     if (t.length > max) return add(k, `${label} is longer than ${max} characters`), undefined;
-    if (CONTROL.test(t)) return add(k, `${label} may not contain control characters`), undefined;
+    const control = firstControl(t);
+    if (control) return add(k, `${label} may not contain ${control}`), undefined;
     return t;
   };
   const bool = (k: keyof ConnectionInput, label: string) => {
