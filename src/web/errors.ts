@@ -10,6 +10,7 @@ import { BUSY_RETRY_AFTER_SECONDS, isDatabaseBusy } from "../db/busy.ts";
 import { errorText, type Logger } from "../log.ts";
 import { RunInProgress, RunStateError } from "../pipeline/service.ts";
 import { RecordInvalid } from "../records/store.ts";
+import { ConnectionInUse, ConnectionInvalid } from "../connections/store.ts";
 import { SetupError } from "../sis/setup.ts";
 import { echo } from "../util/echo.ts";
 import type { AppEnv } from "./context.ts";
@@ -66,6 +67,14 @@ export function describeError(error: unknown): HttpError | undefined {
     return new HttpError(400, "invalid", "The record breaks the rules; see problems", {
       problems: error.problems,
     });
+  }
+  if (error instanceof ConnectionInvalid) {
+    return new HttpError(400, "invalid", "The connection breaks the rules; see problems", {
+      problems: error.problems,
+    });
+  }
+  if (error instanceof ConnectionInUse) {
+    return new HttpError(409, "in_use", error.message, { records: error.records });
   }
   if (error instanceof RunInProgress) {
     return new HttpError(409, "running", error.message, { runId: error.runId });

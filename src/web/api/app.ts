@@ -5,6 +5,7 @@ import type { AppDeps, AppEnv } from "../context.ts";
 import { SESSION_COOKIE } from "../auth/session.ts";
 import { CSRF_HEADER } from "../auth/middleware.ts";
 import { newApi } from "./common.ts";
+import { connectionsApi } from "./connections.ts";
 import { recordsApi } from "./records.ts";
 import { referenceApi } from "./reference.ts";
 import { runsApi } from "./runs.ts";
@@ -29,13 +30,14 @@ export function createApi(deps: AppDeps): OpenAPIHono<AppEnv> {
   api.route("/", recordsApi(deps));
   api.route("/", runsApi(deps));
   api.route("/", referenceApi(deps));
+  api.route("/", connectionsApi(deps));
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
       title: "AutoComm API",
       version: VERSION,
       description:
-        "Records, runs, previews, approvals, the field catalog, school setup and the SIS tables. " +
+        "Records, runs, previews, approvals, managed connections, the field catalog, school setup and the SIS tables. " +
         "Roles: viewer < runner < editor < admin (x-required-role on each operation). " +
         "Errors are {error: {code, message, problems?}}.",
     },
