@@ -47,6 +47,7 @@ import { type AttendanceMode, type ImportTable, normaliseFieldName } from "../si
 import { readExtensionTables } from "./run_store.ts";
 import { type DayDef, type Meeting, parseExpression, type PeriodDef } from "../sis/expressions.ts";
 import { todayIn } from "../sis/values.ts";
+import type { RunStatus } from "./run_state.ts";
 
 /** The settings a run uses, snapshotted on the run row when it is queued. */
 export interface RunSettings {
@@ -86,21 +87,7 @@ export const ONE_OFF_RUN = {
   emailTo: "",
 } as const satisfies Partial<RunSettings>;
 
-/** Final statuses of a run (the README lists them). */
-export type RunStatus =
-  | "queued"
-  | "running"
-  | "waiting"
-  | "succeeded"
-  | "succeeded_with_errors"
-  | "rejected"
-  | "failed"
-  | "held"
-  | "discarded"
-  | "no_file"
-  | "empty"
-  | "interrupted"
-  | "preview";
+export type { RunStatus };
 
 /** What the import process needs besides the database. */
 export interface RunEnvironment {
