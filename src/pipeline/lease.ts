@@ -14,15 +14,12 @@
  * import process uses it.
  */
 import type { SqlExecutor } from "./executor.ts";
+import { interruptedMessage, leaseEnd, renewLeaseStatement } from "./run_state.ts";
+
+export { leaseEnd };
 
 /** What a run ends with when another process marked it interrupted meanwhile. */
-export const LEASE_LOST =
-  "Another process marked the run interrupted (its lease had expired); nothing was changed";
-
-/** When a lease of `seconds` taken at `now` ends. */
-export function leaseEnd(now: Date, seconds: number): Date {
-  return new Date(now.getTime() + seconds * 1000);
-}
+export const LEASE_LOST = interruptedMessage("lease_lost");
 
 /** How often a lease of `seconds` is renewed, in milliseconds. */
 export function renewEveryMs(seconds: number): number {
@@ -43,10 +40,12 @@ export class RunLease implements Disposable {
     this.#timer = setInterval(async () => {
       if (exec.inTransaction || this.#controller.signal.aborted) return;
       try {
-        const renewed = await exec.run(
-          "UPDATE runs SET lease_expires_at = ? WHERE id = ? AND status = 'running'",
-          [leaseEnd(new Date(), options.seconds).toISOString(), runId],
+        const renewal = renewLeaseStatement(
+          runId,
+          leaseEnd(new Date(), options.seconds).toISOString(),
+          { status: "running" },
         );
+        const renewed = await exec.run(renewal.sql, renewal.args);
         if (renewed === 0) {
           this.#controller.abort(LEASE_LOST);
         }

@@ -42,12 +42,12 @@ import {
   openNamedFile,
   UnsafePathError,
 } from "./paths.ts";
-import { LEASE_LOST, leaseEnd, RunLease } from "./lease.ts";
+import { LEASE_LOST, RunLease } from "./lease.ts";
 import { type AttendanceMode, type ImportTable, normaliseFieldName } from "../sis/catalog.ts";
 import { readExtensionTables } from "./run_store.ts";
 import { type DayDef, type Meeting, parseExpression, type PeriodDef } from "../sis/expressions.ts";
 import { todayIn } from "../sis/values.ts";
-import type { RunStatus } from "./run_state.ts";
+import { interruptedMessage, leaseEnd, type RunStatus, transitionStatement } from "./run_state.ts";
 
 /** The settings a run uses, snapshotted on the run row when it is queued. */
 export interface RunSettings {
@@ -430,7 +430,7 @@ export class RunNotClaimable extends Error {
 /** The run was asked to stop (`RunEnvironment.signal`); nothing was changed. */
 export class RunStopped extends Error {
   constructor(reason: unknown) {
-    super(typeof reason === "string" ? reason : "The run was stopped before it finished");
+    super(typeof reason === "string" ? reason : interruptedMessage("stopped"));
     this.name = "RunStopped";
   }
 }
@@ -440,8 +440,7 @@ export const MANAGED_UNAVAILABLE =
   "This record gets its file over a managed connection (SFTP), which this version of AutoComm cannot fetch yet; no local file was read and nothing was changed";
 
 /** What a run stopped for when the process that asked for it is gone. */
-export const OWNER_GONE =
-  "The process that started the run (the service or the command) stopped before the run finished; nothing was changed";
+export const OWNER_GONE = interruptedMessage("owner_gone");
 
 /**
  * The safe points where a run asked to stop (`RunEnvironment.signal`), whose lease
@@ -490,14 +489,14 @@ export async function executeRun(
   const run = await loadRun(exec, runId);
   const s = run.settings;
   const started = now();
-  const claimed = await exec.run(
-    `UPDATE runs SET status = 'running', started_at = ?, lease_expires_at = ? WHERE id = ? AND status IN ('queued', 'waiting')`,
-    [
-      started.toISOString(),
-      leaseEnd(started, env.leaseSeconds).toISOString(),
-      runId,
-    ],
-  );
+  const claim = transitionStatement(runId, "running", {
+    from: ["queued", "waiting"],
+    set: {
+      started_at: started.toISOString(),
+      lease_expires_at: leaseEnd(started, env.leaseSeconds).toISOString(),
+    },
+  });
+  const claimed = await exec.run(claim.sql, claim.args);
   if (claimed === 0) throw new RunNotClaimable(runId);
   using lease = new RunLease(exec, runId, { seconds: env.leaseSeconds });
   const today = todayIn(env.timeZone, started);
@@ -514,7 +513,6 @@ export async function executeRun(
     extra: Record<string, SqlValue> = {},
   ) => {
     const fields: Record<string, SqlValue> = {
-      status,
       message,
       ended_at: now().toISOString(),
       lease_expires_at: null,
@@ -531,15 +529,10 @@ export async function executeRun(
       short_rows: counts.shortRows,
       ...extra,
     };
-    const keys = Object.keys(fields);
     // Only a run still running is this process's: one another process marked
     // interrupted (its lease had expired) keeps that outcome, and nothing commits.
-    const ended = await exec.run(
-      `UPDATE runs SET ${
-        keys.map((k) => `"${k}" = ?`).join(", ")
-      } WHERE id = ? AND status = 'running'`,
-      [...keys.map((k) => fields[k]!), runId],
-    );
+    const end = transitionStatement(runId, status, { from: ["running"], set: fields });
+    const ended = await exec.run(end.sql, end.args);
     if (ended === 0) throw new RunStopped(LEASE_LOST);
     if (notes.length > 0) {
       await exec.many(
@@ -587,17 +580,18 @@ export async function executeRun(
   }
   const stableFor = (now().getTime() - (stat.mtime?.getTime() ?? 0)) / 1000;
   if (run.approves === null && s.minFileAgeSeconds > 0 && stableFor < s.minFileAgeSeconds) {
-    await exec.run(
-      "UPDATE runs SET status = 'waiting', lease_expires_at = NULL, file_name = ?, file_size = ?, message = ? WHERE id = ?",
-      [
-        fileName,
-        stat.size,
-        `The file changed ${
+    const wait = transitionStatement(runId, "waiting", {
+      from: ["running"],
+      set: {
+        lease_expires_at: null,
+        file_name: fileName,
+        file_size: stat.size,
+        message: `The file changed ${
           Math.max(0, Math.floor(stableFor))
         } s ago; waiting until it has been unchanged for ${s.minFileAgeSeconds} s`,
-        runId,
-      ],
-    );
+      },
+    });
+    if (await exec.run(wait.sql, wait.args) === 0) throw new RunStopped(LEASE_LOST);
     return { runId, status: "waiting", counts, message: null };
   }
 
@@ -906,15 +900,16 @@ export async function executeRun(
         // A committed run settles earlier held runs: an approved one is done, any
         // other held run of the same record is discarded.
         if (run.approves !== null) {
-          await exec.run("UPDATE runs SET status = 'approved' WHERE id = ? AND status = 'held'", [
-            run.approves,
-          ]);
+          const approved = transitionStatement(run.approves, "approved", { from: ["held"] });
+          await exec.run(approved.sql, approved.args);
         }
         if (run.recordId !== null) {
-          await exec.run(
-            "UPDATE runs SET status = 'discarded', message = 'Discarded: a later run of the record committed' WHERE record_id = ? AND status = 'held' AND id < ?",
-            [run.recordId, runId],
+          const discarded = transitionStatement(
+            { sql: "record_id = ? AND id < ?", args: [run.recordId, runId] },
+            "discarded",
+            { from: ["held"], set: { message: "Discarded: a later run of the record committed" } },
           );
+          await exec.run(discarded.sql, discarded.args);
         }
       }
       const changesAfter = await changeLogEnd(exec);
@@ -1013,16 +1008,15 @@ export async function executeRunToEnd(
     const stopped = error instanceof RunStopped;
     try {
       await exec.rollback();
-      await exec.run(
-        `UPDATE runs SET status = '${
-          stopped ? "interrupted" : "failed"
-        }', message = ?, ended_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'running', 'waiting')`,
-        [
-          stopped ? message : `The run failed and changed nothing: ${message}`,
-          new Date().toISOString(),
-          runId,
-        ],
-      );
+      const end = transitionStatement(runId, stopped ? "interrupted" : "failed", {
+        from: ["queued", "running", "waiting"],
+        set: {
+          message: stopped ? message : `The run failed and changed nothing: ${message}`,
+          ended_at: new Date().toISOString(),
+          lease_expires_at: null,
+        },
+      });
+      await exec.run(end.sql, end.args);
     } catch {
       // The database itself is unreachable; the lease marks the run interrupted later.
     }

@@ -200,12 +200,13 @@ export interface TransitionOptions {
   returning?: readonly string[];
 }
 
-/** The runs a statement writes: one id, or several. */
-type RunIds = number | readonly number[];
+/** The runs a statement writes: one id, several, or those a condition picks. */
+export type RunTarget = number | readonly number[] | RunCondition;
 
-function idCondition(runIds: RunIds): RunCondition {
-  if (typeof runIds === "number") return { sql: "id = ?", args: [runIds] };
-  return { sql: `id IN (${runIds.map(() => "?").join(", ")})`, args: [...runIds] };
+function idCondition(target: RunTarget): RunCondition {
+  if (typeof target === "number") return { sql: "id = ?", args: [target] };
+  if ("sql" in target) return { sql: `(${target.sql})`, args: [...target.args] };
+  return { sql: `id IN (${target.map(() => "?").join(", ")})`, args: [...target] };
 }
 
 function quoted(statuses: readonly string[]): string {
@@ -218,7 +219,7 @@ function quoted(statuses: readonly string[]): string {
  * Throws {@linkcode TransitionRefused} for a `from` that may not move to `to`.
  */
 export function transitionStatement(
-  runIds: RunIds,
+  runIds: RunTarget,
   to: RunStatus,
   options: TransitionOptions = {},
 ): RunStatement {
@@ -255,7 +256,7 @@ export interface RenewLeaseOptions {
 
 /** The statement that gives the run(s) a lease ending `until` (ISO text). */
 export function renewLeaseStatement(
-  runIds: RunIds,
+  runIds: RunTarget,
   until: string,
   options: RenewLeaseOptions,
 ): RunStatement {
