@@ -47,7 +47,14 @@ import { type AttendanceMode, type ImportTable, normaliseFieldName } from "../si
 import { readExtensionTables } from "./run_store.ts";
 import { type DayDef, type Meeting, parseExpression, type PeriodDef } from "../sis/expressions.ts";
 import { todayIn } from "../sis/values.ts";
-import { interruptedMessage, leaseEnd, type RunStatus, transitionStatement } from "./run_state.ts";
+import {
+  discardedMessage,
+  failedMessage,
+  interruptedMessage,
+  leaseEnd,
+  type RunStatus,
+  transitionStatement,
+} from "./run_state.ts";
 
 /** The settings a run uses, snapshotted on the run row when it is queued. */
 export interface RunSettings {
@@ -907,7 +914,7 @@ export async function executeRun(
           const discarded = transitionStatement(
             { sql: "record_id = ? AND id < ?", args: [run.recordId, runId] },
             "discarded",
-            { from: ["held"], set: { message: "Discarded: a later run of the record committed" } },
+            { from: ["held"], set: { message: discardedMessage("superseded") } },
           );
           await exec.run(discarded.sql, discarded.args);
         }
@@ -1011,7 +1018,7 @@ export async function executeRunToEnd(
       const end = transitionStatement(runId, stopped ? "interrupted" : "failed", {
         from: ["queued", "running", "waiting"],
         set: {
-          message: stopped ? message : `The run failed and changed nothing: ${message}`,
+          message: stopped ? message : failedMessage(message),
           ended_at: new Date().toISOString(),
           lease_expires_at: null,
         },

@@ -20,6 +20,7 @@
  * `mail/completion.ts`, and never change the run's status.
  */
 import type { SqlValue } from "./executor.ts";
+import type { RunSettings } from "./run.ts";
 
 /** Every status a run can have (the README lists them). */
 export type RunStatus =
@@ -139,6 +140,28 @@ export function interruptedMessage(reason: InterruptReason): string {
   }
 }
 
+/** Why a held run was discarded; {@linkcode discardedMessage} words each. */
+export type DiscardReason =
+  /** A person discarded it (`by`: their name, when known). */
+  | { by: string | undefined }
+  /** Nobody approved it within 24 hours (the hourly process). */
+  | "expired"
+  /** A later run of the same record committed. */
+  | "superseded";
+
+/** The message of a run discarded for `reason`: the one wording of each reason. */
+export function discardedMessage(reason: DiscardReason): string {
+  if (typeof reason === "object") return `Discarded by ${reason.by ?? "a person"}`;
+  return reason === "expired"
+    ? "Discarded: not approved within 24 hours"
+    : "Discarded: a later run of the record committed";
+}
+
+/** The message of a run that failed for `cause` before it could change anything. */
+export function failedMessage(cause: string): string {
+  return `The run failed and changed nothing: ${cause}`;
+}
+
 /** How a status is worded: on pages (`label`) and in the completion e-mail (`mail`). */
 export interface StatusWording {
   label: string;
@@ -183,6 +206,46 @@ export interface RunStatement {
 export interface RunCondition {
   sql: string;
   args: SqlValue[];
+}
+
+/** How a run was started. */
+export type Trigger = "schedule" | "run_now" | "webhook" | "api" | "cli" | "approval";
+
+/** Options of a new run ({@linkcode insertRunStatement}). */
+export interface QueueRunOptions {
+  recordId?: number | null;
+  trigger: Trigger;
+  preview?: boolean;
+  slotKey?: string | null;
+  approvesRunId?: number | null;
+}
+
+/**
+ * The statement that creates a run row (status queued) with the settings snapshot
+ * and returns its id: `insertRun` (`run_store.ts`) runs it on an executor, `queueRun`
+ * (`launch.ts`) through Drizzle, inside a caller's transaction when there is one.
+ */
+export function insertRunStatement(
+  settings: RunSettings,
+  options: QueueRunOptions,
+): RunStatement {
+  return {
+    sql:
+      `INSERT INTO runs (record_id, school_id, table_name, trigger, status, slot_key, options, preview, queued_at, approves_run_id, file_name)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id`,
+    args: [
+      options.recordId ?? null,
+      settings.schoolId,
+      settings.table,
+      options.trigger,
+      options.slotKey ?? null,
+      JSON.stringify(settings),
+      options.preview ? 1 : 0,
+      new Date().toISOString(),
+      options.approvesRunId ?? null,
+      settings.file?.split("/").pop() ?? settings.path?.split(/[\\/]/).pop() ?? null,
+    ],
+  };
 }
 
 /** Options of {@linkcode transitionStatement}. */

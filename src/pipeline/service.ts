@@ -22,7 +22,7 @@ import { borrowExecutor } from "./executor.ts";
 import { removeRunStage } from "./stage.ts";
 import { readRunReport, type RunReport } from "./run_store.ts";
 import type { ImportWorker } from "./worker.ts";
-import { ACTIVE_STATUSES } from "./run_state.ts";
+import { ACTIVE_STATUSES, discardedMessage, type DiscardReason } from "./run_state.ts";
 import {
   discardHeld,
   expireLeases,
@@ -267,11 +267,11 @@ export async function approveRun(
 export async function discardRun(
   deps: RunDeps,
   runId: number,
-  reason = "Discarded by a person",
+  reason: DiscardReason = { by: undefined },
 ): Promise<void> {
   const held = await getRun(deps.db, runId);
   if (!held) throw new RunStateError(`There is no run ${runId}`);
-  if (!await discardHeld(deps.db, runId, reason)) {
+  if (!await discardHeld(deps.db, runId, discardedMessage(reason))) {
     throw new RunStateError(`Run ${runId} is ${held.status}, not held`);
   }
   if (held.heldPath) await Deno.remove(held.heldPath).catch(() => {});

@@ -8,6 +8,8 @@ import { eq } from "drizzle-orm";
 import { runs } from "../../src/db/schema/autocomm.ts";
 import {
   canTransition,
+  discardedMessage,
+  failedMessage,
   interruptedMessage,
   renewLeaseStatement,
   RUN_STATUSES,
@@ -159,6 +161,14 @@ Deno.test("an interrupted run's message has one wording per reason", () => {
   ) {
     assert.match(interruptedMessage(reason), /; nothing was changed$/, reason);
   }
+});
+
+Deno.test("a discarded or failed run's message has one wording per reason", () => {
+  assert.equal(discardedMessage({ by: "ann" }), "Discarded by ann");
+  assert.equal(discardedMessage({ by: undefined }), "Discarded by a person");
+  assert.equal(discardedMessage("expired"), "Discarded: not approved within 24 hours");
+  assert.equal(discardedMessage("superseded"), "Discarded: a later run of the record committed");
+  assert.equal(failedMessage("disk full"), "The run failed and changed nothing: disk full");
 });
 
 Deno.test("every status has words for pages and for e-mail, and an unknown one is shown as stored", () => {

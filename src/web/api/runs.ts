@@ -214,7 +214,7 @@ export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
     async (c) => {
       const { id } = c.req.valid("param");
       await existing(id);
-      await discardRun(runDeps, id, `Discarded by ${c.get("identity")?.user ?? "a person"}`);
+      await discardRun(runDeps, id, { by: c.get("identity")?.user });
       return c.json(await runDetail(deps, id), 200);
     },
   );

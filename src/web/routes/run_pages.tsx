@@ -92,7 +92,7 @@ export function runPages(deps: AppDeps): Hono<AppEnv> {
     const id = idOf(c.req.param("id"), "such run");
     const run = await getRun(db, id);
     if (!run) throw notFound(`run ${id}`);
-    await discardRun(runDeps, id, `Discarded by ${c.get("identity")?.user ?? "a person"}`);
+    await discardRun(runDeps, id, { by: c.get("identity")?.user });
     return c.redirect(`/runs/${id}?done=discarded`, 303);
   });
 
