@@ -3,15 +3,15 @@
  * service whose queue a queued run waits in, or the import process executing a running
  * one. The holder renews it every third of its length (`Config.runLeaseSeconds`,
  * default 60 s); a run whose lease ended belongs to a process that died, and the
- * scheduler's tick and every Run Now mark it interrupted (`schedule/claim.ts`), so a
+ * scheduler's tick and every Run Now mark it interrupted (`run_state_db.ts`), so a
  * record is free again a minute or two after its service was killed.
  *
  * An import process renews its running run's lease only outside the apply's
  * transaction: while the transaction is open it holds the database's write lock, so
  * no other process can mark the run interrupted, and its commit checks that the run
  * is still its own (`run.ts`). The queued runs' leases are renewed by the run queue
- * (`queue.ts`, `renewQueuedLeases` in `service.ts`). This module loads no Drizzle: the
- * import process uses it.
+ * (`queue.ts`, `renewQueuedLeases` in `run_state_db.ts`). This module loads no Drizzle:
+ * the import process uses it; its statements come from `run_state.ts`.
  */
 import type { SqlExecutor } from "./executor.ts";
 import { interruptedMessage, leaseEnd, renewLeaseStatement } from "./run_state.ts";

@@ -1,7 +1,9 @@
 /**
- * Runs as the rest of the service sees them: run a record, import a one-off file,
- * approve or discard a held run, and read a run's report. Each queues a run row
- * and executes it in the import process.
+ * Runs as the rest of the service sees them: start a record's run now
+ * ({@linkcode startRecordRun}, the one way pages, the API and the webhook start one),
+ * run a record, approve or discard a held run, and read a run's report. Each queues a
+ * run row and executes it in the import process. Run state is written through
+ * `run_state.ts` (`run_state_db.ts` on this side).
  */
 import { and, asc, between, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";

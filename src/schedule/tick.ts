@@ -43,8 +43,8 @@ import {
 } from "./due.ts";
 import { housekeeping, type HousekeepingResult } from "./hourly.ts";
 import { removeRunStage } from "../pipeline/stage.ts";
-import { leaseEnd } from "../pipeline/lease.ts";
-import { renewQueuedLeases } from "../pipeline/service.ts";
+import { leaseEnd } from "../pipeline/run_state.ts";
+import { renewQueuedLeases } from "../pipeline/run_state_db.ts";
 
 /** What the scheduler needs. */
 export interface ScheduleDeps extends MailDeps {
