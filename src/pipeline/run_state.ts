@@ -157,6 +157,10 @@ export function discardedMessage(reason: DiscardReason): string {
     : "Discarded: a later run of the record committed";
 }
 
+/** The message of a waiting run given up on: its file never settled within the hour. */
+export const STILL_BEING_WRITTEN =
+  "The file was still being written an hour after the run was queued (it kept changing within the minimum file age); nothing was changed";
+
 /** The message of a run that failed for `cause` before it could change anything. */
 export function failedMessage(cause: string): string {
   return `The run failed and changed nothing: ${cause}`;

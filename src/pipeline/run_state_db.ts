@@ -29,6 +29,7 @@ import {
   leaseEnd,
   renewLeaseStatement,
   type RunStatement,
+  STILL_BEING_WRITTEN,
   transitionStatement,
 } from "./run_state.ts";
 
@@ -176,18 +177,21 @@ export async function requeueWaiting(
   ) > 0;
 }
 
-/** Ends a waiting run whose file never settled; false when it is no longer waiting. */
+/**
+ * Ends a waiting run whose file never settled (`no_file`, {@linkcode STILL_BEING_WRITTEN});
+ * false when it is no longer waiting.
+ */
 export async function giveUpWaiting(
   db: Db,
   runId: number,
-  options: { now: Date; message: string },
+  options: { now: Date },
 ): Promise<boolean> {
   return await writeRuns(
     db,
     transitionStatement(runId, "no_file", {
       from: ["waiting"],
       set: {
-        message: options.message,
+        message: STILL_BEING_WRITTEN,
         ended_at: options.now.toISOString(),
         lease_expires_at: null,
       },

@@ -20,7 +20,6 @@ import { eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { runs } from "../db/schema/autocomm.ts";
 import {
-  enqueueRun,
   isUniqueViolation,
   queueRecordRun,
   type RunDeps,
@@ -36,7 +35,7 @@ import {
   requeueWaiting,
 } from "../pipeline/run_state_db.ts";
 
-export { enqueueRun, expireLeases, giveUpWaiting, requeueWaiting };
+export { expireLeases, giveUpWaiting, requeueWaiting };
 export type { ExpiredRun, ExpireLeasesOptions };
 
 /** The part of the run queue the scheduler uses. */

@@ -181,11 +181,7 @@ export async function tick(
   await step("waiting", async () => {
     for (const run of await waitingRuns(db)) {
       if (instant.getTime() - Date.parse(run.queuedAt) >= WAIT_LIMIT_MS) {
-        const ended = await giveUpWaiting(db, run.id, {
-          now: instant,
-          message:
-            "The file was still being written an hour after the run was queued (it kept changing within the minimum file age); nothing was changed",
-        });
+        const ended = await giveUpWaiting(db, run.id, { now: instant });
         if (ended) {
           result.gaveUp.push(run.id);
           logger.warn("run_gave_up_waiting", { runId: run.id, recordId: run.recordId });
