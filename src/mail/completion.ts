@@ -30,6 +30,7 @@ import type { Logger } from "../log.ts";
 import { getRun } from "../pipeline/launch.ts";
 import { runReport } from "../pipeline/service.ts";
 import type { RunReport } from "../pipeline/run_store.ts";
+import { statusWords } from "../pipeline/run_state.ts";
 import type { Mailer, MailMessage } from "./mailer.ts";
 
 /** Errors listed in a report. */
@@ -62,21 +63,9 @@ export interface ComposeOptions {
   totalErrors: number;
 }
 
-const STATUS_LABELS: Record<string, string> = {
-  succeeded: "succeeded",
-  succeeded_with_errors: "succeeded with errors",
-  rejected: "rejected (the file was refused; nothing changed)",
-  failed: "failed (nothing changed)",
-  held: "held for approval (nothing changed)",
-  discarded: "discarded",
-  no_file: "no file",
-  empty: "empty file (nothing changed)",
-  interrupted: "interrupted (nothing changed)",
-};
-
-/** A status as people read it. */
+/** A status as the report words it (`STATUS_WORDING` of `run_state.ts`, the one table of them). */
 export function statusLabel(status: string): string {
-  return STATUS_LABELS[status] ?? status.replace(/_/g, " ");
+  return statusWords(status, "mail");
 }
 
 function zonedTime(iso: string | null, timeZone: string): string {

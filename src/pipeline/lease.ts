@@ -3,26 +3,23 @@
  * service whose queue a queued run waits in, or the import process executing a running
  * one. The holder renews it every third of its length (`Config.runLeaseSeconds`,
  * default 60 s); a run whose lease ended belongs to a process that died, and the
- * scheduler's tick and every Run Now mark it interrupted (`schedule/claim.ts`), so a
+ * scheduler's tick and every Run Now mark it interrupted (`run_state_db.ts`), so a
  * record is free again a minute or two after its service was killed.
  *
  * An import process renews its running run's lease only outside the apply's
  * transaction: while the transaction is open it holds the database's write lock, so
  * no other process can mark the run interrupted, and its commit checks that the run
  * is still its own (`run.ts`). The queued runs' leases are renewed by the run queue
- * (`queue.ts`, `renewQueuedLeases` in `service.ts`). This module loads no Drizzle: the
- * import process uses it.
+ * (`queue.ts`, `renewQueuedLeases` in `run_state_db.ts`). This module loads no Drizzle:
+ * the import process uses it; its statements come from `run_state.ts`.
  */
 import type { SqlExecutor } from "./executor.ts";
+import { interruptedMessage, leaseEnd, renewLeaseStatement } from "./run_state.ts";
+
+export { leaseEnd };
 
 /** What a run ends with when another process marked it interrupted meanwhile. */
-export const LEASE_LOST =
-  "Another process marked the run interrupted (its lease had expired); nothing was changed";
-
-/** When a lease of `seconds` taken at `now` ends. */
-export function leaseEnd(now: Date, seconds: number): Date {
-  return new Date(now.getTime() + seconds * 1000);
-}
+export const LEASE_LOST = interruptedMessage("lease_lost");
 
 /** How often a lease of `seconds` is renewed, in milliseconds. */
 export function renewEveryMs(seconds: number): number {
@@ -43,10 +40,12 @@ export class RunLease implements Disposable {
     this.#timer = setInterval(async () => {
       if (exec.inTransaction || this.#controller.signal.aborted) return;
       try {
-        const renewed = await exec.run(
-          "UPDATE runs SET lease_expires_at = ? WHERE id = ? AND status = 'running'",
-          [leaseEnd(new Date(), options.seconds).toISOString(), runId],
+        const renewal = renewLeaseStatement(
+          runId,
+          leaseEnd(new Date(), options.seconds).toISOString(),
+          { status: "running" },
         );
+        const renewed = await exec.run(renewal.sql, renewal.args);
         if (renewed === 0) {
           this.#controller.abort(LEASE_LOST);
         }

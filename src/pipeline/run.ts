@@ -47,11 +47,19 @@ import {
   recordFileName,
   unchangedFor,
 } from "./fetch.ts";
-import { LEASE_LOST, leaseEnd, RunLease } from "./lease.ts";
+import { LEASE_LOST, RunLease } from "./lease.ts";
 import { type AttendanceMode, type ImportTable } from "../sis/catalog.ts";
 import { readExtensionTables } from "./run_store.ts";
 import { type DayDef, type Meeting, parseExpression, type PeriodDef } from "../sis/expressions.ts";
 import { todayIn } from "../sis/values.ts";
+import {
+  discardedMessage,
+  failedMessage,
+  interruptedMessage,
+  leaseEnd,
+  type RunStatus,
+  transitionStatement,
+} from "./run_state.ts";
 
 /** The settings a run uses, snapshotted on the run row when it is queued. */
 export interface RunSettings {
@@ -93,21 +101,7 @@ export const ONE_OFF_RUN = {
   emailTo: "",
 } as const satisfies Partial<RunSettings>;
 
-/** Final statuses of a run (the README lists them). */
-export type RunStatus =
-  | "queued"
-  | "running"
-  | "waiting"
-  | "succeeded"
-  | "succeeded_with_errors"
-  | "rejected"
-  | "failed"
-  | "held"
-  | "discarded"
-  | "no_file"
-  | "empty"
-  | "interrupted"
-  | "preview";
+export type { RunStatus };
 
 /** What the import process needs besides the database. */
 export interface RunEnvironment {
@@ -345,14 +339,13 @@ export class RunNotClaimable extends Error {
 /** The run was asked to stop (`RunEnvironment.signal`); nothing was changed. */
 export class RunStopped extends Error {
   constructor(reason: unknown) {
-    super(typeof reason === "string" ? reason : "The run was stopped before it finished");
+    super(typeof reason === "string" ? reason : interruptedMessage("stopped"));
     this.name = "RunStopped";
   }
 }
 
 /** What a run stopped for when the process that asked for it is gone. */
-export const OWNER_GONE =
-  "The process that started the run (the service or the command) stopped before the run finished; nothing was changed";
+export const OWNER_GONE = interruptedMessage("owner_gone");
 
 /**
  * The safe points where a run asked to stop (`RunEnvironment.signal`), whose lease
@@ -399,14 +392,14 @@ export async function executeRun(
   const run = await loadRun(exec, runId);
   const s = run.settings;
   const started = now();
-  const claimed = await exec.run(
-    `UPDATE runs SET status = 'running', started_at = ?, lease_expires_at = ? WHERE id = ? AND status IN ('queued', 'waiting')`,
-    [
-      started.toISOString(),
-      leaseEnd(started, env.leaseSeconds).toISOString(),
-      runId,
-    ],
-  );
+  const claim = transitionStatement(runId, "running", {
+    from: ["queued", "waiting"],
+    set: {
+      started_at: started.toISOString(),
+      lease_expires_at: leaseEnd(started, env.leaseSeconds).toISOString(),
+    },
+  });
+  const claimed = await exec.run(claim.sql, claim.args);
   if (claimed === 0) throw new RunNotClaimable(runId);
   using lease = new RunLease(exec, runId, { seconds: env.leaseSeconds });
   const today = todayIn(env.timeZone, started);
@@ -423,7 +416,6 @@ export async function executeRun(
     extra: Record<string, SqlValue> = {},
   ) => {
     const fields: Record<string, SqlValue> = {
-      status,
       message,
       ended_at: now().toISOString(),
       lease_expires_at: null,
@@ -440,15 +432,10 @@ export async function executeRun(
       short_rows: counts.shortRows,
       ...extra,
     };
-    const keys = Object.keys(fields);
     // Only a run still running is this process's: one another process marked
     // interrupted (its lease had expired) keeps that outcome, and nothing commits.
-    const ended = await exec.run(
-      `UPDATE runs SET ${
-        keys.map((k) => `"${k}" = ?`).join(", ")
-      } WHERE id = ? AND status = 'running'`,
-      [...keys.map((k) => fields[k]!), runId],
-    );
+    const end = transitionStatement(runId, status, { from: ["running"], set: fields });
+    const ended = await exec.run(end.sql, end.args);
     if (ended === 0) throw new RunStopped(LEASE_LOST);
     if (notes.length > 0) {
       await exec.many(
@@ -493,10 +480,11 @@ export async function executeRun(
   }
   /** Leaves the run waiting for its file to settle; the tick tries it again each minute. */
   const wait = async (message: string): Promise<RunOutcome> => {
-    await exec.run(
-      "UPDATE runs SET status = 'waiting', lease_expires_at = NULL, file_name = ?, file_size = ?, message = ? WHERE id = ?",
-      [source.fileName, stat.size, message, runId],
-    );
+    const waiting = transitionStatement(runId, "waiting", {
+      from: ["running"],
+      set: { lease_expires_at: null, file_name: source.fileName, file_size: stat.size, message },
+    });
+    if (await exec.run(waiting.sql, waiting.args) === 0) throw new RunStopped(LEASE_LOST);
     return { runId, status: "waiting", counts, message: null };
   };
   const fileName = source.fileName;
@@ -754,15 +742,16 @@ export async function executeRun(
         // A committed run settles earlier held runs: an approved one is done, any
         // other held run of the same record is discarded.
         if (run.approves !== null) {
-          await exec.run("UPDATE runs SET status = 'approved' WHERE id = ? AND status = 'held'", [
-            run.approves,
-          ]);
+          const approved = transitionStatement(run.approves, "approved", { from: ["held"] });
+          await exec.run(approved.sql, approved.args);
         }
         if (run.recordId !== null) {
-          await exec.run(
-            "UPDATE runs SET status = 'discarded', message = 'Discarded: a later run of the record committed' WHERE record_id = ? AND status = 'held' AND id < ?",
-            [run.recordId, runId],
+          const discarded = transitionStatement(
+            { sql: "record_id = ? AND id < ?", args: [run.recordId, runId] },
+            "discarded",
+            { from: ["held"], set: { message: discardedMessage("superseded") } },
           );
+          await exec.run(discarded.sql, discarded.args);
         }
       }
       const changesAfter = await changeLogEnd(exec);
@@ -828,16 +817,15 @@ export async function executeRunToEnd(
     const stopped = error instanceof RunStopped;
     try {
       await exec.rollback();
-      await exec.run(
-        `UPDATE runs SET status = '${
-          stopped ? "interrupted" : "failed"
-        }', message = ?, ended_at = ?, lease_expires_at = NULL WHERE id = ? AND status IN ('queued', 'running', 'waiting')`,
-        [
-          stopped ? message : `The run failed and changed nothing: ${message}`,
-          new Date().toISOString(),
-          runId,
-        ],
-      );
+      const end = transitionStatement(runId, stopped ? "interrupted" : "failed", {
+        from: ["queued", "running", "waiting"],
+        set: {
+          message: stopped ? message : failedMessage(message),
+          ended_at: new Date().toISOString(),
+          lease_expires_at: null,
+        },
+      });
+      await exec.run(end.sql, end.args);
     } catch {
       // The database itself is unreachable; the lease marks the run interrupted later.
     }

@@ -7,47 +7,11 @@
  */
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 import type { RunSettings } from "./run.ts";
+import { insertRunStatement, type QueueRunOptions, type Trigger } from "./run_state.ts";
 import type { ExtensionDefinition, ImportTable } from "../sis/catalog.ts";
 
-/** How a run was started. */
-export type Trigger = "schedule" | "run_now" | "webhook" | "api" | "cli" | "approval";
-
-/** Options of {@linkcode insertRun}. */
-export interface QueueRunOptions {
-  recordId?: number | null;
-  trigger: Trigger;
-  preview?: boolean;
-  slotKey?: string | null;
-  approvesRunId?: number | null;
-}
-
-/**
- * The statement that creates a run row (status queued) with the settings snapshot
- * and returns its id: {@linkcode insertRun} runs it on an executor, `queueRun`
- * (`launch.ts`) through Drizzle, inside a caller's transaction when there is one.
- */
-export function insertRunStatement(
-  settings: RunSettings,
-  options: QueueRunOptions,
-): { sql: string; args: SqlValue[] } {
-  return {
-    sql:
-      `INSERT INTO runs (record_id, school_id, table_name, trigger, status, slot_key, options, preview, queued_at, approves_run_id, file_name)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id`,
-    args: [
-      options.recordId ?? null,
-      settings.schoolId,
-      settings.table,
-      options.trigger,
-      options.slotKey ?? null,
-      JSON.stringify(settings),
-      options.preview ? 1 : 0,
-      new Date().toISOString(),
-      options.approvesRunId ?? null,
-      settings.file?.split("/").pop() ?? settings.path?.split(/[\\/]/).pop() ?? null,
-    ],
-  };
-}
+export { insertRunStatement };
+export type { QueueRunOptions, Trigger };
 
 /** Creates the run row (status queued); returns its id. */
 export async function insertRun(

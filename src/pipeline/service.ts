@@ -1,21 +1,38 @@
 /**
- * Runs as the rest of the service sees them: run a record, import a one-off file,
- * approve or discard a held run, and read a run's report. Each queues a run row
- * and executes it in the import process.
+ * Runs as the rest of the service sees them: start a record's run now
+ * ({@linkcode startRecordRun}, the one way pages, the API and the webhook start one),
+ * run a record, approve or discard a held run, and read a run's report. Each queues a
+ * run row and executes it in the import process. Run state is written through
+ * `run_state.ts` (`run_state_db.ts` on this side).
  */
-import { and, asc, between, desc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, between, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { runChanges, runs } from "../db/schema/autocomm.ts";
 import { getRecord } from "../records/store.ts";
 import { type AttendanceMode, coreCatalog, type ImportTable } from "../sis/catalog.ts";
-import { getRun, queueRun, recordSettings, runImportProcess, type Trigger } from "./launch.ts";
+import {
+  getRun,
+  queueRun,
+  type QueueRunOptions,
+  recordSettings,
+  runImportProcess,
+  type Trigger,
+} from "./launch.ts";
 import type { RunSettings } from "./run.ts";
 import { borrowExecutor } from "./executor.ts";
 import { removeRunStage } from "./stage.ts";
 import { readRunReport, type RunReport } from "./run_store.ts";
 import type { ImportWorker } from "./worker.ts";
-import { leaseEnd } from "./lease.ts";
+import { ACTIVE_STATUSES, discardedMessage, type DiscardReason } from "./run_state.ts";
+import {
+  discardHeld,
+  expireLeases,
+  interruptAbandoned,
+  renewQueuedLeases,
+} from "./run_state_db.ts";
+
+export { renewQueuedLeases };
 
 /** What running needs. */
 export interface RunDeps {
@@ -53,12 +70,7 @@ export async function executeQueued(
   await (worker ? worker.run(runId) : runImportProcess(deps.config, runId));
   // The process is done with the run: a stage file left behind means it died.
   await removeRunStage(deps.config.databaseUrl, runId);
-  await deps.db.update(runs).set({
-    status: "interrupted",
-    message: "The import process stopped before the run finished; nothing was changed",
-    endedAt: new Date().toISOString(),
-    leaseExpiresAt: null,
-  }).where(and(eq(runs.id, runId), inArray(runs.status, ["queued", "running"])));
+  await interruptAbandoned(deps.db, runId, new Date());
 }
 
 /** The active (queued or running) run of a record, if any. */
@@ -66,7 +78,7 @@ export async function activeRunOf(db: Db, recordId: number): Promise<number | un
   const [row] = await db.select({ id: runs.id }).from(runs).where(
     and(
       eq(runs.recordId, recordId),
-      inArray(runs.status, ["queued", "running", "waiting"]),
+      inArray(runs.status, [...ACTIVE_STATUSES]),
       eq(runs.preview, false),
     ),
   ).limit(1);
@@ -91,20 +103,100 @@ export async function queueRecordRun(
 ): Promise<number> {
   const record = await getRecord(deps.db, recordId);
   if (!record) throw new RunStateError(`There is no record ${recordId}`);
-  const settings = recordSettings(record, deps.config);
-  try {
-    return await queueRun(deps.db, settings, {
-      recordId,
-      trigger: options.trigger,
-      preview: options.preview ?? false,
-      ...(options.slotKey !== undefined ? { slotKey: options.slotKey } : {}),
-    });
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    const active = await activeRunOf(deps.db, recordId);
-    if (active !== undefined) throw new RunInProgress(active);
-    throw error;
+  return await queueClaimingRecord(deps.db, recordSettings(record, deps.config), {
+    recordId,
+    trigger: options.trigger,
+    preview: options.preview ?? false,
+    ...(options.slotKey !== undefined ? { slotKey: options.slotKey } : {}),
+  });
+}
+
+/**
+ * Queues a run (`queueRun`); a run of a record claims the record's one active run
+ * (`runs_one_active`), and a record whose active run holds it answers
+ * {@linkcode RunInProgress} — the one place a unique violation becomes that. A
+ * violation with no active run left is either the slot key (another tick claimed the
+ * slot; thrown as it is) or an active run that ended meanwhile: then it is tried once
+ * more. `db` may be a transaction.
+ */
+async function queueClaimingRecord(
+  db: Db,
+  settings: RunSettings,
+  options: QueueRunOptions,
+): Promise<number> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await queueRun(db, settings, options);
+    } catch (error) {
+      if (!isUniqueViolation(error) || options.recordId == null) throw error;
+      const active = await activeRunOf(db, options.recordId);
+      if (active !== undefined) throw new RunInProgress(active);
+      if (options.slotKey != null || attempt > 0) throw error;
+    }
   }
+}
+
+/** The part of a run queue that starting a run uses (`queue.ts`'s `RunQueue`). */
+export interface StartQueue {
+  enqueue(runId: number): unknown;
+  /**
+   * Ids of runs waiting in this process's queue (not yet started). When the queue
+   * exposes them, their leases are renewed, and a queued run whose process died is
+   * marked interrupted like a running one.
+   */
+  readonly pending?: readonly number[];
+}
+
+/** What starting a run needs. */
+export interface StartDeps {
+  db: Db;
+  config: Config;
+  queue: StartQueue;
+}
+
+/**
+ * Enqueues a queued run in this process. When the queue reports its pending runs
+ * the run gets a lease first, so that it is marked interrupted if this process
+ * dies before starting it.
+ */
+export async function enqueueRun(
+  deps: Pick<StartDeps, "db" | "queue"> & { config: { readonly runLeaseSeconds: number } },
+  runId: number,
+  now = new Date(),
+) {
+  if (deps.queue.pending !== undefined) {
+    await renewQueuedLeases(deps.db, [runId], { now, seconds: deps.config.runLeaseSeconds });
+  }
+  deps.queue.enqueue(runId);
+}
+
+/** Options of {@linkcode startRecordRun}. */
+export interface StartRunOptions {
+  trigger: Trigger;
+  /** Validate only, change nothing. Default false. */
+  preview?: boolean;
+}
+
+/**
+ * Starts a run of a stored record now — Run Now on a page, the API, the webhook:
+ * queues it and hands it to the run queue; returns its id. A run whose process died
+ * (lease expired) is marked interrupted first, so it no longer blocks the record. A
+ * record with an active run throws {@linkcode RunInProgress}; a record that does not
+ * exist, {@linkcode RunStateError}.
+ */
+export async function startRecordRun(
+  deps: StartDeps,
+  recordId: number,
+  options: StartRunOptions,
+): Promise<number> {
+  const now = new Date();
+  await expireLeases(deps.db, now, { own: deps.queue.pending ?? [] });
+  const runId = await queueRecordRun(deps, recordId, {
+    trigger: options.trigger,
+    preview: options.preview ?? false,
+  });
+  await enqueueRun(deps, runId, now);
+  return runId;
 }
 
 /** True for a UNIQUE constraint failure (a claim someone else holds), however wrapped. */
@@ -159,20 +251,11 @@ export async function approveRun(
   const held = await getRun(deps.db, runId);
   if (!held) throw new RunStateError(`There is no run ${runId}`);
   if (held.status !== "held") throw new RunStateError(`Run ${runId} is ${held.status}, not held`);
-  let approval: number;
-  try {
-    approval = await queueRun(deps.db, held.options as unknown as RunSettings, {
-      recordId: held.recordId,
-      trigger: options.trigger ?? "approval",
-      approvesRunId: runId,
-    });
-  } catch (error) {
-    if (isUniqueViolation(error) && held.recordId !== null) {
-      const active = await activeRunOf(deps.db, held.recordId);
-      if (active !== undefined) throw new RunInProgress(active);
-    }
-    throw error;
-  }
+  const approval = await queueClaimingRecord(deps.db, held.options as unknown as RunSettings, {
+    recordId: held.recordId,
+    trigger: options.trigger ?? "approval",
+    approvesRunId: runId,
+  });
   await (options.execute ?? ((id) => executeQueued(deps, id)))(approval);
   const after = await getRun(deps.db, runId);
   if (after?.status === "approved" && held.heldPath) {
@@ -186,17 +269,13 @@ export async function approveRun(
 export async function discardRun(
   deps: RunDeps,
   runId: number,
-  reason = "Discarded by a person",
+  reason: DiscardReason = { by: undefined },
 ): Promise<void> {
   const held = await getRun(deps.db, runId);
   if (!held) throw new RunStateError(`There is no run ${runId}`);
-  const done = await deps.db.update(runs).set({
-    status: "discarded",
-    message: reason,
-    heldPath: null,
-  })
-    .where(and(eq(runs.id, runId), eq(runs.status, "held"))).returning({ id: runs.id });
-  if (done.length === 0) throw new RunStateError(`Run ${runId} is ${held.status}, not held`);
+  if (!await discardHeld(deps.db, runId, discardedMessage(reason))) {
+    throw new RunStateError(`Run ${runId} is ${held.status}, not held`);
+  }
   if (held.heldPath) await Deno.remove(held.heldPath).catch(() => {});
 }
 
@@ -279,27 +358,4 @@ export async function countRuns(db: Db, recordId?: number): Promise<number> {
   const q = db.select({ n: sql<number>`count(*)` }).from(runs);
   const [row] = await (recordId === undefined ? q : q.where(eq(runs.recordId, recordId)));
   return Number(row?.n ?? 0);
-}
-
-/**
- * Gives the queued runs `runIds` (of this process's queue) a fresh lease. Only leases
- * past half their time are renewed, so that most calls do not write at all.
- */
-export async function renewQueuedLeases(
-  db: Db,
-  runIds: readonly number[],
-  options: { now: Date; seconds: number },
-): Promise<void> {
-  if (runIds.length === 0) return;
-  const soon = leaseEnd(options.now, options.seconds / 2).toISOString();
-  const stale = and(
-    inArray(runs.id, [...runIds]),
-    eq(runs.status, "queued"),
-    or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, soon)),
-  );
-  const found = await db.select({ id: runs.id }).from(runs).where(stale);
-  if (found.length === 0) return;
-  await db.update(runs).set({
-    leaseExpiresAt: leaseEnd(options.now, options.seconds).toISOString(),
-  }).where(stale);
 }

@@ -7,6 +7,8 @@
  * the run interrupted later).
  */
 
+import { interruptedMessage } from "./run_state.ts";
+
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 /** Listens for SIGINT and SIGTERM until disposed; `signal` aborts on the first. */
@@ -18,7 +20,7 @@ export function stopOnSignals(
     const listener = () => {
       if (controller.signal.aborted) Deno.exit(name === "SIGINT" ? 130 : 143);
       say(`${name}: stopping the run at its next safe point; send it again to quit at once`);
-      controller.abort(`Stopped by ${name} before it finished; nothing was changed`);
+      controller.abort(interruptedMessage({ signal: name }));
     };
     Deno.addSignalListener(name, listener);
     return { name, listener };

@@ -50,7 +50,7 @@ export async function expireHeldRuns(deps: HousekeepingDeps, now: Date): Promise
   const out: number[] = [];
   for (const { id } of due) {
     try {
-      await discardRun(deps, id, "Discarded: not approved within 24 hours");
+      await discardRun(deps, id, "expired");
       out.push(id);
     } catch (error) {
       // Approved or discarded meanwhile, by a person or another process.

@@ -43,8 +43,8 @@ import {
 } from "./due.ts";
 import { housekeeping, type HousekeepingResult } from "./hourly.ts";
 import { removeRunStage } from "../pipeline/stage.ts";
-import { leaseEnd } from "../pipeline/lease.ts";
-import { renewQueuedLeases } from "../pipeline/service.ts";
+import { leaseEnd } from "../pipeline/run_state.ts";
+import { renewQueuedLeases } from "../pipeline/run_state_db.ts";
 
 /** What the scheduler needs. */
 export interface ScheduleDeps extends MailDeps {
@@ -181,11 +181,7 @@ export async function tick(
   await step("waiting", async () => {
     for (const run of await waitingRuns(db)) {
       if (instant.getTime() - Date.parse(run.queuedAt) >= WAIT_LIMIT_MS) {
-        const ended = await giveUpWaiting(db, run.id, {
-          now: instant,
-          message:
-            "The file was still being written an hour after the run was queued (it kept changing within the minimum file age); nothing was changed",
-        });
+        const ended = await giveUpWaiting(db, run.id, { now: instant });
         if (ended) {
           result.gaveUp.push(run.id);
           logger.warn("run_gave_up_waiting", { runId: run.id, recordId: run.recordId });

@@ -4,6 +4,7 @@
  */
 import { coreCatalog, type ImportTable } from "../sis/catalog.ts";
 import { zeroPad } from "../util/time.ts";
+import { STATUS_WORDING } from "../pipeline/run_state.ts";
 
 /** What people call each import table. */
 export const TABLE_LABELS: Record<ImportTable, string> = {
@@ -36,22 +37,10 @@ export const RECORD_DELIMITER_LABELS: Record<string, string> = {
   LF: "LF: line feed (Unix)",
 };
 
-export const STATUS_LABELS: Record<string, string> = {
-  queued: "Queued",
-  running: "Running",
-  waiting: "Waiting for the file",
-  succeeded: "Succeeded",
-  succeeded_with_errors: "Succeeded with errors",
-  rejected: "File rejected",
-  failed: "Failed",
-  held: "Held for approval",
-  approved: "Approved",
-  discarded: "Discarded",
-  no_file: "No file",
-  empty: "Empty file",
-  interrupted: "Interrupted",
-  preview: "Preview",
-};
+/** What pages call each run status (`STATUS_WORDING` of `run_state.ts`, the one table of them). */
+export const STATUS_LABELS: Record<string, string> = Object.fromEntries(
+  Object.entries(STATUS_WORDING).map(([status, wording]) => [status, wording.label]),
+);
 
 export const TRIGGER_LABELS: Record<string, string> = {
   schedule: "Schedule",

@@ -1,15 +1,16 @@
-/** Starting a run from a page or the API: the same claim, lease and queue as the scheduler and the webhook. */
-import type { Trigger } from "../pipeline/launch.ts";
-import { queueRecordRun } from "../pipeline/service.ts";
-import { enqueueRun, expireLeases } from "../schedule/claim.ts";
+/**
+ * Starting and approving runs from a page or the API: the service's one start-a-run
+ * function (`startRecordRun` of `pipeline/service.ts`, shared with the webhook) and
+ * its approval, with the app's database and run queue.
+ */
+import {
+  approveRun,
+  startRecordRun as startRun,
+  type StartRunOptions,
+} from "../pipeline/service.ts";
 import type { AppDeps } from "./context.ts";
 
-/** Options of {@linkcode startRecordRun}. */
-export interface StartRunOptions {
-  trigger: Trigger;
-  /** Validate only, change nothing. Default false. */
-  preview?: boolean;
-}
+export type { StartRunOptions };
 
 /**
  * Queues a run of a stored record and hands it to the run queue; returns its id.
@@ -21,13 +22,20 @@ export async function startRecordRun(
   recordId: number,
   options: StartRunOptions,
 ): Promise<number> {
-  const { db } = deps.database;
-  const now = new Date();
-  await expireLeases(db, now, { own: deps.queue.pending });
-  const runId = await queueRecordRun({ db, config: deps.config }, recordId, {
-    trigger: options.trigger,
-    preview: options.preview ?? false,
+  return await startRun(
+    { db: deps.database.db, config: deps.config, queue: deps.queue },
+    recordId,
+    options,
+  );
+}
+
+/**
+ * Approves a held run: its approval run goes through the service's queue, one run at
+ * a time, and the record's one-active-run claim keeps a second approval from
+ * applying the file twice. Resolves when the approval run has ended; returns its id.
+ */
+export async function approveHeldRun(deps: AppDeps, runId: number): Promise<number> {
+  return await approveRun({ db: deps.database.db, config: deps.config }, runId, {
+    execute: (approvalRunId) => deps.queue.enqueue(approvalRunId),
   });
-  await enqueueRun({ db, queue: deps.queue, config: deps.config }, runId, now);
-  return runId;
 }

@@ -3,19 +3,14 @@ import { z } from "@hono/zod-openapi";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { getRun } from "../../pipeline/launch.ts";
 import { rejectedRowsCsv } from "../../pipeline/report.ts";
-import {
-  approveRun,
-  countRuns,
-  discardRun,
-  listRuns,
-  runChangeLog,
-} from "../../pipeline/service.ts";
+import { countRuns, discardRun, listRuns, runChangeLog } from "../../pipeline/service.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
 import { notFound } from "../errors.ts";
 import { countChanges, runErrorsPage } from "../queries.ts";
 import { csvHeaders } from "../routes/run_pages.tsx";
 import { changeJson, guardedRoute, newApi, runJson } from "./common.ts";
 import { runDetail } from "./records.ts";
+import { approveHeldRun } from "../start_run.ts";
 import {
   Change,
   ErrorBody,
@@ -192,8 +187,7 @@ export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
     async (c) => {
       const { id } = c.req.valid("param");
       await existing(id);
-      // The approval runs through the service's queue, one run at a time.
-      const approval = await approveRun(runDeps, id, { execute: (rid) => deps.queue.enqueue(rid) });
+      const approval = await approveHeldRun(deps, id);
       deps.logger.info("run_approved", {
         runId: id,
         approvalRunId: approval,
@@ -220,7 +214,7 @@ export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
     async (c) => {
       const { id } = c.req.valid("param");
       await existing(id);
-      await discardRun(runDeps, id, `Discarded by ${c.get("identity")?.user ?? "a person"}`);
+      await discardRun(runDeps, id, { by: c.get("identity")?.user });
       return c.json(await runDetail(deps, id), 200);
     },
   );

@@ -33,14 +33,13 @@ import type { Db } from "../../db/client.ts";
 import { webhookDeliveries, webhookSignatures } from "../../db/schema/autocomm.ts";
 import type { Logger } from "../../log.ts";
 import {
-  activeRunOf,
   isUniqueViolation,
-  queueRecordRun,
   RunInProgress,
   RunStateError,
+  type StartQueue,
+  startRecordRun,
 } from "../../pipeline/service.ts";
 import { getRecord } from "../../records/store.ts";
-import { enqueueRun, expireLeases, type ScheduleQueue } from "../../schedule/claim.ts";
 import { echo } from "../../util/echo.ts";
 import { payloadTooLarge } from "../errors.ts";
 
@@ -49,7 +48,7 @@ export interface HooksDeps {
   db: Db;
   config: Config;
   logger: Logger;
-  queue: ScheduleQueue;
+  queue: StartQueue;
 }
 
 /** Largest body accepted, in bytes. */
@@ -235,34 +234,23 @@ export function createHooksApp(deps: HooksDeps): Hono {
     const release = () =>
       deps.db.delete(webhookDeliveries).where(eq(webhookDeliveries.deliveryId, delivery));
 
-    await expireLeases(deps.db, now, { own: deps.queue.pending ?? [] });
     let runId: number;
     try {
-      runId = await queueRecordRun(deps, recordId, { trigger: "webhook" });
+      runId = await startRecordRun(deps, recordId, { trigger: "webhook" });
     } catch (error) {
-      let active: number | undefined;
-      if (error instanceof RunInProgress) active = error.runId;
-      else if (isUniqueViolation(error)) active = await activeRunOf(deps.db, recordId);
-      else if (error instanceof RunStateError) {
-        await release();
-        return c.json(problem("not_found", `There is no record ${echo(raw)}`), 404);
-      } else {
-        await release();
-        throw error;
-      }
       await release();
+      if (error instanceof RunStateError) {
+        return c.json(problem("not_found", `There is no record ${echo(raw)}`), 404);
+      }
+      if (!(error instanceof RunInProgress)) throw error;
       return c.json({
-        ...problem(
-          "already_running",
-          `The record is already running${active !== undefined ? ` (run ${active})` : ""}`,
-        ),
-        runId: active ?? null,
+        ...problem("already_running", `The record is already running (run ${error.runId})`),
+        runId: error.runId,
       }, 409);
     }
     await deps.db.update(webhookDeliveries).set({ runId }).where(
       eq(webhookDeliveries.deliveryId, delivery),
     );
-    await enqueueRun(deps, runId, now);
     deps.logger.info("webhook_run_queued", { recordId, runId, delivery });
     return c.json({ runId }, 202);
   });

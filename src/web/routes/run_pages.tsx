@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import { getRecord } from "../../records/store.ts";
 import { getRun } from "../../pipeline/launch.ts";
 import { rejectedRowsCsv } from "../../pipeline/report.ts";
-import { approveRun, discardRun, runChangeLog } from "../../pipeline/service.ts";
+import { discardRun, runChangeLog } from "../../pipeline/service.ts";
+import { approveHeldRun } from "../start_run.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
 import { csrfProtection, requireRole } from "../auth/middleware.ts";
 import { notFound } from "../errors.ts";
@@ -77,9 +78,8 @@ export function runPages(deps: AppDeps): Hono<AppEnv> {
     const id = idOf(c.req.param("id"), "such run");
     const run = await getRun(db, id);
     if (!run) throw notFound(`run ${id}`);
-    // The approval runs through the service's queue; the record's one-active-run
-    // claim keeps a second click from applying the file twice.
-    const approval = await approveRun(runDeps, id, { execute: (rid) => deps.queue.enqueue(rid) });
+    // The record's one-active-run claim keeps a second click from applying the file twice.
+    const approval = await approveHeldRun(deps, id);
     deps.logger.info("run_approved", {
       runId: id,
       approvalRunId: approval,
@@ -92,7 +92,7 @@ export function runPages(deps: AppDeps): Hono<AppEnv> {
     const id = idOf(c.req.param("id"), "such run");
     const run = await getRun(db, id);
     if (!run) throw notFound(`run ${id}`);
-    await discardRun(runDeps, id, `Discarded by ${c.get("identity")?.user ?? "a person"}`);
+    await discardRun(runDeps, id, { by: c.get("identity")?.user });
     return c.redirect(`/runs/${id}?done=discarded`, 303);
   });
 
