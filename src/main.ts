@@ -2,6 +2,7 @@
  * The service: config → database → migrations → Deno.cron registration → Deno.serve.
  */
 import { ConfigError, loadConfig } from "./config.ts";
+import { secretKeyProblem } from "./connections/store.ts";
 import { filePathOf, openDatabase } from "./db/client.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import { StartupError, startupStep } from "./db/startup.ts";
@@ -44,6 +45,15 @@ try {
   if (!(error instanceof StartupError)) throw error;
   console.error(`AutoComm cannot start: ${error.message}`);
   Deno.exit(error.exitCode);
+}
+// Stored connection secrets need the key that sealed them.
+const keyProblem = await secretKeyProblem({
+  db: database.db,
+  keys: { current: config.secretKey, previous: config.secretKeyPrevious },
+});
+if (keyProblem !== undefined) {
+  console.error(`AutoComm cannot start: ${keyProblem}.`);
+  Deno.exit(78);
 }
 
 const mailer = createMailer(config, { logger });

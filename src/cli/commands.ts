@@ -9,6 +9,7 @@ import { adminLink } from "./admin_link.ts";
 import { seedDemo } from "./demo.ts";
 import { cell, type Output, printError } from "./output.ts";
 import { RUN_COMMANDS } from "./run_commands.ts";
+import { connectionsCommand, secretsCommand } from "./connection_commands.ts";
 
 export { USAGE } from "./usage.ts";
 
@@ -171,4 +172,6 @@ export const COMMANDS: Record<string, Command> = {
   sis,
   "seed-demo": seed,
   "admin-link": adminLink,
+  connections: connectionsCommand,
+  secrets: secretsCommand,
 };

@@ -20,5 +20,15 @@ Commands:
   runs show <runId> [--json|--csv]   a run's report (--csv: the rejected rows)
   runs approve <runId>               apply a held run's kept file once
   runs discard <runId>               discard a held run
+  connections list [--json]          list managed (SFTP) connections
+  connections add --name N --host H --username U [--port P]
+      (--password-stdin | --key-file FILE [--passphrase-stdin])
+      [--description D] [--no-download] [--allow-upload] [--allow-legacy-ciphers]
+      [--fingerprint SHA256:…]       create a connection (secrets from stdin or a file)
+  connections test <id> [--accept] [--json]
+                                     connect, show the host key and the login folder;
+                                     --accept pins the host key shown
+  connections remove <id>            delete a connection no record uses
+  secrets rotate                     seal stored secrets again under AUTOCOMM_SECRET_KEY
 
 Tables: students, teachers, courses, sections, schedules, attendance`;
