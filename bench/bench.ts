@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--scale 0.1] [--tables students,teachers] [--seed N] [--json] [--keep] [--verbose]`
+ * `deno task bench [--scale 0.1] [--tables students,teachers] [--seed N] [--source local|sftp] [--json] [--keep] [--verbose]`
  *
  * Generates a seeded district (200,000 students × 25 columns, 12,000 teachers, 3,000
  * courses, 40,000 sections, 1,400,000 schedule rows, one day of attendance), then for
@@ -17,7 +17,10 @@
  * It prints rows per second, the ratio to sqlite3 and peak RSS per scenario; with
  * `--json` a list of {scenario, rows, seconds, sqliteSeconds, ratio, peakRssMb} (the
  * service's figures) with the CLI's beside them. Targets: ratio ≤ 3 and peak RSS < 300
- * MB per process, for the service. See bench/README.md.
+ * MB per process, for the service. With `--source sftp` the service's runs read their
+ * files over SFTP (a managed connection to an in-process `ssh2` server on loopback
+ * serving the generated files); the CLI and sqlite3 still read them locally. See
+ * bench/README.md.
  */
 import { parseArgs } from "node:util";
 import {
@@ -38,6 +41,7 @@ import { ImportWorker } from "../src/pipeline/worker.ts";
 import { scriptArgs } from "../src/util/process.ts";
 import { measure, type Measured, PeakSampler } from "./measure.ts";
 import { importArgs, runSettings } from "./scenario.ts";
+import { startSftpServer } from "../tests/support/sftp_server.ts";
 import { type ScenarioKind, SCENARIOS, sqliteCounts, sqliteScript } from "./sqlite.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
@@ -48,6 +52,7 @@ const USAGE = `Usage: deno task bench [options]
   --scale X        multiply every size by X (default 1; 0.1 runs a tenth)
   --tables a,b     run only these tables (their prerequisites are loaded, not measured)
   --seed N         seed of the generated district (default 20260817)
+  --source S       where the service's runs read files: local (default) or sftp
   --json           print only a JSON list of results on stdout (progress goes to stderr)
   --keep           keep the work directory under bench/out/
   --verbose        also print each process's peak RSS and the CLI's output`;
@@ -93,6 +98,7 @@ const { values } = (() => {
         scale: { type: "string", default: "1" },
         tables: { type: "string" },
         seed: { type: "string", default: "20260817" },
+        source: { type: "string", default: "local" },
         json: { type: "boolean", default: false },
         keep: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
@@ -114,6 +120,8 @@ const scale = Number(values.scale);
 if (!Number.isFinite(scale) || scale <= 0 || scale > 10) fail("--scale is a number in (0, 10]");
 const seed = Number(values.seed);
 if (!Number.isInteger(seed)) fail("--seed is an integer");
+if (values.source !== "local" && values.source !== "sftp") fail("--source is local or sftp");
+const overSftp = values.source === "sftp";
 const selected: BenchTable[] = values.tables === undefined
   ? [...TABLE_ORDER]
   : values.tables.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "").map(
@@ -174,6 +182,8 @@ async function cli(args: string[], dataDir = dirs.data): Promise<Measured> {
 interface Service {
   worker: ImportWorker;
   exec: SqlExecutor;
+  /** With --source sftp: the managed connection that serves the generated files. */
+  connectionId?: number;
 }
 
 /** Queues a run as the service does and executes it in the warm import process. */
@@ -185,9 +195,15 @@ async function serviceRun(
 ): Promise<{ seconds: number; peakMb: number; report: Report | null; code: number }> {
   const sampler = new PeakSampler(() => service.worker.pid);
   const t0 = performance.now();
-  const runId = await insertRun(service.exec, runSettings(table, kind, file), {
-    trigger: "run_now",
-  });
+  const local = runSettings(table, kind, file);
+  const settings = service.connectionId === undefined ? local : {
+    ...local,
+    file: null,
+    source: "managed" as const,
+    connectionId: service.connectionId,
+    path: file.slice(dirs.files.length + 1),
+  };
+  const runId = await insertRun(service.exec, settings, { trigger: "run_now" });
   const code = await service.worker.run(runId);
   const seconds = (performance.now() - t0) / 1000;
   const peakMb = sampler.stop();
@@ -229,8 +245,41 @@ async function main(): Promise<Detail[]> {
       fmt(startup.peakProcessMb, 0)
     } MB`,
   );
+  const sftp = overSftp ? await startSftpServer({ root: dirs.files }) : undefined;
+  let connectionId: number | undefined;
+  if (sftp) {
+    env["AUTOCOMM_SECRET_KEY"] = btoa(
+      String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))),
+    );
+    const added = await measure(
+      Deno.execPath(),
+      scriptArgs(`${ROOT}/src/cli.ts`, [
+        "connections",
+        "add",
+        "--name",
+        "bench",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(sftp.port),
+        "--username",
+        sftp.username,
+        "--password-stdin",
+        "--fingerprint",
+        sftp.fingerprint,
+      ]),
+      { env: { ...env, AUTOCOMM_DATA_DIR: dirs.service }, cwd: ROOT, stdin: sftp.password },
+    );
+    if (added.code !== 0) throw new Error(`connections add failed: ${added.stderr}`);
+    connectionId = 1;
+    say(`The service's runs read their files over SFTP (127.0.0.1:${sftp.port}).`);
+  }
   const config = loadConfig({ env: { ...env, AUTOCOMM_DATA_DIR: dirs.service } });
-  const service: Service = { worker: new ImportWorker(config), exec: await openExecutor(config) };
+  const service: Service = {
+    worker: new ImportWorker(config),
+    exec: await openExecutor(config),
+    ...(connectionId !== undefined ? { connectionId } : {}),
+  };
   // Started as the service starts it, while the files are generated.
   service.worker.start();
   try {
@@ -238,6 +287,7 @@ async function main(): Promise<Detail[]> {
   } finally {
     await service.worker.close();
     service.exec.close();
+    await sftp?.close();
   }
 }
 

@@ -9,6 +9,7 @@
  * Every failure is an {@linkcode SftpError} with a kind and a sentence a data manager
  * understands; only `network` and `timeout` failures are worth trying again.
  */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 // @ts-types="./ssh2.d.ts"
 import ssh2 from "ssh2";
@@ -69,6 +70,11 @@ export interface ConnectOptions {
   /** Longest wait for the next bytes of a transfer, in ms; default 30000. */
   idleTimeoutMs?: number;
 }
+
+/** Bytes asked for by one read request (the largest every server answers whole). */
+const READ_BYTES = 32 * 1024;
+/** Read requests in flight at once. */
+const READ_AHEAD = 64;
 
 /** An entry of a folder listing. */
 export interface SftpEntry {
@@ -278,53 +284,91 @@ export class SftpSession implements AsyncDisposable {
   }
 
   /**
-   * The bytes of a file from its start, streamed (never the whole file in memory).
-   * A transfer that gets no bytes for the idle timeout fails with a `timeout` error.
+   * The bytes of a file from its start, streamed (never the whole file in memory):
+   * up to {@linkcode READ_AHEAD} requests of {@linkcode READ_BYTES} are in flight at
+   * once (one request at a time moves about 1 MB/s even on loopback), handed on in
+   * order. A transfer that gets no bytes for the idle timeout fails with a `timeout`
+   * error, a connection lost during it with a `network` error.
    */
   async *read(path: string): AsyncGenerator<Uint8Array> {
-    const stream = this.#sftp.createReadStream(path, { highWaterMark: 64 * 1024 });
-    // Reads still pending when the stream ends early fail later; the loop below has
-    // already reported what counts.
-    stream.on("error", () => {});
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let idle: SftpError | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        idle = new SftpError(
-          "timeout",
-          `The transfer from ${this.#target.host} stalled (no data for ${
-            Math.round(this.#idleTimeoutMs / 1000)
-          } s)`,
-        );
-        stream.destroy(idle);
-      }, this.#idleTimeoutMs);
-    };
-    const closed = new Promise<void>((resolve) => this.#client.once("close", () => resolve()));
-    let ended = false;
-    closed.then(() => {
-      if (!ended) {
-        stream.destroy(
-          new SftpError(
-            "network",
-            `The connection to ${this.#target.host} closed during the transfer`,
-          ),
-        );
-      }
+    const sftp = this.#sftp;
+    const call = <T>(start: (cb: (error: Error | undefined | null, value: T) => void) => void) =>
+      this.#timed(
+        new Promise<T>((resolve, reject) =>
+          start((error, value) => error ? reject(error) : resolve(value))
+        ),
+      );
+    const handle = await call<Buffer>((cb) => sftp.open(path, "r", cb)).catch((error) => {
+      throw describe(error, this.#target);
     });
-    arm();
     try {
-      for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-        arm();
-        yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const size = Number((await call<Stats>((cb) => sftp.fstat(handle, cb))).size ?? 0);
+      const pending: Promise<Uint8Array>[] = [];
+      let next = 0;
+      /** Past the size the server gave: read on until it says the end (a file may grow). */
+      let tail = false;
+      const request = (position: number) => {
+        const buffer = Buffer.allocUnsafe(READ_BYTES);
+        return call<number>((cb) => sftp.read(handle, buffer, 0, READ_BYTES, position, cb))
+          .then((n) => buffer.subarray(0, n), (error) => {
+            // The end of the file answers as an error without a message of its own.
+            if ((error as { code?: number }).code === 1) return new Uint8Array(0);
+            throw error;
+          });
+      };
+      const fill = () => {
+        while (!tail && pending.length < READ_AHEAD && next < size) {
+          const chunk = request(next);
+          // Awaited in order below; a failure after the first is not a stray rejection.
+          chunk.catch(() => {});
+          pending.push(chunk);
+          next += READ_BYTES;
+        }
+      };
+      fill();
+      for (;;) {
+        if (pending.length === 0) {
+          tail = true;
+          const chunk = await request(next);
+          if (chunk.byteLength === 0) return;
+          next += chunk.byteLength;
+          yield chunk;
+          continue;
+        }
+        const chunk = await pending.shift()!;
+        fill();
+        if (chunk.byteLength === 0) {
+          await Promise.allSettled(pending);
+          return;
+        }
+        yield chunk;
+        if (chunk.byteLength < READ_BYTES && pending.length === 0) tail = true;
       }
-      ended = true;
     } catch (error) {
-      throw idle ?? describe(error, this.#target);
+      throw describe(error, this.#target);
     } finally {
-      clearTimeout(timer);
-      if (!stream.destroyed) stream.destroy();
+      sftp.close(handle, () => {});
     }
+  }
+
+  /** `promise`, or a `timeout` error when it has not settled within the idle timeout. */
+  #timed<T>(promise: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new SftpError(
+              "timeout",
+              `The transfer from ${this.#target.host} stalled (no data for ${
+                Math.round(this.#idleTimeoutMs / 1000)
+              } s)`,
+            ),
+          ),
+        this.#idleTimeoutMs,
+      );
+    });
+    return Promise.race([promise, idle]).finally(() => clearTimeout(timer));
   }
 
   /** Ends the session and its connection. */

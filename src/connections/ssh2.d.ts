@@ -29,6 +29,17 @@ export interface SFTPWrapper extends EventEmitter {
   readdir(path: string, cb: Callback<{ filename: string; longname: string; attrs: Stats }[]>): void;
   stat(path: string, cb: Callback<Stats>): void;
   createReadStream(path: string, options?: { highWaterMark?: number }): Readable;
+  open(path: string, flags: "r", cb: Callback<Buffer>): void;
+  fstat(handle: Buffer, cb: Callback<Stats>): void;
+  read(
+    handle: Buffer,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+    cb: (error: Error | undefined | null, bytesRead: number) => void,
+  ): void;
+  close(handle: Buffer, cb: (error: Error | undefined | null) => void): void;
 }
 
 export interface AlgorithmList {

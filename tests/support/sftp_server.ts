@@ -24,6 +24,8 @@ export interface SftpServerOptions {
   hostKey?: string;
   /** Only these algorithms (e.g. a legacy cipher alone). */
   algorithms?: Record<string, string[]>;
+  /** Serve this existing folder (kept at close) instead of a new temporary one. */
+  root?: string;
 }
 
 /** A running test SFTP server. */
@@ -54,7 +56,7 @@ function fingerprintOf(publicKeyBlob: Uint8Array): string {
 
 /** Starts a server for a new temporary root folder. */
 export async function startSftpServer(options: SftpServerOptions = {}): Promise<SftpServer> {
-  const root = await Deno.makeTempDir({ prefix: "autocomm_sftp_" });
+  const root = options.root ?? await Deno.makeTempDir({ prefix: "autocomm_sftp_" });
   const username = options.username ?? "sis";
   const password = options.password ?? "secret";
   const hostKey = options.hostKey ?? utils.generateKeyPairSync("ed25519").private;
@@ -152,30 +154,37 @@ export async function startSftpServer(options: SftpServerOptions = {}): Promise<
               if (!file) return sftp.status(id, STATUS.FAILURE);
               sftp.attrs(id, attrsOf(await file.stat()));
             });
-            sftp.on("READ", async (id, handle, offset, length) => {
-              const file = files.get(handle.toString());
+            /** Reads of one handle, one after another (a seek and a read each). */
+            const queues = new Map<string, Promise<void>>();
+            sftp.on("READ", (id, handle, offset, length) => {
+              const key = handle.toString();
+              const file = files.get(key);
               if (!file) return sftp.status(id, STATUS.FAILURE);
-              if (state.readDelayMs > 0) {
-                await new Promise((r) => setTimeout(r, state.readDelayMs));
-              }
-              const buffer = new Uint8Array(length);
-              let n: number | null;
-              try {
-                await file.seek(offset, Deno.SeekMode.Start);
-                n = await file.read(buffer);
-              } catch {
-                return; // closed meanwhile: the client went away
-              }
-              if (n === null) return sftp.status(id, STATUS.EOF);
-              sent += n;
-              if (sent > state.disconnectAfterBytes) {
-                client.end();
-                return;
-              }
-              sftp.data(id, Buffer.from(buffer.subarray(0, n)));
-              const hook = state.afterFirstRead;
-              state.afterFirstRead = undefined;
-              await hook?.();
+              const previous = queues.get(key) ?? Promise.resolve();
+              const done = previous.then(async () => {
+                if (state.readDelayMs > 0) {
+                  await new Promise((r) => setTimeout(r, state.readDelayMs));
+                }
+                const buffer = new Uint8Array(length);
+                let n: number | null;
+                try {
+                  await file.seek(offset, Deno.SeekMode.Start);
+                  n = await file.read(buffer);
+                } catch {
+                  return; // closed meanwhile: the client went away
+                }
+                if (n === null) return sftp.status(id, STATUS.EOF);
+                sent += n;
+                if (sent > state.disconnectAfterBytes) {
+                  client.end();
+                  return;
+                }
+                sftp.data(id, Buffer.from(buffer.subarray(0, n)));
+                const hook = state.afterFirstRead;
+                state.afterFirstRead = undefined;
+                await hook?.();
+              });
+              queues.set(key, done.catch(() => {}));
             });
             sftp.on("OPENDIR", async (id, path) => {
               const p = inside(path);
@@ -221,7 +230,7 @@ export async function startSftpServer(options: SftpServerOptions = {}): Promise<
   const close = async () => {
     for (const c of clients) c.end();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await Deno.remove(root, { recursive: true }).catch(() => {});
+    if (options.root === undefined) await Deno.remove(root, { recursive: true }).catch(() => {});
   };
   return {
     port,
