@@ -109,9 +109,12 @@ export function ConnectionList(props: ConnectionListProps) {
                     </td>
                     <td>{allowsText(c)}</td>
                     <td>
-                      {c.hostKeyFingerprint
-                        ? <code class="small">{c.hostKeyFingerprint}</code>
-                        : <span class="warning small">Not accepted yet: test the connection</span>}
+                      {c.hostKeyFingerprint ? <code class="small">{c.hostKeyFingerprint}</code> : (
+                        <>
+                          <span class="off">Not accepted yet</span>
+                          <div class="small muted">Test the connection to accept one</div>
+                        </>
+                      )}
                     </td>
                     <td>{used === 0 ? "No records" : `${used} record${used === 1 ? "" : "s"}`}</td>
                     <td class="actions">
