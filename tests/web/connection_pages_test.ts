@@ -127,6 +127,42 @@ Deno.test("only admins see and manage the connections pages; the setup page link
   );
 });
 
+Deno.test("the plugin manifest names the connections page for admins, where the app serves it", async () => {
+  const manifest = JSON.parse(
+    await Deno.readTextFile(new URL("../../plugin/manifest.json", import.meta.url)),
+  ) as { pages: { path: string; roles: string[]; navigation: string[] }[] };
+  const page = manifest.pages.find((p) => p.path === "/connections");
+  assert.ok(page, "plugin/manifest.json lists /connections");
+  assert.deepEqual(page.roles, ["admin"]);
+  assert.equal(page.navigation.at(-1), "Managed Connections");
+});
+
+Deno.test("a test that cannot reach the server or log in says it failed and lists no folder", async () => {
+  await using t = await setup();
+  const { s, server, admin } = t;
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const away = await create(s, admin, connectionForm(server, { name: "Away", port: String(port) }));
+  const unreachable = textOf(await html(await s.page(admin, `/connections/${away}/test`, {})));
+  assert.match(unreachable, /The test failed/);
+  assert.match(unreachable, /No host key to show/);
+  assert.doesNotMatch(unreachable, /Accept this fingerprint|Login folder/);
+
+  const wrong = await create(
+    s,
+    admin,
+    connectionForm(server, { name: "Wrong password", password: "not-the-one" }),
+  );
+  const refused = textOf(await html(await s.page(admin, `/connections/${wrong}/test`, {})));
+  assert.match(
+    refused,
+    /The test failed\. The server 127\.0\.0\.1:\d+ refused the login of "sis" \(wrong password\)/,
+  );
+  assert.doesNotMatch(refused, /Login folder/);
+  assertNoSecret([server.password, "not-the-one"]);
+});
+
 Deno.test("a connections form posted without the session's CSRF token changes nothing", async () => {
   await using t = await setup();
   const { s, server, admin } = t;

@@ -54,7 +54,7 @@ export function ConnectionTestPage(props: ConnectionTestProps) {
 
       <h2>Host key</h2>
       {state === "unreachable"
-        ? <p class="muted">The server's key was not seen.</p>
+        ? <p class="muted">No host key to show: the test stopped before it could report one.</p>
         : (
           <table class="facts" id="host-key">
             <tbody>
