@@ -156,6 +156,23 @@ Deno.test({
         fullPage: true,
       });
 
+      // A key that differs from the accepted one: both fingerprints, side by side.
+      const other = `SHA256:${"A".repeat(43)}`;
+      await page.goto(`${base}/connections`);
+      await page.getByRole("link", { name: "Edit", exact: true }).click();
+      await page.getByLabel("Host-key fingerprint").fill(other);
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.waitForURL(`${base}/connections?done=saved`);
+      await page.getByRole("button", { name: "Test connection: State SFTP" }).click();
+      await page.waitForURL(/\/connections\/\d+\/test$/);
+      assert.equal(await page.locator("#server-fingerprint").innerText(), sftp.fingerprint);
+      assert.equal(await page.locator("#accepted-fingerprint").innerText(), other);
+      assert.match(await page.locator("main").innerText(), /differs from the accepted one/);
+      await page.screenshot({
+        path: new URL("connection_test_differs.png", SCREENSHOTS).pathname,
+        fullPage: true,
+      });
+
       assert.deepEqual(consoleErrors, []);
       await context.close();
     } finally {
