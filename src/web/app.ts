@@ -14,6 +14,7 @@ import { bodyLimits } from "./body_limits.ts";
 import { createHooksApp } from "./hooks/run_now.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
+import { connectionPages } from "./routes/connection_pages.tsx";
 import { assetRoutes, authPages, fieldPages } from "./routes/other_pages.tsx";
 import { runPages } from "./routes/run_pages.tsx";
 import { setupPages } from "./routes/setup_pages.tsx";
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", authPages(deps));
   app.route("/", setupPages(deps));
   app.route("/", runPages(deps));
+  app.route("/", connectionPages(deps));
   app.route("/", fieldPages(deps));
   app.route("/api/v1", createApi(deps));
 

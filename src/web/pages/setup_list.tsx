@@ -22,6 +22,7 @@ export function SetupList(props: SetupListProps) {
   const { identity, school } = props;
   const canEdit = hasRole(identity.role, "editor");
   const canRun = hasRole(identity.role, "runner");
+  const isAdmin = hasRole(identity.role, "admin");
   const q = `?school=${school.schoolNumber}`;
   return (
     <Layout
@@ -56,10 +57,18 @@ export function SetupList(props: SetupListProps) {
           </p>
         )
         : ""}
-      {canEdit
+      {canEdit || isAdmin
         ? (
           <p>
-            <a class="button" href={`/records/new${q}`}>New</a>
+            {canEdit ? <a class="button" href={`/records/new${q}`}>New</a> : ""}
+            {isAdmin
+              ? (
+                <>
+                  {" "}
+                  <a class="button secondary" href="/connections">Managed connections</a>
+                </>
+              )
+              : ""}
           </p>
         )
         : ""}

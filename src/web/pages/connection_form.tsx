@@ -1,0 +1,361 @@
+/**
+ * The New / Edit form of a managed connection. Secrets are write-only: the password,
+ * private key and passphrase fields are always empty, and left empty they keep what
+ * is stored. Problems from the connection rules show in a summary at the top (linking
+ * to each field) and beside each field, with what was typed kept (except secrets).
+ */
+import type { Child } from "hono/jsx";
+import type { ConnectionProblem } from "../../connections/store.ts";
+import type { Identity } from "../context.ts";
+import { Csrf } from "./components.tsx";
+import { CONNECTION_CRUMBS } from "./connection_list.tsx";
+import { Layout } from "./layout.tsx";
+
+/** What people call each field of the form (also used in the error summary). */
+export const CONNECTION_FIELD_LABELS: Record<string, string> = {
+  name: "Name",
+  description: "Description",
+  protocol: "Protocol",
+  host: "Host",
+  port: "Port",
+  authType: "Authentication",
+  username: "Username",
+  password: "Password",
+  privateKey: "Private key",
+  passphrase: "Passphrase",
+  allowDownload: "Allow download",
+  allowUpload: "Allow upload",
+  allowLegacyCiphers: "Allow legacy ciphers",
+  hostKeyFingerprint: "Host-key fingerprint",
+};
+
+/** The form's values as typed (secrets are never among them). */
+export interface ConnectionFormValues {
+  name: string;
+  description: string;
+  host: string;
+  port: string;
+  authType: "password" | "key";
+  username: string;
+  allowDownload: boolean;
+  allowUpload: boolean;
+  allowLegacyCiphers: boolean;
+  hostKeyFingerprint: string;
+}
+
+/** The values of a new connection: port 22, password, download allowed. */
+export function emptyConnectionValues(): ConnectionFormValues {
+  return {
+    name: "",
+    description: "",
+    host: "",
+    port: "22",
+    authType: "password",
+    username: "",
+    allowDownload: true,
+    allowUpload: false,
+    allowLegacyCiphers: false,
+    hostKeyFingerprint: "",
+  };
+}
+
+/** Options of {@linkcode ConnectionForm}. */
+export interface ConnectionFormProps {
+  mode: "new" | "edit";
+  connectionId?: number;
+  timeZone: string;
+  identity: Identity;
+  values: ConnectionFormValues;
+  problems: ConnectionProblem[];
+  /** What is stored (edit): which secret, if any, an empty field keeps. */
+  stored?: { authType: "password" | "key"; hasSecret: boolean; name: string } | undefined;
+}
+
+export function ConnectionForm(props: ConnectionFormProps) {
+  const { values, stored } = props;
+  const errorsOf = (field: string) =>
+    props.problems.filter((p) => p.field === field).map((p) => p.message);
+  const aria = (field: string, hint = false) => {
+    const errors = errorsOf(field);
+    const ids = [errors.length > 0 ? `e-${field}` : "", hint ? `h-${field}` : ""].filter((s) =>
+      s !== ""
+    );
+    return {
+      id: `f-${field}`,
+      name: field,
+      ...(errors.length > 0 ? { "aria-invalid": "true" } : {}),
+      ...(ids.length > 0 ? { "aria-describedby": ids.join(" ") } : {}),
+    };
+  };
+  const FieldErrors = (p: { field: string }) => {
+    const errors = errorsOf(p.field);
+    if (errors.length === 0) return <span></span>;
+    return (
+      <p class="field-error" id={`e-${p.field}`}>
+        {errors.map((e) => (
+          <span class="error-line">
+            <span class="visually-hidden">Error:</span> {e}
+          </span>
+        ))}
+      </p>
+    );
+  };
+  const Row = (p: { field: string; label: string; hint?: Child; children?: Child }) => (
+    <div
+      class={`row${errorsOf(p.field).length > 0 ? " has-error" : ""}`}
+      id={`row-${p.field}`}
+    >
+      <label for={`f-${p.field}`}>{p.label}</label>
+      <div class="control">
+        <FieldErrors field={p.field} />
+        {p.children}
+        {p.hint ? <p class="hint" id={`h-${p.field}`}>{p.hint}</p> : ""}
+      </div>
+    </div>
+  );
+  const Check = (
+    p: {
+      field: "allowDownload" | "allowUpload" | "allowLegacyCiphers";
+      label: string;
+      hint?: Child;
+    },
+  ) => (
+    <div
+      class={`row check${errorsOf(p.field).length > 0 ? " has-error" : ""}`}
+      id={`row-${p.field}`}
+    >
+      <span class="label-spacer"></span>
+      <div class="control">
+        <FieldErrors field={p.field} />
+        <input
+          type="checkbox"
+          value="on"
+          checked={values[p.field]}
+          {...aria(p.field, p.hint !== undefined)}
+        />{" "}
+        <label for={`f-${p.field}`}>{p.label}</label>
+        {p.hint ? <p class="hint" id={`h-${p.field}`}>{p.hint}</p> : ""}
+      </div>
+    </div>
+  );
+  // A stored secret of this kind is kept when its field is left empty.
+  const keeps = (kind: "password" | "key") =>
+    stored !== undefined && stored.hasSecret && stored.authType === kind;
+
+  const title = props.mode === "new"
+    ? "New Managed Connection"
+    : `Edit Managed Connection: ${stored?.name ?? values.name}`;
+  const action = props.mode === "new" ? "/connections" : `/connections/${props.connectionId}`;
+  const shown = new Set(Object.keys(CONNECTION_FIELD_LABELS));
+
+  return (
+    <Layout
+      title={props.problems.length > 0 ? `Error: ${title}` : title}
+      timeZone={props.timeZone}
+      identity={props.identity}
+      breadcrumbs={[
+        ...CONNECTION_CRUMBS,
+        { label: props.mode === "new" ? "New" : stored?.name ?? "Edit" },
+      ]}
+    >
+      <h1>{title}</h1>
+      {props.problems.length > 0
+        ? (
+          <div
+            class="error-summary"
+            role="alert"
+            aria-labelledby="error-summary-title"
+            tabindex={-1}
+            id="error-summary"
+          >
+            <h2 id="error-summary-title">There is a problem with this connection</h2>
+            <ul>
+              {props.problems.map((p) => (
+                <li>
+                  {shown.has(p.field)
+                    ? (
+                      <a href={`#f-${p.field}`}>
+                        {CONNECTION_FIELD_LABELS[p.field]}: {p.message}
+                      </a>
+                    )
+                    : <span>{p.message}</span>}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )
+        : ""}
+
+      <form method="post" action={action} class="record-form" novalidate>
+        <Csrf token={props.identity.csrfToken} />
+        <input type="hidden" name="protocol" value="sftp" />
+
+        <fieldset>
+          <legend>Connection</legend>
+          <Row field="name" label="Name">
+            <input
+              type="text"
+              value={values.name}
+              maxlength={100}
+              autocomplete="off"
+              {...aria("name")}
+            />
+          </Row>
+          <Row field="description" label="Description">
+            <input
+              type="text"
+              value={values.description}
+              maxlength={500}
+              class="wide"
+              autocomplete="off"
+              {...aria("description")}
+            />
+          </Row>
+          <Row field="protocol" label="Protocol">
+            <span id="f-protocol">SFTP</span>
+          </Row>
+          <Row field="host" label="Host" hint="Host name or IP address of the SFTP server.">
+            <input
+              type="text"
+              value={values.host}
+              maxlength={253}
+              autocomplete="off"
+              spellcheck={false}
+              {...aria("host", true)}
+            />
+          </Row>
+          <Row field="port" label="Port">
+            <input
+              type="text"
+              inputmode="numeric"
+              value={values.port}
+              class="short"
+              {...aria("port")}
+            />
+          </Row>
+        </fieldset>
+
+        <fieldset>
+          <legend>Login</legend>
+          <Row field="username" label="Username">
+            <input
+              type="text"
+              value={values.username}
+              maxlength={100}
+              autocomplete="off"
+              spellcheck={false}
+              {...aria("username")}
+            />
+          </Row>
+          <div
+            class={`row${errorsOf("authType").length > 0 ? " has-error" : ""}`}
+            id="row-authType"
+          >
+            <span class="label" id="auth-label">Authentication</span>
+            <div class="control" role="radiogroup" aria-labelledby="auth-label">
+              <FieldErrors field="authType" />
+              <input
+                type="radio"
+                name="authType"
+                id="f-authType"
+                value="password"
+                checked={values.authType === "password"}
+              />{" "}
+              <label for="f-authType">Password</label>{" "}
+              <input
+                type="radio"
+                name="authType"
+                id="f-authType-key"
+                value="key"
+                checked={values.authType === "key"}
+              />{" "}
+              <label for="f-authType-key">Private key</label>
+              <p class="hint">Only the fields of the chosen kind are used.</p>
+            </div>
+          </div>
+          <Row
+            field="password"
+            label="Password"
+            hint={keeps("password")
+              ? "A password is stored: leave empty to keep the stored password."
+              : "Never shown again once saved; type it again after a problem."}
+          >
+            <input
+              type="password"
+              value=""
+              autocomplete="new-password"
+              {...aria("password", true)}
+            />
+          </Row>
+          <Row
+            field="privateKey"
+            label="Private key"
+            hint={keeps("key")
+              ? "A private key is stored: leave empty to keep the stored key (and its passphrase)."
+              : "OpenSSH (BEGIN OPENSSH PRIVATE KEY) or PEM format. Never shown again once saved."}
+          >
+            <textarea
+              rows={6}
+              spellcheck={false}
+              autocomplete="off"
+              {...aria("privateKey", true)}
+            >
+            </textarea>
+          </Row>
+          <Row
+            field="passphrase"
+            label="Passphrase"
+            hint="Only for an encrypted private key; it goes with a newly pasted key."
+          >
+            <input
+              type="password"
+              value=""
+              autocomplete="new-password"
+              {...aria("passphrase", true)}
+            />
+          </Row>
+        </fieldset>
+
+        <fieldset>
+          <legend>Permissions and security</legend>
+          <Check
+            field="allowDownload"
+            label="Allow download"
+            hint="Records can fetch their file through this connection."
+          />
+          <Check field="allowUpload" label="Allow upload" />
+          <Check
+            field="allowLegacyCiphers"
+            label="Allow legacy ciphers"
+            hint="Also offer older algorithms (CBC ciphers, SHA-1 key exchange) for old servers."
+          />
+          <Row
+            field="hostKeyFingerprint"
+            label="Host-key fingerprint"
+            hint={
+              <>
+                The server's accepted key, <code>SHA256:</code>{" "}
+                and 43 characters. Test the connection to see the server's and accept it; empty:
+                none accepted (runs are refused until one is).
+              </>
+            }
+          >
+            <input
+              type="text"
+              value={values.hostKeyFingerprint}
+              class="wide"
+              autocomplete="off"
+              spellcheck={false}
+              {...aria("hostKeyFingerprint", true)}
+            />
+          </Row>
+        </fieldset>
+
+        <div class="buttons">
+          <button type="submit" class="button">Save</button>
+          <a href="/connections" class="button secondary">Cancel</a>
+        </div>
+      </form>
+    </Layout>
+  );
+}
