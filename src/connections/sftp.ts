@@ -204,6 +204,9 @@ export async function connectSftp(
     }),
     ...(target.allowLegacyCiphers ? { algorithms: legacyAlgorithms() } : {}),
   };
+  // The first error settles the connection attempt; any later one (a socket closing
+  // after a refused key or login) has nobody left to tell and must not go unhandled.
+  client.on("error", () => {});
   try {
     await new Promise<void>((resolve, reject) => {
       client.once("ready", () => resolve());
@@ -214,7 +217,6 @@ export async function connectSftp(
     client.end();
     throw keyProblem ?? describe(error, target);
   }
-  client.on("error", () => {});
   let sftp: SFTPWrapper;
   try {
     sftp = await new Promise<SFTPWrapper>((resolve, reject) =>

@@ -4,7 +4,7 @@
  * is stored. Problems from the connection rules show in a summary at the top (linking
  * to each field) and beside each field, with what was typed kept (except secrets).
  */
-import type { Child } from "hono/jsx";
+import { formFields } from "./form_fields.tsx";
 import type { ConnectionProblem } from "../../connections/store.ts";
 import type { Identity } from "../context.ts";
 import { Csrf } from "./components.tsx";
@@ -75,69 +75,11 @@ export function ConnectionForm(props: ConnectionFormProps) {
   const { values, stored } = props;
   const errorsOf = (field: string) =>
     props.problems.filter((p) => p.field === field).map((p) => p.message);
-  const aria = (field: string, hint = false) => {
-    const errors = errorsOf(field);
-    const ids = [errors.length > 0 ? `e-${field}` : "", hint ? `h-${field}` : ""].filter((s) =>
-      s !== ""
-    );
-    return {
-      id: `f-${field}`,
-      name: field,
-      ...(errors.length > 0 ? { "aria-invalid": "true" } : {}),
-      ...(ids.length > 0 ? { "aria-describedby": ids.join(" ") } : {}),
-    };
-  };
-  const FieldErrors = (p: { field: string }) => {
-    const errors = errorsOf(p.field);
-    if (errors.length === 0) return <span></span>;
-    return (
-      <p class="field-error" id={`e-${p.field}`}>
-        {errors.map((e) => (
-          <span class="error-line">
-            <span class="visually-hidden">Error:</span> {e}
-          </span>
-        ))}
-      </p>
-    );
-  };
-  const Row = (p: { field: string; label: string; hint?: Child; children?: Child }) => (
-    <div
-      class={`row${errorsOf(p.field).length > 0 ? " has-error" : ""}`}
-      id={`row-${p.field}`}
-    >
-      <label for={`f-${p.field}`}>{p.label}</label>
-      <div class="control">
-        <FieldErrors field={p.field} />
-        {p.children}
-        {p.hint ? <p class="hint" id={`h-${p.field}`}>{p.hint}</p> : ""}
-      </div>
-    </div>
-  );
-  const Check = (
-    p: {
-      field: "allowDownload" | "allowUpload" | "allowLegacyCiphers";
-      label: string;
-      hint?: Child;
-    },
-  ) => (
-    <div
-      class={`row check${errorsOf(p.field).length > 0 ? " has-error" : ""}`}
-      id={`row-${p.field}`}
-    >
-      <span class="label-spacer"></span>
-      <div class="control">
-        <FieldErrors field={p.field} />
-        <input
-          type="checkbox"
-          value="on"
-          checked={values[p.field]}
-          {...aria(p.field, p.hint !== undefined)}
-        />{" "}
-        <label for={`f-${p.field}`}>{p.label}</label>
-        {p.hint ? <p class="hint" id={`h-${p.field}`}>{p.hint}</p> : ""}
-      </div>
-    </div>
-  );
+  const { aria, FieldErrors, Row, Check } = formFields({
+    errorsOf,
+    checked: (field) =>
+      values[field as "allowDownload" | "allowUpload" | "allowLegacyCiphers"] === true,
+  });
   // A stored secret of this kind is kept when its field is left empty.
   const keeps = (kind: "password" | "key") =>
     stored !== undefined && stored.hasSecret && stored.authType === kind;

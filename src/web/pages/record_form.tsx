@@ -4,7 +4,7 @@
  * summary at the top (linking to each field) and beside each field, with what the
  * user typed kept.
  */
-import type { Child } from "hono/jsx";
+import { formFields } from "./form_fields.tsx";
 import type { FieldProblem } from "../../records/validate.ts";
 import {
   allowedModes,
@@ -83,69 +83,10 @@ export function RecordForm(props: RecordFormProps) {
     field === "connectionId" && props.connections.length === 0 ? "source" : field;
   const errorsOf = (field: string) =>
     props.problems.filter((p) => target(p.field) === field).map((p) => p.message);
-  const aria = (field: string, hint = false) => {
-    const errors = errorsOf(field);
-    const ids = [errors.length > 0 ? `e-${field}` : "", hint ? `h-${field}` : ""].filter((s) =>
-      s !== ""
-    );
-    return {
-      id: `f-${field}`,
-      name: field,
-      ...(errors.length > 0 ? { "aria-invalid": "true" } : {}),
-      ...(ids.length > 0 ? { "aria-describedby": ids.join(" ") } : {}),
-    };
-  };
-  const FieldErrors = (p: { field: string }) => {
-    const errors = errorsOf(p.field);
-    if (errors.length === 0) return <span></span>;
-    return (
-      <p class="field-error" id={`e-${p.field}`}>
-        {errors.map((e) => (
-          <span class="error-line">
-            <span class="visually-hidden">Error:</span> {e}
-          </span>
-        ))}
-      </p>
-    );
-  };
-  const Row = (
-    p: { field: string; label: string; hint?: Child; children?: Child; hidden?: boolean },
-  ) => (
-    <div
-      class={`row${errorsOf(p.field).length > 0 ? " has-error" : ""}`}
-      id={`row-${p.field}`}
-      data-row={p.field}
-    >
-      <label for={`f-${p.field}`}>{p.label}</label>
-      <div class="control">
-        <FieldErrors field={p.field} />
-        {p.children}
-        {p.hint ? <p class="hint" id={`h-${p.field}`}>{p.hint}</p> : ""}
-      </div>
-    </div>
-  );
-  const Check = (
-    p: { field: keyof RecordFormValues; label: string; hint?: Child; warn?: Child },
-  ) => (
-    <div
-      class={`row check${errorsOf(p.field).length > 0 ? " has-error" : ""}`}
-      id={`row-${p.field}`}
-    >
-      <span class="label-spacer"></span>
-      <div class="control">
-        <FieldErrors field={p.field} />
-        <input
-          type="checkbox"
-          value="on"
-          checked={values[p.field] === true}
-          {...aria(p.field, p.hint !== undefined || p.warn !== undefined)}
-        />{" "}
-        <label for={`f-${p.field}`}>{p.label}</label>
-        {p.warn ? <p class="warning" id={`h-${p.field}`}>{p.warn}</p> : ""}
-        {p.hint && !p.warn ? <p class="hint" id={`h-${p.field}`}>{p.hint}</p> : ""}
-      </div>
-    </div>
-  );
+  const { aria, FieldErrors, Row, Check } = formFields({
+    errorsOf,
+    checked: (field) => values[field as keyof RecordFormValues] === true,
+  });
 
   const district = school.schoolNumber === 0;
   const tables = district ? (["students", "teachers"] as const) : IMPORT_TABLES;
