@@ -646,6 +646,17 @@ export async function executeRun(
       throw error;
     }
     const sha256 = digest.sha256;
+    if (run.approves !== null) {
+      // An approval applies exactly the file that was held.
+      const [held] = await exec.all("SELECT file_sha256 FROM runs WHERE id = ?", [run.approves]);
+      if (held?.["file_sha256"] !== sha256) {
+        return await finish(
+          "rejected",
+          `The kept file of run ${run.approves} is not the file that was held (its SHA-256 differs); nothing was applied`,
+          { file_name: fileName, file_size: digest.bytes, file_sha256: sha256 },
+        );
+      }
+    }
     const dataRecords = framer.dataRecords;
     counts.read = dataRecords;
     counts.blankLines = stats.blankLines;

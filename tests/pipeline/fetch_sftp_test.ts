@@ -151,6 +151,34 @@ Deno.test("a remote file that changes during the download is not applied and the
   assert.equal(sis.total, 0, "nothing of it was applied");
 });
 
+Deno.test("a remote file that grows during the download waits; a connection lost mid-transfer fails the run", async () => {
+  await using t = await setup();
+  const { s, server } = t;
+  const connectionId = await addConnection(s, server);
+  const id = await createRecord(s, { source: "managed", connectionId });
+  const rows = Array.from({ length: 20_000 }, (_, i) => [10_000 + i, "Ann", "Lee", 3, ENTRY]);
+  const path = await server.write("students.txt", tsv(rows));
+  server.afterFirstRead = async () => {
+    await Deno.writeTextFile(path, tsv([[99_999, "Late", "Row", 3, ENTRY]]), { append: true });
+  };
+  let run = await runNow(s, id);
+  assert.equal(run.status, "waiting");
+  assert.match(run.message ?? "", /changed while it was downloaded/);
+
+  await s.database.db.update(connections).set({ name: "Flaky" })
+    .where(eq(connections.id, connectionId));
+  server.disconnectAfterBytes = 200_000;
+  const again = await createRecord(s, { name: "Again", source: "managed", connectionId });
+  run = await runNow(s, again);
+  assert.equal(run.status, "failed");
+  assert.match(
+    run.message,
+    /^Cannot fetch Flaky:students\.txt: The connection to 127\.0\.0\.1.* lost.*; nothing was changed$/,
+  );
+  const sis = await (await s.api(`/api/v1/sis/students?school=100`)).json();
+  assert.equal(sis.total, 0, "nothing of either was applied");
+});
+
 Deno.test("a held run from a managed record keeps the downloaded bytes, and approval applies them", async () => {
   await using t = await setup();
   const { s, server } = t;

@@ -278,6 +278,32 @@ Deno.test("the removal limit holds a run: nothing applied, the file kept, the ke
   assert.equal(trigger?.["trigger"], "approval");
 });
 
+Deno.test("an approval whose kept file is not the file that was held applies nothing", async () => {
+  await using sb = await Sandbox.create();
+  const all = Array.from({ length: 20 }, (_, i) => i + 1);
+  await sb.import(teachers(...all), { table: "teachers", fields: TEACHER_FIELDS });
+  const { report } = await sb.import(teachers(1, 2, 3, 4, 5), {
+    table: "teachers",
+    fields: TEACHER_FIELDS,
+    synchronize: true,
+  });
+  assert.equal(report.status, "held");
+  const [held] = await sb.query("SELECT held_path FROM runs WHERE id = ?", [report.runId]);
+  // Someone with access to the data folder swaps the kept file.
+  await Deno.writeTextFile(String(held?.["held_path"]), teachers(1));
+  const before = await sb.checksum();
+  const approved = await sb.cli(["runs", "approve", String(report.runId), "--json"]);
+  const approval = JSON.parse(approved.stdout.split("\n").find((l) => l.startsWith("{"))!);
+  assert.equal(approval.status, "rejected");
+  assert.match(
+    approval.message,
+    /not the file that was held \(its SHA-256 differs\); nothing was applied/,
+  );
+  assert.equal(await sb.checksum(), before);
+  const [still] = await sb.query("SELECT status FROM runs WHERE id = ?", [report.runId]);
+  assert.equal(still?.["status"], "held", "the held run can still be discarded");
+});
+
 Deno.test("a held run can be discarded, which deletes its kept file and changes nothing", async () => {
   await using sb = await Sandbox.create();
   await sb.import(teachers(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), {
