@@ -190,8 +190,11 @@ Deno.test("the OpenAPI document describes every API route with its role", async 
       }
     }
     assert.deepEqual(operations.sort(), [
+      "DELETE /connections/{id} admin",
       "DELETE /records/{id} editor",
       "GET /catalog/{table} viewer",
+      "GET /connections admin",
+      "GET /connections/{id} admin",
       "GET /records viewer",
       "GET /records/{id} viewer",
       "GET /runs viewer",
@@ -201,7 +204,10 @@ Deno.test("the OpenAPI document describes every API route with its role", async 
       "GET /runs/{id}/rejected.csv viewer",
       "GET /setup viewer",
       "GET /sis/{table} viewer",
+      "PATCH /connections/{id} admin",
       "PATCH /records/{id} editor",
+      "POST /connections admin",
+      "POST /connections/{id}/test admin",
       "POST /records editor",
       "POST /records/{id}/preview runner",
       "POST /records/{id}/run runner",
