@@ -1,6 +1,7 @@
 /**
  * Debian's OpenSSH `sshd`, started by a test on a loopback port with a throwaway host
- * key, client key and configuration: key login for the current user, SFTP only
+ * key, client key, configuration and — when the test runs as root, as in CI — a
+ * throwaway system user (otherwise the current user): key login only, SFTP only
  * (`internal-sftp`), the login folder a temporary folder. Where `sshd` is absent the
  * tests are skipped with a printed line (in CI, where `.ci/run` installs
  * openssh-server, a missing `sshd` fails).
@@ -51,7 +52,29 @@ export async function startOpenSsh(): Promise<OpenSsh> {
   await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${dir}/client_key`]);
   await Deno.copyFile(`${dir}/client_key.pub`, `${dir}/authorized_keys`);
   const fingerprint = (await run("ssh-keygen", ["-l", "-f", `${dir}/host_key.pub`])).split(" ")[1]!;
-  const username = (await run("id", ["-un"])).trim();
+  // Every step of the way must be readable by the user sshd logs in as.
+  await Deno.chmod(dir, 0o755);
+  await Deno.chmod(root, 0o755);
+  await Deno.chmod(`${dir}/authorized_keys`, 0o644);
+  let username = (await run("id", ["-un"])).trim();
+  let throwaway: string | undefined;
+  if (Deno.uid() === 0) {
+    throwaway = `acsftp${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36)}`;
+    // A hash no password matches: password login is impossible, yet the account is not
+    // locked ("!" or "*" would be, and sshd refuses locked accounts even for keys).
+    await run("useradd", [
+      "--system",
+      "--no-create-home",
+      "--home-dir",
+      root,
+      "--shell",
+      "/usr/sbin/nologin",
+      "--password",
+      "$6$autocomm$no.password.has.this.hash",
+      throwaway,
+    ]);
+    username = throwaway;
+  }
   const port = freePort();
   await Deno.writeTextFile(
     `${dir}/sshd_config`,
@@ -104,6 +127,7 @@ export async function startOpenSsh(): Promise<OpenSsh> {
     }
     await child.status;
     await stderr;
+    if (throwaway) await run("userdel", [throwaway]).catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   return {
