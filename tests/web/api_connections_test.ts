@@ -95,11 +95,21 @@ Deno.test("connections are managed through the API by admins, and secrets never 
 
     for (const body of bodies) assert.ok(!body.includes(SECRET), `a secret came back: ${body}`);
 
-    // Only admins manage connections.
-    const editor = await s.session("editor");
+    // Only admins manage connections; editors choose them for records.
+    const editor = await s.session("editor", 100);
     const denied = await s.apiAs(editor, "/api/v1/connections");
     assert.equal(denied.status, 403);
     await denied.body?.cancel();
+    const other = (await (await s.api("/api/v1/connections", {
+      method: "POST",
+      json: { name: "Other", host: "h", username: "u", password: SECRET },
+    })).json()).id;
+    const chosen = await s.apiAs(editor, "/api/v1/records", {
+      method: "POST",
+      json: studentsRecord({ name: "Editor's", source: "managed", connectionId: other }),
+    });
+    assert.equal(chosen.status, 201, await chosen.clone().text());
+    await chosen.body?.cancel();
     const doc = await (await s.api("/api/v1/openapi.json")).json();
     assert.ok(doc.paths["/connections"] && doc.paths["/connections/{id}/test"]);
   } finally {
