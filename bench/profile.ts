@@ -70,6 +70,10 @@ class TimedExecutor implements SqlExecutor {
   get side() {
     return this.#inner.side;
   }
+  /** Lease renewals are not timed either: they run on a connection of their own. */
+  runOutside(sql: string, args?: readonly SqlValue[]): Promise<number> {
+    return this.#inner.runOutside(sql, args);
+  }
 
   /** Statement keys by SQL text (statements repeat; normalising each call would cost more than it measures). */
   #keys = new Map<string, Map<string, string>>();

@@ -31,6 +31,12 @@ export interface SqlExecutor {
   exec(sql: string): Promise<void>;
   /** Runs one statement once per argument list (a prepared statement, or a batch). */
   many(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /**
+   * Runs one statement on a connection of its own, outside any transaction this one
+   * has open (the run's lease: a renewal inside the staging transaction would take the
+   * database's write lock until staging ends). It waits at most a second for the lock.
+   */
+  runOutside(sql: string, args?: readonly SqlValue[]): Promise<number>;
   /** Starts the write transaction of the apply (BEGIN IMMEDIATE). */
   begin(): Promise<void>;
   commit(): Promise<void>;
@@ -85,6 +91,8 @@ class NodeSqliteExecutor implements SqlExecutor {
   #path: string;
   #busyTimeoutMs: number;
   #writer: SideWriter | null = null;
+  /** The connection of {@linkcode runOutside}, opened at its first use. */
+  #outside: DatabaseSync | null = null;
 
   constructor(path: string, busyTimeoutMs: number) {
     this.#path = path;
@@ -159,9 +167,17 @@ class NodeSqliteExecutor implements SqlExecutor {
     return Promise.resolve();
   }
 
+  runOutside(sql: string, args: readonly SqlValue[] = []): Promise<number> {
+    this.#outside ??= new DatabaseSync(this.#path, {
+      timeout: Math.min(1000, this.#busyTimeoutMs),
+    });
+    return Promise.resolve(Number(this.#outside.prepare(sql).run(...args).changes));
+  }
+
   close(): void {
     this.#writer?.close();
     this.#statements.clear();
+    if (this.#outside?.isOpen) this.#outside.close();
     if (this.#db.isOpen) this.#db.close();
   }
 }
@@ -211,6 +227,12 @@ class LibsqlExecutor implements SqlExecutor {
 
   async run(sql: string, args: readonly SqlValue[] = []): Promise<number> {
     const rs = await this.#target.execute({ sql, args: args as InValue[] });
+    return rs.rowsAffected;
+  }
+
+  /** Every statement of the client outside `#tx` is a request of its own. */
+  async runOutside(sql: string, args: readonly SqlValue[] = []): Promise<number> {
+    const rs = await this.#client.execute({ sql, args: args as InValue[] });
     return rs.rowsAffected;
   }
 

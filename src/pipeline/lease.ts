@@ -6,10 +6,12 @@
  * scheduler's tick and every Run Now mark it interrupted (`run_state_db.ts`), so a
  * record is free again a minute or two after its service was killed.
  *
- * An import process renews its running run's lease only outside the apply's
- * transaction: while the transaction is open it holds the database's write lock, so
- * no other process can mark the run interrupted, and its commit checks that the run
- * is still its own (`run.ts`). The queued runs' leases are renewed by the run queue
+ * An import process renews its running run's lease on a connection of its own
+ * (`SqlExecutor.runOutside`), so that a renewal during staging never takes the write
+ * lock inside the staging transaction, and not while the apply's transaction is open:
+ * that transaction holds the database's write lock, so no other process can mark the
+ * run interrupted meanwhile, and its commit checks that the run is still its own
+ * (`run.ts`). The queued runs' leases are renewed by the run queue
  * (`queue.ts`, `renewQueuedLeases` in `run_state_db.ts`). This module loads no Drizzle:
  * the import process uses it; its statements come from `run_state.ts`.
  */
@@ -45,7 +47,7 @@ export class RunLease implements Disposable {
           leaseEnd(new Date(), options.seconds).toISOString(),
           { status: "running" },
         );
-        const renewed = await exec.run(renewal.sql, renewal.args);
+        const renewed = await exec.runOutside(renewal.sql, renewal.args);
         if (renewed === 0) {
           this.#controller.abort(LEASE_LOST);
         }
