@@ -6,56 +6,17 @@
  * tests/screenshots/ (git-ignored).
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { issueAdminLink } from "../../src/web/auth/admin_link.ts";
+import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import { schoolYear, startTestService, tsv } from "../support/web.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOTS = new URL("../screenshots/", import.meta.url);
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const haveChromium = await exists(CHROMIUM);
-const inCi = Deno.env.get("CI") === "true";
-if (!haveChromium && !inCi) {
-  console.log("install chromium (apt-get install -y chromium) to run the browser tests");
-}
-
-Deno.test({
-  name:
-    "a person creates a Students record with the Field List pop-up, fixes an error, runs it and downloads the rejected rows",
-  ignore: !haveChromium && !inCi,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!haveChromium) {
-      throw new Error(
-        `The browser tests need Chromium at ${CHROMIUM}; install it with apt-get install -y chromium`,
-      );
-    }
-    await Deno.mkdir(SCREENSHOTS, { recursive: true });
+browserTest(
+  "a person creates a Students record with the Field List pop-up, fixes an error, runs it and downloads the rejected rows",
+  async () => {
     const s = await startTestService();
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, s.app.fetch);
     const base = `http://127.0.0.1:${server.addr.port}`;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({
         acceptDownloads: true,
@@ -197,4 +158,4 @@ Deno.test({
       await s.close();
     }
   },
-});
+);

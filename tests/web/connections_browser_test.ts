@@ -8,43 +8,16 @@
  * except in CI.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { issueAdminLink } from "../../src/web/auth/admin_link.ts";
+import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import { startSftpServer } from "../support/sftp_server.ts";
 import { schoolYear, startTestService, tsv } from "../support/web.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOTS = new URL("../screenshots/", import.meta.url);
 const KEY_B64 = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const haveChromium = await exists(CHROMIUM);
-const inCi = Deno.env.get("CI") === "true";
-if (!haveChromium && !inCi) {
-  console.log("install chromium (apt-get install -y chromium) to run the browser tests");
-}
-
-Deno.test({
-  name:
-    "an admin creates a managed connection, tests it, accepts its fingerprint, and a record using it runs",
-  ignore: !haveChromium && !inCi,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!haveChromium) {
-      throw new Error(
-        `The browser tests need Chromium at ${CHROMIUM}; install it with apt-get install -y chromium`,
-      );
-    }
-    await Deno.mkdir(SCREENSHOTS, { recursive: true });
+browserTest(
+  "an admin creates a managed connection, tests it, accepts its fingerprint, and a record using it runs",
+  async () => {
     const sftp = await startSftpServer({ password: "browser-Pa55" });
     const entry = `08/20/${schoolYear()}`;
     await sftp.write(
@@ -54,18 +27,7 @@ Deno.test({
     const s = await startTestService({ env: { AUTOCOMM_SECRET_KEY: KEY_B64 } });
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, s.app.fetch);
     const base = `http://127.0.0.1:${server.addr.port}`;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
       const page = await context.newPage();
@@ -182,4 +144,4 @@ Deno.test({
       await sftp.close();
     }
   },
-});
+);
