@@ -41,6 +41,7 @@ import { FetchFailure, SourceChanged } from "./fetch_failures.ts";
 import {
   type FileDigest,
   type FileSource,
+  type SourceStat,
   hashedChunks,
   keepHeldFile,
   openRunSource,
@@ -382,7 +383,25 @@ class SafePoints {
   }
 }
 
-/** Executes a queued run to its end. Never throws for problems in the file. */
+/** What the stages of one run share: its row, its environment, its report so far. */
+interface RunContext {
+  exec: SqlExecutor;
+  runId: number;
+  run: RunRow;
+  env: RunEnvironment;
+  now: () => Date;
+  /** The date in the service's time zone when the run started. */
+  today: string;
+  notes: FileNote[];
+  counts: RunCounts;
+  safePoints: SafePoints;
+}
+
+/**
+ * Executes a queued run to its end. Never throws for problems in the file. The
+ * stages in order: claim, fetch ({@linkcode fetchFile}), decode → parse → frame →
+ * map → stage ({@linkcode stageFile}), validate and apply ({@linkcode applyStaged}).
+ */
 export async function executeRun(
   exec: SqlExecutor,
   runId: number,
@@ -390,7 +409,6 @@ export async function executeRun(
 ): Promise<RunOutcome> {
   const now = env.now ?? (() => new Date());
   const run = await loadRun(exec, runId);
-  const s = run.settings;
   const started = now();
   const claim = transitionStatement(runId, "running", {
     from: ["queued", "waiting"],
@@ -402,51 +420,91 @@ export async function executeRun(
   const claimed = await exec.run(claim.sql, claim.args);
   if (claimed === 0) throw new RunNotClaimable(runId);
   using lease = new RunLease(exec, runId, { seconds: env.leaseSeconds });
-  const today = todayIn(env.timeZone, started);
-  const notes: FileNote[] = [];
-  const counts: RunCounts = { ...ZERO };
-  const safePoints = new SafePoints(
-    env.signal ? AbortSignal.any([env.signal, lease.lost]) : lease.lost,
-    env.ownerAlive,
-  );
-
-  const finish = async (
-    status: RunStatus,
-    message: string | null,
-    extra: Record<string, SqlValue> = {},
-  ) => {
-    const fields: Record<string, SqlValue> = {
-      message,
-      ended_at: now().toISOString(),
-      lease_expires_at: null,
-      today,
-      read: counts.read,
-      inserted: counts.inserted,
-      updated: counts.updated,
-      unchanged: counts.unchanged,
-      skipped: counts.skipped,
-      rejected: counts.rejected,
-      removed: counts.removed,
-      inactivated: counts.inactivated,
-      blank_lines: counts.blankLines,
-      short_rows: counts.shortRows,
-      ...extra,
-    };
-    // Only a run still running is this process's: one another process marked
-    // interrupted (its lease had expired) keeps that outcome, and nothing commits.
-    const end = transitionStatement(runId, status, { from: ["running"], set: fields });
-    const ended = await exec.run(end.sql, end.args);
-    if (ended === 0) throw new RunStopped(LEASE_LOST);
-    if (notes.length > 0) {
-      await exec.many(
-        "INSERT INTO run_notes (run_id, code, message, line) VALUES (?, ?, ?, ?)",
-        notes.map((n) => [runId, n.code, n.message, n.line ?? null]),
-      );
-    }
-    return { runId, status, counts, message };
+  const ctx: RunContext = {
+    exec,
+    runId,
+    run,
+    env,
+    now,
+    today: todayIn(env.timeZone, started),
+    notes: [],
+    counts: { ...ZERO },
+    safePoints: new SafePoints(
+      env.signal ? AbortSignal.any([env.signal, lease.lost]) : lease.lost,
+      env.ownerAlive,
+    ),
   };
+  const fetched = await fetchFile(ctx);
+  if ("status" in fetched) return fetched;
+  using _source = fetched.source;
+  const prepared = await prepareStaging(ctx, fetched.stat);
+  try {
+    const staged = await stageFile(ctx, fetched, prepared);
+    if ("status" in staged) return staged;
+    return await applyStaged(ctx, fetched, { ...prepared, ...staged });
+  } finally {
+    await dropStage(exec, prepared.names).catch(() => {});
+  }
+}
 
-  // Fetch: the file is opened once; its size, time, hash and bytes come from the source.
+/**
+ * Ends the run with its outcome: status, message, counts and notes. Only a run still
+ * running is this process's: one another process marked interrupted (its lease had
+ * expired) keeps that outcome, and nothing commits ({@linkcode RunStopped}).
+ */
+async function finishRun(
+  ctx: RunContext,
+  status: RunStatus,
+  options: { message: string | null; extra?: Record<string, SqlValue> },
+): Promise<RunOutcome> {
+  const { exec, runId, counts, notes, today, now } = ctx;
+  const message = options.message;
+  const extra = options.extra ?? {};
+  const fields: Record<string, SqlValue> = {
+    message,
+    ended_at: now().toISOString(),
+    lease_expires_at: null,
+    today,
+    read: counts.read,
+    inserted: counts.inserted,
+    updated: counts.updated,
+    unchanged: counts.unchanged,
+    skipped: counts.skipped,
+    rejected: counts.rejected,
+    removed: counts.removed,
+    inactivated: counts.inactivated,
+    blank_lines: counts.blankLines,
+    short_rows: counts.shortRows,
+    ...extra,
+  };
+  const end = transitionStatement(runId, status, { from: ["running"], set: fields });
+  const ended = await exec.run(end.sql, end.args);
+  if (ended === 0) throw new RunStopped(LEASE_LOST);
+  if (notes.length > 0) {
+    await exec.many(
+      "INSERT INTO run_notes (run_id, code, message, line) VALUES (?, ?, ?, ?)",
+      notes.map((n) => [runId, n.code, n.message, n.line ?? null]),
+    );
+  }
+  return { runId, status, counts, message };
+}
+
+/** The run's file, opened once, and what it tells without being read. */
+interface FetchedFile {
+  source: FileSource;
+  stat: SourceStat;
+  /** Leaves the run waiting for its file to settle; the tick tries it again each minute. */
+  wait(message: string): Promise<RunOutcome>;
+}
+
+/**
+ * The fetch stage: opens the file once (its size, time, hash and bytes come from the
+ * source), and ends the run when there is none, it may not be read, or it is still
+ * being written (waiting).
+ */
+async function fetchFile(ctx: RunContext): Promise<FetchedFile | RunOutcome> {
+  const { exec, run, env, notes, runId, counts } = ctx;
+  const s = run.settings;
   const shown = s.file ?? s.path;
   let source: FileSource;
   try {
@@ -456,16 +514,18 @@ export async function executeRun(
       keys: env.secretKeys ?? { current: undefined, previous: undefined },
     });
   } catch (error) {
+    const end = (status: RunStatus, message: string, extra?: Record<string, SqlValue>) =>
+      finishRun(ctx, status, { message, ...(extra ? { extra } : {}) });
     if (error instanceof UnsafePathError) {
-      return await finish(
+      return await end(
         "rejected",
         `Cannot read the file ${shown}: ${error.message}; nothing was read`,
       );
     }
-    if (error instanceof FileRejection) return await finish("rejected", error.message);
-    if (error instanceof FetchFailure) return await finish("failed", error.message);
+    if (error instanceof FileRejection) return await end("rejected", error.message);
+    if (error instanceof FetchFailure) return await end("failed", error.message);
     if (error instanceof NoFileError) {
-      return await finish(
+      return await end(
         "no_file",
         error.kind === "missing" ? `There is no file at ${shown}` : `${shown} is not a file`,
         { file_name: recordFileName(shown ?? "", s.schoolId) },
@@ -473,12 +533,7 @@ export async function executeRun(
     }
     throw error;
   }
-  using _source = source;
   const stat = await source.stat();
-  if (s.source === "managed" && run.approves === null) {
-    notes.push({ code: "fetched_sftp", message: `Fetched ${source.displayName} over SFTP` });
-  }
-  /** Leaves the run waiting for its file to settle; the tick tries it again each minute. */
   const wait = async (message: string): Promise<RunOutcome> => {
     const waiting = transitionStatement(runId, "waiting", {
       from: ["running"],
@@ -487,7 +542,10 @@ export async function executeRun(
     if (await exec.run(waiting.sql, waiting.args) === 0) throw new RunStopped(LEASE_LOST);
     return { runId, status: "waiting", counts, message: null };
   };
-  const fileName = source.fileName;
+  const fetched = { source, stat, wait };
+  if (s.source === "managed" && run.approves === null) {
+    notes.push({ code: "fetched_sftp", message: `Fetched ${source.displayName} over SFTP` });
+  }
   if (run.approves === null && s.file === null && stat.links !== null && stat.links > 1) {
     notes.push({
       code: "hard_linked",
@@ -500,16 +558,33 @@ export async function executeRun(
     // the minimum file age.
     const [seen] = await exec.all("SELECT file_size FROM runs WHERE id = ?", [runId]);
     const previousSize = typeof seen?.["file_size"] === "number" ? seen["file_size"] : null;
-    const stableFor = unchangedFor(stat, { now: now(), previousSize });
+    const stableFor = unchangedFor(stat, { now: ctx.now(), previousSize });
     if (stableFor < s.minFileAgeSeconds) {
-      return await wait(
-        `The file changed ${
-          Math.floor(stableFor)
-        } s ago; waiting until it has been unchanged for ${s.minFileAgeSeconds} s`,
-      );
+      try {
+        return await wait(
+          `The file changed ${
+            Math.floor(stableFor)
+          } s ago; waiting until it has been unchanged for ${s.minFileAgeSeconds} s`,
+        );
+      } finally {
+        source[Symbol.dispose]();
+      }
     }
   }
+  return fetched;
+}
 
+/** What staging needs before the first byte: the plan, the staging tables' names, the mapper. */
+interface PreparedStaging {
+  plan: ImportPlan;
+  names: StageNames;
+  mapper: RowMapper;
+  check: ReturnType<typeof rowCheck>;
+}
+
+async function prepareStaging(ctx: RunContext, stat: SourceStat): Promise<PreparedStaging> {
+  const { exec, runId, env } = ctx;
+  const s = ctx.run.settings;
   await tuneHeapFor(stat.size);
   const { extensions, periods, days } = await loadSetup(exec, s.schoolId);
   const plan = buildPlan(s.table, s.fields, s.schoolId, {
@@ -519,269 +594,341 @@ export async function executeRun(
   });
   const names = stageNames(exec, runId, plan, stat.size >= env.stagingThreadMinBytes);
   const mapper = new RowMapper(plan);
-  const check = rowCheck(plan, mapper, periods, days);
+  return { plan, names, mapper, check: rowCheck(plan, mapper, periods, days) };
+}
+
+/** What staging the file found, for the apply. */
+interface StagedFile {
+  framer: Framer;
+  digest: FileDigest;
+  stats: ParseStats;
+  /** Data version of the embedded file while staging looked up existing records. */
+  stagedVersion: number | null;
+  /** The target's largest id when staging began (embedded; 0: the table was empty). */
+  existing: number | null;
+  staged: number;
+  scope: Set<string | number>;
+  /** The lines that may repeat a match key (`duplicates.ts`). */
+  candidates: DuplicateLines;
+}
+
+/**
+ * Decode, parse, frame, map and stage, one batch at a time. A refused file, a file
+ * that changed while it was read, or a failed download ends the run here.
+ */
+async function stageFile(
+  ctx: RunContext,
+  fetched: FetchedFile,
+  prepared: PreparedStaging,
+): Promise<StagedFile | RunOutcome> {
+  const { exec, env, notes, counts, safePoints, today } = ctx;
+  const s = ctx.run.settings;
+  const { source, stat } = fetched;
+  const { plan, names, mapper, check } = prepared;
   const digest: FileDigest = { bytes: 0, sha256: null };
   const stats: ParseStats = { blankLines: 0, records: 0, lines: 0 };
   let stagingOpen = false;
-  /** Data version of the embedded file while staging looked up existing records. */
   let stagedVersion: number | null = null;
-  /** The target's largest id when staging began (embedded; 0: the table was empty). */
   let existing: number | null = null;
   let staged = 0;
   /** Records read when the last "stage" progress was reported. */
   let reported = 0;
   const scope = new Set<string | number>();
-  /** The lines that may repeat a match key (`duplicates.ts`). */
-  let candidates: DuplicateLines | undefined;
   const framer = new Framer(plan, { expectRecordCount: s.expectRecordCount, notes, counts });
-
+  await createStage(exec, plan, names);
   try {
-    await createStage(exec, plan, names);
-    // Decode, parse, frame, map and stage, one batch at a time.
-    try {
-      const records = parseRecords(
-        decodeStream(hashedChunks(source.open(), stat.size, digest), s.charset, { notes }),
-        {
-          fieldDelimiter: s.fieldDelimiter,
-          recordDelimiter: s.recordDelimiter,
-          notes,
-          stats,
-          batchSize: BATCH,
-        },
-      );
-      // Staging writes only the import's temporary tables: one transaction on the
-      // embedded file makes them fast and takes no lock on the SIS tables. Its one
-      // snapshot of the SIS is what the references are checked against and what each
-      // row's existing record is looked up in; the apply transaction uses those
-      // lookups only if no other connection has committed since (`data_version`).
-      if (exec.embedded) {
-        await exec.exec("BEGIN");
-        stagingOpen = true;
+    const records = parseRecords(
+      decodeStream(hashedChunks(source.open(), stat.size, digest), s.charset, { notes }),
+      {
+        fieldDelimiter: s.fieldDelimiter,
+        recordDelimiter: s.recordDelimiter,
+        notes,
+        stats,
+        batchSize: BATCH,
+      },
+    );
+    // Staging writes only the import's temporary tables: one transaction on the
+    // embedded file makes them fast and takes no lock on the SIS tables. Its one
+    // snapshot of the SIS is what the references are checked against and what each
+    // row's existing record is looked up in; the apply transaction uses those
+    // lookups only if no other connection has committed since (`data_version`).
+    if (exec.embedded) {
+      await exec.exec("BEGIN");
+      stagingOpen = true;
+    }
+    // Into an empty table (a first load) every row is new: nothing to look up. The
+    // largest id bounds the table's size without counting it.
+    const [top] = exec.embedded
+      ? await exec.all(`SELECT max(id) AS n FROM ${TARGET[plan.table]}`)
+      : [];
+    existing = exec.embedded ? Number(top?.["n"] ?? 0) : null;
+    const resolveTargets = existing !== null && existing > 0;
+    const lookups = await Lookups.load(exec, plan, mapper, {
+      updateExisting: s.updateExisting,
+      today,
+      // Loading every existing record's key costs about a third of looking one up
+      // per row: worth it for a table up to a few times the file's rows (64 bytes a
+      // row, as below), not for a short file into a large table.
+      targetsInMemory: resolveTargets && existing! <= 4 * (stat.size / 64),
+    });
+    if (exec.embedded) stagedVersion = await dataVersion(exec);
+    const stager = new Stager(exec, plan, names, {
+      resolveTargets,
+      targetOf: lookups.targetOf,
+      // A guess of the rows from the file's size (64 bytes a row: most files' rows
+      // are longer), so that the table of key hashes seldom grows.
+      expectedRows: stat.size / 64,
+    });
+    const rowErrors: RowError[] = [];
+    // The terms (sections, schedules) or dates (attendance) the file names.
+    const scopeSlot = plan.table === "sections" || plan.table === "schedules"
+      ? mapper.slot("k_termid")
+      : plan.table === "attendance"
+      ? mapper.slot("k_att_date")
+      : -1;
+    for await (const batch of records) {
+      safePoints.check();
+      const rows: SqlValue[][] = [];
+      const sink = {
+        errors: [] as StagedError[],
+        conditional: [] as ConditionalError[],
+        marks: [] as number[],
+      };
+      /** Rows of a school whose sections are not loaded yet, checked after the batch. */
+      const pending: { row: SqlValue[]; errors: RowError[] }[] = [];
+      for (const record of batch) {
+        if (!framer.accept(record)) continue;
+        rowErrors.length = 0;
+        const row = mapper.map(record.line, record.fields, rowErrors, check);
+        if (rowErrors.length > 0) {
+          const json = JSON.stringify(record.fields);
+          for (const e of rowErrors) sink.errors.push({ ...e, row: json, ord: 0 });
+        }
+        if (row === null) continue; // the key cannot be read: rejected, not staged
+        rows.push(row);
+        if (lookups.pending(row) === null) lookups.check(row, rowErrors, sink);
+        else pending.push({ row, errors: [...rowErrors] });
       }
-      // Into an empty table (a first load) every row is new: nothing to look up. The
-      // largest id bounds the table's size without counting it.
-      const [top] = exec.embedded
-        ? await exec.all(`SELECT max(id) AS n FROM ${TARGET[plan.table]}`)
-        : [];
-      existing = exec.embedded ? Number(top?.["n"] ?? 0) : null;
-      const resolveTargets = existing !== null && existing > 0;
-      const lookups = await Lookups.load(exec, plan, mapper, {
-        updateExisting: s.updateExisting,
-        today,
-        // Loading every existing record's key costs about a third of looking one up
-        // per row: worth it for a table up to a few times the file's rows (64 bytes a
-        // row, as below), not for a short file into a large table.
-        targetsInMemory: resolveTargets && existing! <= 4 * (stat.size / 64),
-      });
-      if (exec.embedded) stagedVersion = await dataVersion(exec);
-      const stager = new Stager(exec, plan, names, {
-        resolveTargets,
-        targetOf: lookups.targetOf,
-        // A guess of the rows from the file's size (64 bytes a row: most files' rows
-        // are longer), so that the table of key hashes seldom grows.
-        expectedRows: stat.size / 64,
-      });
-      const rowErrors: RowError[] = [];
-      // The terms (sections, schedules) or dates (attendance) the file names.
-      const scopeSlot = plan.table === "sections" || plan.table === "schedules"
-        ? mapper.slot("k_termid")
-        : plan.table === "attendance"
-        ? mapper.slot("k_att_date")
-        : -1;
-      for await (const batch of records) {
-        safePoints.check();
-        const rows: SqlValue[][] = [];
-        const sink = {
-          errors: [] as StagedError[],
-          conditional: [] as ConditionalError[],
-          marks: [] as number[],
-        };
-        /** Rows of a school whose sections are not loaded yet, checked after the batch. */
-        const pending: { row: SqlValue[]; errors: RowError[] }[] = [];
-        for (const record of batch) {
-          if (!framer.accept(record)) continue;
-          rowErrors.length = 0;
-          const row = mapper.map(record.line, record.fields, rowErrors, check);
-          if (rowErrors.length > 0) {
-            const json = JSON.stringify(record.fields);
-            for (const e of rowErrors) sink.errors.push({ ...e, row: json, ord: 0 });
-          }
-          if (row === null) continue; // the key cannot be read: rejected, not staged
-          rows.push(row);
-          if (lookups.pending(row) === null) lookups.check(row, rowErrors, sink);
-          else pending.push({ row, errors: [...rowErrors] });
-        }
-        for (const p of pending) {
-          await lookups.loadSchool(lookups.pending(p.row)!);
-          lookups.check(p.row, p.errors, sink);
-        }
-        await stager.write(rows, sink.errors, sink.conditional, sink.marks);
-        if (scopeSlot >= 0) {
-          for (const row of rows) scope.add(row[scopeSlot] as string | number);
-        }
-        staged += rows.length;
-        if (framer.dataRecords - reported >= PROGRESS_ROWS) {
-          reported = framer.dataRecords;
-          env.onProgress?.({ phase: "stage", rows: framer.dataRecords });
-        }
+      for (const p of pending) {
+        await lookups.loadSchool(lookups.pending(p.row)!);
+        lookups.check(p.row, p.errors, sink);
       }
-      candidates = await stager.flush();
-      if (stagingOpen) {
-        stagingOpen = false;
-        await exec.exec("COMMIT");
+      await stager.write(rows, sink.errors, sink.conditional, sink.marks);
+      if (scopeSlot >= 0) {
+        for (const row of rows) scope.add(row[scopeSlot] as string | number);
       }
-      framer.finish();
-    } catch (error) {
-      if (stagingOpen) await exec.exec("ROLLBACK");
-      if (error instanceof SourceChanged) return await wait(`${error.message}; trying again`);
-      if (error instanceof FetchFailure) return await finish("failed", error.message);
-      if (error instanceof FileRejection) {
-        counts.blankLines = stats.blankLines;
-        return await finish("rejected", error.message, {
-          file_name: fileName,
+      staged += rows.length;
+      if (framer.dataRecords - reported >= PROGRESS_ROWS) {
+        reported = framer.dataRecords;
+        env.onProgress?.({ phase: "stage", rows: framer.dataRecords });
+      }
+    }
+    const candidates = await stager.flush();
+    if (stagingOpen) {
+      stagingOpen = false;
+      await exec.exec("COMMIT");
+    }
+    framer.finish();
+    return { framer, digest, stats, stagedVersion, existing, staged, scope, candidates };
+  } catch (error) {
+    if (stagingOpen) await exec.exec("ROLLBACK");
+    if (error instanceof SourceChanged) return await fetched.wait(`${error.message}; trying again`);
+    if (error instanceof FetchFailure) {
+      return await finishRun(ctx, "failed", { message: error.message });
+    }
+    if (error instanceof FileRejection) {
+      counts.blankLines = stats.blankLines;
+      return await finishRun(ctx, "rejected", {
+        message: error.message,
+        extra: {
+          file_name: source.fileName,
           file_size: digest.bytes || stat.size,
           file_sha256: null,
-        });
-      }
-      throw error;
-    }
-    const sha256 = digest.sha256;
-    if (run.approves !== null) {
-      // An approval applies exactly the file that was held.
-      const [held] = await exec.all("SELECT file_sha256 FROM runs WHERE id = ?", [run.approves]);
-      if (held?.["file_sha256"] !== sha256) {
-        return await finish(
-          "rejected",
-          `The kept file of run ${run.approves} is not the file that was held (its SHA-256 differs); nothing was applied`,
-          { file_name: fileName, file_size: digest.bytes, file_sha256: sha256 },
-        );
-      }
-    }
-    const dataRecords = framer.dataRecords;
-    counts.read = dataRecords;
-    counts.blankLines = stats.blankLines;
-    const fileInfo = { file_name: fileName, file_size: digest.bytes, file_sha256: sha256 };
-    if (dataRecords === 0) {
-      return await finish("empty", "The file has no data records; nothing was changed", fileInfo);
-    }
-    const duplicates = await indexStage(exec, plan, names, candidates!);
-    await safePoints.settle();
-
-    // Validate and apply in one transaction. Validation changes no SIS table; the
-    // writes run under a savepoint so that a preview keeps its report while every
-    // change to the SIS is undone. A held run writes nothing.
-    /** A held run's copy of its file, removed again if the run does not commit. */
-    let kept: string | null = null;
-    await exec.begin();
-    try {
-      const changesBefore = await changeLogEnd(exec);
-      const targetsResolved = stagedVersion !== null &&
-        (await dataVersion(exec)) === stagedVersion;
-      const options = {
-        runId,
-        today,
-        updateExisting: s.updateExisting,
-        synchronize: s.synchronize,
-        inactivateExited: s.inactivateExited,
-        removalLimitPercent: s.removalLimitPercent,
-        enforceRemovalLimit: run.approves === null,
-        targetsResolved,
-        noneExisting: targetsResolved && existing === 0,
-        duplicates,
-        staged,
-        scope: [...scope],
-        ...(env.onProgress ? { onProgress: env.onProgress } : {}),
-      };
-      const validation = await validateStaged(exec, plan, names, options);
-      Object.assign(counts, {
-        inserted: validation.counts.inserted,
-        updated: validation.counts.updated,
-        unchanged: validation.counts.unchanged,
-        skipped: validation.counts.skipped,
+        },
       });
-      counts.rejected = counts.read - counts.inserted - counts.updated - counts.unchanged -
-        counts.skipped;
-      let status: RunStatus;
-      let message: string | null = null;
-      const extra: Record<string, SqlValue> = { ...fileInfo };
-      if (validation.held) {
-        // The keys that would go are the held run's report.
-        const keys = await heldRemovals(exec, names);
-        status = "held";
-        counts.removed = validation.held.removals;
-        message =
-          `Held: Synchronize Mode would remove ${validation.held.removals} of ${validation.held.activeBefore} active records (more than the removal limit of ${s.removalLimitPercent}%). Nothing was changed; approve or discard the run.`;
-        await exec.many(
-          "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, 'remove', ?, NULL)",
-          keys.map((k) => [runId, plan.table, k["key"] ?? null]),
-        );
-        kept = await keepHeldFile(source, { dataDir: env.dataDir, runId });
-        extra["held_path"] = kept;
-        extra["held_until"] = new Date(now().getTime() + 24 * 3600 * 1000).toISOString();
-      } else {
-        await exec.exec("SAVEPOINT apply");
-        const written = await writeStaged(exec, plan, names, options, validation);
-        Object.assign(counts, {
-          inserted: validation.counts.inserted,
-          unchanged: validation.counts.unchanged,
-          skipped: validation.counts.skipped,
-        });
-        counts.rejected = counts.read - counts.inserted - counts.updated - counts.unchanged -
-          counts.skipped;
-        counts.inactivated = written.inactivated;
-        counts.removed = written.removed;
-        if (run.preview) {
-          const changes = await exec.all(
-            `SELECT table_name, action, key, changes FROM run_changes WHERE id > ? ORDER BY id LIMIT ${PREVIEW_CHANGES}`,
-            [changesBefore],
-          );
-          await exec.exec("ROLLBACK TO apply");
-          await exec.many(
-            "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, ?, ?, ?)",
-            changes.map((
-              c,
-            ) => [runId, c["table_name"]!, c["action"]!, c["key"]!, c["changes"] ?? null]),
-          );
-          status = "preview";
-        } else {
-          status = counts.rejected > 0 ? "succeeded_with_errors" : "succeeded";
-        }
-        await exec.exec("RELEASE apply");
-      }
-      await writeErrors(exec, plan, names, runId);
-      if (status === "succeeded" || status === "succeeded_with_errors") {
-        // A committed run settles earlier held runs: an approved one is done, any
-        // other held run of the same record is discarded.
-        if (run.approves !== null) {
-          const approved = transitionStatement(run.approves, "approved", { from: ["held"] });
-          await exec.run(approved.sql, approved.args);
-        }
-        if (run.recordId !== null) {
-          const discarded = transitionStatement(
-            { sql: "record_id = ? AND id < ?", args: [run.recordId, runId] },
-            "discarded",
-            { from: ["held"], set: { message: discardedMessage("superseded") } },
-          );
-          await exec.run(discarded.sql, discarded.args);
-        }
-      }
-      const changesAfter = await changeLogEnd(exec);
-      if (changesAfter > changesBefore) {
-        extra["changes_from"] = changesBefore + 1;
-        extra["changes_to"] = changesAfter;
-      }
-      await safePoints.settle();
-      const outcome = await finish(status, message, extra);
-      await exec.commit();
-      return outcome;
-    } catch (error) {
-      await exec.rollback().catch(() => {});
-      if (kept) await Deno.remove(kept).catch(() => {});
-      throw error;
     }
-  } finally {
-    await dropStage(exec, names).catch(() => {});
+    throw error;
   }
+}
+
+/**
+ * Validate and apply in one transaction. Validation changes no SIS table; the writes
+ * run under a savepoint so that a preview keeps its report while every change to the
+ * SIS is undone. A held run writes nothing but its report and keeps its file.
+ */
+async function applyStaged(
+  ctx: RunContext,
+  fetched: FetchedFile,
+  file: PreparedStaging & StagedFile,
+): Promise<RunOutcome> {
+  const { exec, run, counts } = ctx;
+  const { plan, names, digest, framer, stats } = file;
+  const fileName = fetched.source.fileName;
+  const sha256 = digest.sha256;
+  if (run.approves !== null) {
+    // An approval applies exactly the file that was held.
+    const [held] = await exec.all("SELECT file_sha256 FROM runs WHERE id = ?", [run.approves]);
+    if (held?.["file_sha256"] !== sha256) {
+      return await finishRun(ctx, "rejected", {
+        message:
+          `The kept file of run ${run.approves} is not the file that was held (its SHA-256 differs); nothing was applied`,
+        extra: { file_name: fileName, file_size: digest.bytes, file_sha256: sha256 },
+      });
+    }
+  }
+  counts.read = framer.dataRecords;
+  counts.blankLines = stats.blankLines;
+  const fileInfo = { file_name: fileName, file_size: digest.bytes, file_sha256: sha256 };
+  if (framer.dataRecords === 0) {
+    return await finishRun(ctx, "empty", {
+      message: "The file has no data records; nothing was changed",
+      extra: fileInfo,
+    });
+  }
+  const duplicates = await indexStage(exec, plan, names, file.candidates);
+  await ctx.safePoints.settle();
+  /** A held run's copy of its file, removed again if the run does not commit. */
+  const kept: { path: string | null } = { path: null };
+  await exec.begin();
+  try {
+    const outcome = await applyInTransaction(ctx, fetched, { ...file, duplicates, fileInfo, kept });
+    await exec.commit();
+    return outcome;
+  } catch (error) {
+    await exec.rollback().catch(() => {});
+    if (kept.path) await Deno.remove(kept.path).catch(() => {});
+    throw error;
+  }
+}
+/** The validation and writes of {@linkcode applyStaged}, inside its transaction. */
+async function applyInTransaction(
+  ctx: RunContext,
+  fetched: FetchedFile,
+  file: PreparedStaging & StagedFile & {
+    duplicates: Awaited<ReturnType<typeof indexStage>>;
+    fileInfo: Record<string, SqlValue>;
+    kept: { path: string | null };
+  },
+): Promise<RunOutcome> {
+  const { exec, run, runId, env, counts, today, safePoints } = ctx;
+  const s = run.settings;
+  const { plan, names, stagedVersion, existing, duplicates, staged, scope, fileInfo } = file;
+  const changesBefore = await changeLogEnd(exec);
+  const targetsResolved = stagedVersion !== null &&
+    (await dataVersion(exec)) === stagedVersion;
+  const options = {
+    runId,
+    today,
+    updateExisting: s.updateExisting,
+    synchronize: s.synchronize,
+    inactivateExited: s.inactivateExited,
+    removalLimitPercent: s.removalLimitPercent,
+    enforceRemovalLimit: run.approves === null,
+    targetsResolved,
+    noneExisting: targetsResolved && existing === 0,
+    duplicates,
+    staged,
+    scope: [...scope],
+    ...(env.onProgress ? { onProgress: env.onProgress } : {}),
+  };
+  const validation = await validateStaged(exec, plan, names, options);
+  Object.assign(counts, {
+    inserted: validation.counts.inserted,
+    updated: validation.counts.updated,
+    unchanged: validation.counts.unchanged,
+    skipped: validation.counts.skipped,
+  });
+  counts.rejected = counts.read - counts.inserted - counts.updated - counts.unchanged -
+    counts.skipped;
+  let status: RunStatus;
+  let message: string | null = null;
+  const extra: Record<string, SqlValue> = { ...fileInfo };
+  if (validation.held) {
+    status = "held";
+    message = await holdRun(ctx, fetched, { ...file, held: validation.held, extra });
+  } else {
+    await exec.exec("SAVEPOINT apply");
+    const written = await writeStaged(exec, plan, names, options, validation);
+    Object.assign(counts, {
+      inserted: validation.counts.inserted,
+      unchanged: validation.counts.unchanged,
+      skipped: validation.counts.skipped,
+    });
+    counts.rejected = counts.read - counts.inserted - counts.updated - counts.unchanged -
+      counts.skipped;
+    counts.inactivated = written.inactivated;
+    counts.removed = written.removed;
+    if (run.preview) {
+      const changes = await exec.all(
+        `SELECT table_name, action, key, changes FROM run_changes WHERE id > ? ORDER BY id LIMIT ${PREVIEW_CHANGES}`,
+        [changesBefore],
+      );
+      await exec.exec("ROLLBACK TO apply");
+      await exec.many(
+        "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, ?, ?, ?)",
+        changes.map((
+          c,
+        ) => [runId, c["table_name"]!, c["action"]!, c["key"]!, c["changes"] ?? null]),
+      );
+      status = "preview";
+    } else {
+      status = counts.rejected > 0 ? "succeeded_with_errors" : "succeeded";
+    }
+    await exec.exec("RELEASE apply");
+  }
+  await writeErrors(exec, plan, names, runId);
+  if (status === "succeeded" || status === "succeeded_with_errors") {
+    // A committed run settles earlier held runs: an approved one is done, any
+    // other held run of the same record is discarded.
+    if (run.approves !== null) {
+      const approved = transitionStatement(run.approves, "approved", { from: ["held"] });
+      await exec.run(approved.sql, approved.args);
+    }
+    if (run.recordId !== null) {
+      const discarded = transitionStatement(
+        { sql: "record_id = ? AND id < ?", args: [run.recordId, runId] },
+        "discarded",
+        { from: ["held"], set: { message: discardedMessage("superseded") } },
+      );
+      await exec.run(discarded.sql, discarded.args);
+    }
+  }
+  const changesAfter = await changeLogEnd(exec);
+  if (changesAfter > changesBefore) {
+    extra["changes_from"] = changesBefore + 1;
+    extra["changes_to"] = changesAfter;
+  }
+  await safePoints.settle();
+  return await finishRun(ctx, status, { message, extra });
+}
+
+/**
+ * A run over the removal limit applies nothing: its report lists the keys that would
+ * go, and its file is kept for an approval. Returns the run's message.
+ */
+async function holdRun(
+  ctx: RunContext,
+  fetched: FetchedFile,
+  file: PreparedStaging & {
+    held: { removals: number; activeBefore: number };
+    extra: Record<string, SqlValue>;
+    kept: { path: string | null };
+  },
+): Promise<string> {
+  const { exec, runId, env, counts } = ctx;
+  const s = ctx.run.settings;
+  const { plan, names, held, extra } = file;
+  // The keys that would go are the held run's report.
+  const keys = await heldRemovals(exec, names);
+  counts.removed = held.removals;
+  await exec.many(
+    "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, 'remove', ?, NULL)",
+    keys.map((k) => [runId, plan.table, k["key"] ?? null]),
+  );
+  file.kept.path = await keepHeldFile(fetched.source, { dataDir: env.dataDir, runId });
+  extra["held_path"] = file.kept.path;
+  extra["held_until"] = new Date(ctx.now().getTime() + 24 * 3600 * 1000).toISOString();
+  return `Held: Synchronize Mode would remove ${held.removals} of ${held.activeBefore} active records (more than the removal limit of ${s.removalLimitPercent}%). Nothing was changed; approve or discard the run.`;
 }
 
 /** Copies row errors from staging into the run's report, with each row's cells. */
