@@ -16,17 +16,13 @@
  * against the SIS as it was when the run started (the match keys themselves are
  * resolved again in the transaction when anything changed in between, see `run.ts`).
  */
+import type { ImportTable } from "../sis/catalog.ts";
+import { tableRules } from "../sis/tables/registry.ts";
+import type { DateOrder, RowCheck, TableRules } from "../sis/tables/rules.ts";
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 import type { RowError } from "./errors.ts";
 import type { ConditionalError, ImportPlan, PlanField, RowMapper, StagedError } from "./plan.ts";
-import { keyColumns, TARGET } from "./stage.ts";
-
-/**
- * Tables whose existing records' ids are loaded whole to resolve a re-import's rows
- * (a few bytes per record; schedules and attendance grow with every day of school and
- * are looked up per row in SQL instead). Sections use the school's SectionIndex.
- */
-const IN_MEMORY_TARGETS: ReadonlySet<string> = new Set(["students", "teachers", "courses"]);
+import { keyColumns } from "./stage.ts";
 
 /**
  * Sort keys of the errors of one line, in the order the checks have always run
@@ -70,23 +66,10 @@ export function ordOf<T extends keyof typeof TABLE_CHECKS>(
   return ORD.table + (TABLE_CHECKS[table] as readonly string[]).indexOf(check);
 }
 
-/**
- * The two dates of a student or a schedule row that must come in order. The error names
- * the later field when the file maps it, otherwise the earlier one. One rule for the map
- * stage (both dates in the row) and `apply.ts` (one of them from the existing record).
- */
-export const DATE_ORDER = {
-  students: {
-    earlier: "EntryDate",
-    later: "ExitDate",
-    message: "ExitDate must be after EntryDate (exit dates are exclusive)",
-  },
-  schedules: {
-    earlier: "DateEnrolled",
-    later: "DateLeft",
-    message: "DateLeft must be after DateEnrolled (DateLeft is the day after the last day)",
-  },
-} as const;
+/** {@linkcode ordOf} for a table known only at run time. */
+export function checkOrd(table: ImportTable, check: string): number {
+  return ORD.table + (TABLE_CHECKS[table] as readonly string[]).indexOf(check);
+}
 
 /** SQLite's `upper()`: ASCII letters only. */
 export function sqlUpper(text: string): string {
@@ -282,6 +265,15 @@ export interface CheckSink {
 export class Lookups {
   readonly #exec: SqlExecutor;
   readonly #plan: ImportPlan;
+  readonly #rules: TableRules;
+  /** The table's row check, chosen once per run. */
+  readonly #rowCheck: RowCheck;
+  /**
+   * The two dates of a student or a schedule row that must come in order (the table's
+   * rule). The error names the later field when the file maps it, otherwise the
+   * earlier one; `apply.ts` checks them again with one from the existing record.
+   */
+  readonly #dateOrder: DateOrder | undefined;
   readonly #updateExisting: boolean;
   readonly #today: string;
   #schools = new Set<number>();
@@ -340,6 +332,9 @@ export class Lookups {
     this.#exec = exec;
     this.#today = today;
     this.#plan = plan;
+    this.#rules = tableRules(plan.table);
+    this.#rowCheck = this.#rules.rowCheck;
+    this.#dateOrder = this.#rules.dateOrder;
     this.#updateExisting = updateExisting;
     this.#at = {
       student: mapper.slot("k_student_number"),
@@ -363,7 +358,7 @@ export class Lookups {
       Att_Code: f("Att_Code"),
     };
     this.#label = plan.catalog.label.toLowerCase().replace(/s$/, "");
-    this.#districtSchool = plan.table === "students" && plan.districtOffice &&
+    this.#districtSchool = this.#rules.schoolFromFileInDistrictOffice && plan.districtOffice &&
       !plan.values.some((v) => v.field.name === "SchoolID");
     this.#required = [];
     plan.catalog.fields.forEach((f, i) => {
@@ -389,20 +384,24 @@ export class Lookups {
     },
   ): Promise<Lookups> {
     const l = new Lookups(exec, plan, mapper, options.updateExisting, options.today);
-    const t = plan.table;
-    if (options.targetsInMemory && IN_MEMORY_TARGETS.has(t)) {
+    const rules = l.#rules;
+    const refs = rules.references;
+    // Tables whose existing records' ids are loaded whole to resolve a re-import's rows
+    // (a few bytes per record; schedules and attendance grow with every day of school
+    // and are looked up per row in SQL instead). Sections use the school's SectionIndex.
+    if (options.targetsInMemory && rules.keysInMemory) {
       const [ids, ...keys] = await jsonColumns(
         exec,
         ["id", ...keyColumns(plan).map((k) => k.column)],
-        TARGET[t],
+        rules.target,
       );
       l.#keys = new KeyIndex(ids!, keys, plan.keys.map((k) => mapper.slot(k.stageColumn)));
     }
-    l.#sectionTargets = t === "sections" && (options.targetsInMemory ?? false);
-    if (t === "students") {
+    l.#sectionTargets = rules.targetsBySectionIndex && (options.targetsInMemory ?? false);
+    if (refs.has("schools")) {
       l.#schools = new Set(await jsonRows<number>(exec, "school_number", "schools"));
     }
-    if (t === "students" || t === "sections" || t === "schedules") {
+    if (refs.has("terms")) {
       const rows = await exec.all(
         "SELECT school_number, term_id, first_day, last_day, date(last_day, '+1 day') AS after FROM terms ORDER BY school_number, term_id",
       );
@@ -422,10 +421,12 @@ export class Lookups {
         list.push(info);
       }
     }
-    if (t === "sections") {
+    if (refs.has("courses")) {
       for (const c of await jsonRows<string>(exec, "course_number", "courses")) {
         l.#courses.add(String(c));
       }
+    }
+    if (refs.has("teachers")) {
       if (plan.values.some((v) => v.field.name === "Teacher")) {
         const teachers = await jsonRows<[number, string]>(
           exec,
@@ -439,12 +440,12 @@ export class Lookups {
         }
       }
     }
-    if (t === "schedules" || t === "attendance") {
+    if (refs.has("students")) {
       l.#students = new Set(
         await jsonRows<number>(exec, "student_number", "students"),
       );
     }
-    if (t === "attendance") {
+    if (refs.has("codes")) {
       const rows = await exec.all(
         "SELECT school_number, id, code FROM attendance_codes ORDER BY school_number, id",
       );
@@ -459,7 +460,7 @@ export class Lookups {
         if (!codes.byUpper.has(upper)) codes.byUpper.set(upper, id);
       }
     }
-    if (t === "schedules" && !plan.districtOffice) await l.loadSchool(plan.schoolId);
+    if (rules.needsSections && !plan.districtOffice) await l.loadSchool(plan.schoolId);
     return l;
   }
 
@@ -484,7 +485,7 @@ export class Lookups {
   /** A school whose sections must be loaded before the row can be checked, or null. */
   pending(row: readonly SqlValue[]): number | null {
     // Schedule rows need their section; sections rows their existing one (targetOf).
-    if (this.#plan.table !== "schedules" && !this.#sectionTargets) return null;
+    if (!this.#rules.needsSections && !this.#sectionTargets) return null;
     const school = row[this.#at.school] as number;
     return this.#sections.has(school) ? null : school;
   }
@@ -548,14 +549,14 @@ export class Lookups {
         message: "SchoolID: required to create a student in District Office context",
       });
     }
-    switch (this.#plan.table) {
-      case "students":
+    switch (this.#rowCheck) {
+      case "enrollment":
         this.#students_(row, line, rejected, sink);
         break;
-      case "sections":
+      case "section":
         this.#sections_(row, line, sink);
         break;
-      case "schedules":
+      case "schedule":
         this.#schedules_(row, line, rejected, sink);
         break;
       case "attendance":
@@ -662,9 +663,9 @@ export class Lookups {
         sink,
         line,
         ordOf("students", "bad_date"),
-        xv ? DATE_ORDER.students.later : DATE_ORDER.students.earlier,
+        xv ? this.#dateOrder!.later : this.#dateOrder!.earlier,
         "bad_date",
-        DATE_ORDER.students.message,
+        this.#dateOrder!.message,
       );
     }
   }
@@ -751,9 +752,9 @@ export class Lookups {
     const error = {
       line,
       ord: ordOf("schedules", "bad_date"),
-      field: lv ? DATE_ORDER.schedules.later : DATE_ORDER.schedules.earlier,
+      field: lv ? this.#dateOrder!.later : this.#dateOrder!.earlier,
       code: "bad_date",
-      message: DATE_ORDER.schedules.message,
+      message: this.#dateOrder!.message,
     };
     // With both dates in the row the check does not depend on the existing record;
     // otherwise this is the new record's case (apply.ts checks existing ones).

@@ -691,11 +691,7 @@ export async function executeRun(
       });
       const rowErrors: RowError[] = [];
       // The terms (sections, schedules) or dates (attendance) the file names.
-      const scopeSlot = plan.table === "sections" || plan.table === "schedules"
-        ? mapper.slot("k_termid")
-        : plan.table === "attendance"
-        ? mapper.slot("k_att_date")
-        : -1;
+      const scopeSlot = mapper.scopeSlot;
       for await (const batch of records) {
         safePoints.check();
         const rows: SqlValue[][] = [];

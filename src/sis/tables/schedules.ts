@@ -1,0 +1,107 @@
+/** Import table `schedules`: a student's enrollment in a section (the SIS table `cc`). */
+import { coreCatalog } from "../catalog.ts";
+import { dropSchedules, lit, NEW, type SqlContext, type TableRules, WRITES } from "./rules.ts";
+
+/** The DateLeft a new schedule row is saved with: the file's, else the term's default. */
+function newDateLeft(ctx: SqlContext): string {
+  return `coalesce(${
+    ctx.mapped("DateLeft")
+      ? `CASE WHEN ${ctx.provided("DateLeft")} THEN ${ctx.staged("DateLeft")} END`
+      : "NULL"
+  }, s.def)`;
+}
+
+/** The rules of the schedules table. */
+export const SCHEDULES: TableRules = {
+  table: "schedules",
+  label: "Student schedules",
+  catalog: () => coreCatalog("schedules"),
+  hasModes: false,
+  districtOffice: false,
+  target: "cc",
+  keysInMemory: false,
+  targetsBySectionIndex: false,
+  schoolFromFileInDistrictOffice: false,
+  schoolIsContext: false,
+  extraColumns: [],
+  // The section's id, and the day after its term's last day (DateLeft's default).
+  resolvedColumns: ["ref_id", "def"],
+  references: new Set(["terms", "students"]),
+  needsSections: true,
+  rowCheck: "schedule",
+  scopeColumn: "k_termid",
+  dateOrder: {
+    earlier: "DateEnrolled",
+    later: "DateLeft",
+    message: "DateLeft must be after DateEnrolled (DateLeft is the day after the last day)",
+  },
+  inactive: (ctx) =>
+    `t.dropped = 1 AND coalesce(${ctx.valueOr("DateLeft", "t.dateleft")}, '9999-12-31') > ${
+      lit(ctx.today)
+    }`,
+  badDates(ctx) {
+    const enrolled = ctx.valueOr("DateEnrolled", "t.dateenrolled");
+    const left = ctx.valueOr("DateLeft", "coalesce(t.dateleft, s.def)");
+    return `(NOT (${ctx.given("DateEnrolled")} AND ${
+      ctx.given("DateLeft")
+    }) AND ${enrolled} IS NOT NULL AND ${left} IS NOT NULL AND ${left} <= ${enrolled})`;
+  },
+  activeScope: (ctx) => ({
+    from: "cc t",
+    where: `t.dropped = 0 AND ${
+      ctx.districtOffice ? "1" : `t.schoolid = ${ctx.schoolId}`
+    } AND t.termid IN (${ctx.scope.map((v) => lit(v)).join(", ")})`,
+  }),
+  insertColumns(columns, ctx) {
+    columns.set("dateleft", newDateLeft(ctx));
+    columns.set("section_id", "s.ref_id");
+    // A row whose DateLeft has come is saved dropped (counted in inactivate()).
+    columns.set(
+      "dropped",
+      `CASE WHEN ${newDateLeft(ctx)} <= ${lit(ctx.today)} THEN 1 ELSE 0 END`,
+    );
+  },
+  updateSets: (_ctx, T) => [`dropped = CASE WHEN s.react = 1 THEN 0 ELSE ${T}.dropped END`],
+  // A row whose DateLeft is today or earlier is dropped. New rows were saved dropped
+  // already (insertColumns); the candidates are the new rows the map stage marked and
+  // the existing records written.
+  inactivate(ctx) {
+    const today = lit(ctx.today);
+    return [
+      {
+        sql: `INSERT INTO run_changes (run_id, table_name, action, key, changes)
+       SELECT ?, 'schedules', 'inactivate', ${ctx.keyJson()}, NULL
+       FROM (SELECT line FROM ${ctx.marks} UNION SELECT line FROM ${ctx.flags} WHERE chg = 1 OR react = 1) x
+       CROSS JOIN ${ctx.rows} s ON s.line = x.line LEFT JOIN cc t ON t.id = s.tid
+       WHERE CASE WHEN s.tid IS NULL THEN ${NEW} AND ${newDateLeft(ctx)} <= ${today}
+         ELSE ${WRITES} AND t.dropped = 0 AND t.dateleft <= ${today} END
+       ORDER BY s.line`,
+        args: [ctx.runId],
+        counts: true,
+      },
+      {
+        sql:
+          `UPDATE cc SET dropped = 1, last_run_id = ? WHERE id IN (SELECT s.tid FROM ${ctx.writing()})
+       AND dropped = 0 AND dateleft <= ?`,
+        args: [ctx.runId, ctx.today],
+      },
+    ];
+  },
+  // A schedule row missing from the file is dropped.
+  removal: (X, ctx) => [
+    {
+      sql: `UPDATE cc SET ${dropSchedules("?")}, last_run_id = ?
+         WHERE id IN (SELECT id FROM ${X})`,
+      args: [ctx.today, ctx.today, ctx.runId],
+    },
+  ],
+  readout: {
+    mode: "daily",
+    from: "cc t",
+    lead: [],
+    omit: [],
+    status: [{ select: "t.dropped", name: "Dropped" }],
+    school: "t.schoolid = ?",
+    order: null,
+  },
+};

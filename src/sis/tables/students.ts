@@ -1,0 +1,173 @@
+/** Import table `students`: one student's current enrollment and demographics. */
+import { coreCatalog } from "../catalog.ts";
+import { dropSchedules, lit, OK, type TableRules } from "./rules.ts";
+
+/** The rules of the students table. */
+export const STUDENTS: TableRules = {
+  table: "students",
+  label: "Students",
+  catalog: () => coreCatalog("students"),
+  hasModes: false,
+  districtOffice: true,
+  target: "students",
+  keysInMemory: true,
+  targetsBySectionIndex: false,
+  // A student in District Office context must be given a school in the file.
+  schoolFromFileInDistrictOffice: true,
+  schoolIsContext: false,
+  extraColumns: [],
+  resolvedColumns: ["def"],
+  references: new Set(["schools", "terms"]),
+  needsSections: false,
+  rowCheck: "enrollment",
+  scopeColumn: null,
+  dateOrder: {
+    earlier: "EntryDate",
+    later: "ExitDate",
+    message: "ExitDate must be after EntryDate (exit dates are exclusive)",
+  },
+  inactive: (ctx) => ctx.mapped("Enroll_Status") ? null : "t.enroll_status = 2",
+  // Only the District Office may move a student active at another school.
+  elsewhere: (ctx) =>
+    ctx.districtOffice
+      ? "0"
+      : `(t.enroll_status = 0 AND t.schoolid <> ${ctx.valueOr("SchoolID", "t.schoolid")})`,
+  elsewhereError: {
+    field: "SchoolID",
+    code: "enrolled_elsewhere",
+    message:
+      `'Student_Number ' || s.k_student_number || ' is active at school ' || t.schoolid || '; only the District Office may move a student'`,
+  },
+  badDates(ctx) {
+    if (!ctx.mapped("ExitDate") && !ctx.mapped("EntryDate")) return "0";
+    // Rows that give both dates were checked in the map stage.
+    const entry = ctx.valueOr("EntryDate", "t.entrydate");
+    const exit = ctx.valueOr("ExitDate", "t.exitdate");
+    return `(NOT (${ctx.given("EntryDate")} AND ${
+      ctx.given("ExitDate")
+    }) AND ${entry} IS NOT NULL AND ${exit} IS NOT NULL AND ${exit} <= ${entry})`;
+  },
+  // Default exit dates of existing students whose school or entry date is not in the row.
+  existingDefaults(ctx) {
+    const effSchool = ctx.valueOr(
+      "SchoolID",
+      "(SELECT t.schoolid FROM students t WHERE t.id = s.tid)",
+    );
+    const entry = ctx.valueOr(
+      "EntryDate",
+      "(SELECT t.entrydate FROM students t WHERE t.id = s.tid)",
+    );
+    return {
+      sql: `UPDATE ${ctx.rows} AS s SET def = (SELECT date(tm.last_day, '+1 day') FROM terms tm
+       WHERE tm.school_number = ${effSchool} AND tm.first_day <= ${entry} AND tm.last_day >= ${entry}
+       ORDER BY julianday(tm.last_day) - julianday(tm.first_day) DESC, tm.term_id LIMIT 1)
+     WHERE s.rej = 0 AND s.tid IS NOT NULL AND NOT (${ctx.given("SchoolID")} AND ${
+        ctx.given("EntryDate")
+      })`,
+    };
+  },
+  activeScope: (ctx) => ({
+    from: "students t",
+    where: `t.enroll_status = 0 AND ${ctx.districtOffice ? "1" : `t.schoolid = ${ctx.schoolId}`}`,
+  }),
+  insertColumns(columns) {
+    columns.set("exitdate", `coalesce(${columns.get("exitdate") ?? "NULL"}, s.def)`);
+    columns.set("enroll_status", `coalesce(${columns.get("enroll_status") ?? "NULL"}, 0)`);
+  },
+  // Students moving school: the old enrollment is closed and kept as history, and
+  // their open schedules at the old school are dropped.
+  afterInsert(ctx) {
+    if (!ctx.mapped("SchoolID")) return [];
+    const moved = `${ctx.provided("SchoolID")} AND s.v_schoolid <> t.schoolid`;
+    const entry = ctx.valueOr("EntryDate", lit(ctx.today));
+    return [
+      {
+        sql:
+          `INSERT INTO reenrollments (student_number, schoolid, grade_level, entrydate, exitdate, entrycode, exitcode, run_id)
+       SELECT t.student_number, t.schoolid, t.grade_level, t.entrydate,
+              CASE WHEN t.exitdate IS NULL OR t.exitdate > ${entry} THEN ${entry} ELSE t.exitdate END,
+              t.entrycode, t.exitcode, ?
+       FROM ${ctx.writing("JOIN students t ON t.id = s.tid")} AND ${moved}`,
+        args: [ctx.runId],
+      },
+      {
+        sql: `UPDATE cc SET ${dropSchedules("?")}
+       WHERE dropped = 0 AND id IN (SELECT e.id FROM ${
+          ctx.writing(
+            "JOIN students t ON t.id = s.tid JOIN cc e ON e.student_number = t.student_number AND e.schoolid = t.schoolid",
+          )
+        } AND ${moved})`,
+        args: [ctx.today, ctx.today],
+      },
+    ];
+  },
+  updateSets(ctx, T) {
+    const sets: string[] = [];
+    if (!ctx.mapped("Enroll_Status")) {
+      sets.push(`enroll_status = CASE WHEN s.react = 1 THEN 0 ELSE ${T}.enroll_status END`);
+    }
+    if (!ctx.mapped("ExitDate")) {
+      // A returning student whose exit date has passed gets the default one again.
+      sets.push(
+        `exitdate = CASE WHEN s.react = 1 AND coalesce(${T}.exitdate, '0000') <= ${
+          lit(ctx.today)
+        } THEN coalesce(s.def, ${T}.exitdate) ELSE ${T}.exitdate END`,
+      );
+    }
+    return sets;
+  },
+  // With Mark inactive, a student in the file whose ExitDate has come and who is active
+  // or pre-registered becomes Enroll_Status 2; their open schedules are dropped as of
+  // the exit date.
+  inactivate(ctx) {
+    if (!ctx.inactivateExited) return [];
+    const R = ctx.rows;
+    const exited =
+      `${OK} AND t.enroll_status IN (-1, 0) AND t.exitdate IS NOT NULL AND t.exitdate <= ?`;
+    const join = `JOIN students t ON t.student_number = s.k_student_number`;
+    return [
+      {
+        sql: `INSERT INTO run_changes (run_id, table_name, action, key, changes)
+       SELECT ?, 'students', 'inactivate', json_array(t.student_number), NULL
+       FROM ${R} s ${join} WHERE ${exited} ORDER BY s.line`,
+        args: [ctx.runId, ctx.today],
+      },
+      {
+        sql: `UPDATE cc SET ${dropSchedules("x.exitdate")}, last_run_id = ?
+       FROM (SELECT t.student_number, t.exitdate FROM ${R} s ${join} WHERE ${exited}) x
+       WHERE cc.student_number = x.student_number AND cc.dropped = 0`,
+        args: [ctx.runId, ctx.today],
+      },
+      {
+        sql:
+          `UPDATE students SET enroll_status = 2, last_run_id = ? WHERE student_number IN (SELECT s.k_student_number FROM ${R} s WHERE ${OK})
+       AND enroll_status IN (-1, 0) AND exitdate IS NOT NULL AND exitdate <= ?`,
+        args: [ctx.runId, ctx.today],
+        counts: true,
+      },
+    ];
+  },
+  // Transferred out: Enroll_Status 2, ExitDate today unless earlier, schedules dropped.
+  removal: (X, ctx) => [
+    {
+      sql: `UPDATE cc SET ${dropSchedules("?")}, last_run_id = ?
+         WHERE dropped = 0 AND student_number IN (SELECT t.student_number FROM ${X} x CROSS JOIN students t ON t.id = x.id)`,
+      args: [ctx.today, ctx.today, ctx.runId],
+    },
+    {
+      sql:
+        `UPDATE students SET enroll_status = 2, exitdate = CASE WHEN exitdate IS NULL OR exitdate > ? THEN ? ELSE exitdate END, last_run_id = ?
+         WHERE id IN (SELECT id FROM ${X})`,
+      args: [ctx.today, ctx.today, ctx.runId],
+    },
+  ],
+  readout: {
+    mode: "daily",
+    from: "students t",
+    lead: [],
+    omit: [],
+    status: [],
+    school: "t.schoolid = ?",
+    order: null,
+  },
+};
