@@ -25,3 +25,8 @@ export const TABLE_RULES: Readonly<Record<ImportTable, TableRules>> = {
 export function tableRules(table: ImportTable): TableRules {
   return TABLE_RULES[table];
 }
+
+/** The rules of a table named by a string from outside (a form, a stored run), or undefined. */
+export function rulesNamed(name: string): TableRules | undefined {
+  return Object.hasOwn(TABLE_RULES, name) ? TABLE_RULES[name as ImportTable] : undefined;
+}
