@@ -3,14 +3,70 @@
  * meeting (meeting). Both modes share the SIS table; `mode` is part of its key, and a
  * daily row's course and section numbers are empty.
  */
-import { coreCatalog } from "../catalog.ts";
+import { SCHOOL_ID, type Spec, tableCatalog } from "./fields.ts";
 import { lit, type TableRules } from "./rules.ts";
+
+const ATTENDANCE_FIELDS: readonly Spec[] = [
+  [
+    "Student_Number",
+    "integer",
+    { req: true, key: "integer", min: 1, max: 9_007_199_254_740_991 },
+    "Student (must exist)",
+  ],
+  SCHOOL_ID,
+  ["Att_Date", "date", { req: true, key: "date" }, "Date of the attendance"],
+  [
+    "Attendance_CodeID",
+    "integer",
+    { min: 0, max: 2_147_483_647, column: "attendance_codeid" },
+    "Numeric id of the attendance code (or give Att_Code)",
+  ],
+  [
+    "Att_Code",
+    "text",
+    { len: 10, column: "att_code" },
+    "Attendance code text such as A or T (or give Attendance_CodeID)",
+  ],
+  ["Att_Comment", "text", { len: 200, personal: true }, "Comment"],
+];
+
+const MEETING_FIELDS: readonly Spec[] = [
+  [
+    "Course_Number",
+    "text",
+    { len: 20, req: true, key: "exact" },
+    "Course of the section met (meeting attendance)",
+  ],
+  [
+    "Section_Number",
+    "text",
+    { len: 10, req: true, key: "exact" },
+    "Section met (meeting attendance)",
+  ],
+  ["Period", "text", { len: 3 }, "Period of the meeting; one of the section's periods"],
+];
+
+const DAILY = tableCatalog(
+  "attendance",
+  "Attendance (daily)",
+  "A student's attendance code for a day",
+  "attendance",
+  ATTENDANCE_FIELDS,
+);
+
+const MEETING = tableCatalog(
+  "attendance",
+  "Attendance (meeting)",
+  "A student's code for one section meeting",
+  "attendance",
+  [...ATTENDANCE_FIELDS, ...MEETING_FIELDS],
+);
 
 /** The rules of the attendance table. */
 export const ATTENDANCE: TableRules = {
   table: "attendance",
   label: "Attendance",
-  catalog: (mode) => coreCatalog("attendance", mode),
+  catalog: (mode) => mode === "meeting" ? MEETING : DAILY,
   hasModes: true,
   districtOffice: false,
   target: "attendance",

@@ -3,14 +3,43 @@
  * school. The course is shared by the district; whether a school offers it is kept in
  * `school_courses`, which is what "active" means here.
  */
-import { coreCatalog } from "../catalog.ts";
+import { type Spec, tableCatalog } from "./fields.ts";
 import { OK, type TableRules } from "./rules.ts";
+
+const COURSE_FIELDS: readonly Spec[] = [
+  [
+    "Course_Number",
+    "text",
+    { len: 20, req: true, key: "exact" },
+    "District course number (the match key)",
+  ],
+  [
+    "SchoolID",
+    "integer",
+    { min: 0, max: 2_147_483_647 },
+    "School offering the course; the record's school when not in the file",
+  ],
+  ["Course_Name", "text", { len: 40, req: true }, "Course name"],
+  ["Credit_Hours", "decimal", {}, "Credit hours earned"],
+  ["CreditType", "text", { len: 20 }, "Credit type (e.g. MATH, ELA)"],
+  ["Sched_Department", "text", { len: 20 }, "Scheduling department"],
+  ["Alt_Course_Number", "text", { len: 20 }, "Alternate (state) course number"],
+  ["Code", "text", { len: 10 }, "Course code for reporting"],
+];
+
+const CATALOG = tableCatalog(
+  "courses",
+  "Courses",
+  "A course in the district catalog, offered at the importing school",
+  "courses",
+  COURSE_FIELDS,
+);
 
 /** The rules of the courses table. */
 export const COURSES: TableRules = {
   table: "courses",
   label: "Courses",
-  catalog: () => coreCatalog("courses"),
+  catalog: () => CATALOG,
   hasModes: false,
   districtOffice: false,
   target: "courses",

@@ -1,5 +1,5 @@
 /** Import table `schedules`: a student's enrollment in a section (the SIS table `cc`). */
-import { coreCatalog } from "../catalog.ts";
+import { SCHOOL_ID, type Spec, tableCatalog } from "./fields.ts";
 import { dropSchedules, lit, NEW, type SqlContext, type TableRules, WRITES } from "./rules.ts";
 
 /** The DateLeft a new schedule row is saved with: the file's, else the term's default. */
@@ -11,11 +11,55 @@ function newDateLeft(ctx: SqlContext): string {
   }, s.def)`;
 }
 
+const SCHEDULE_FIELDS: readonly Spec[] = [
+  [
+    "Student_Number",
+    "integer",
+    { req: true, key: "integer", min: 1, max: 9_007_199_254_740_991 },
+    "Student enrolled (must exist)",
+  ],
+  SCHOOL_ID,
+  [
+    "TermID",
+    "integer",
+    { req: true, key: "integer", min: 0, max: 2_147_483_647 },
+    "Term of the section",
+  ],
+  ["Course_Number", "text", { len: 20, req: true, key: "exact" }, "Course of the section"],
+  [
+    "Section_Number",
+    "text",
+    { len: 10, req: true, key: "exact" },
+    "Section number (the section must exist)",
+  ],
+  ["DateEnrolled", "date", { req: true }, "First day in the section"],
+  [
+    "DateLeft",
+    "date",
+    {},
+    "Day after the last day in the section (exclusive); defaults to the day after the term ends",
+  ],
+  [
+    "Expression",
+    "text",
+    { len: 80 },
+    "Expression as the sending system knows it (kept as written)",
+  ],
+];
+
+const CATALOG = tableCatalog(
+  "schedules",
+  "Student schedules",
+  "A student's enrollment in a section (CC)",
+  "cc",
+  SCHEDULE_FIELDS,
+);
+
 /** The rules of the schedules table. */
 export const SCHEDULES: TableRules = {
   table: "schedules",
   label: "Student schedules",
-  catalog: () => coreCatalog("schedules"),
+  catalog: () => CATALOG,
   hasModes: false,
   districtOffice: false,
   target: "cc",

@@ -1,12 +1,52 @@
 /** Import table `sections`: a course taught in a term at a school. */
-import { coreCatalog } from "../catalog.ts";
+import { SCHOOL_ID, type Spec, tableCatalog } from "./fields.ts";
 import { dropSchedules, lit, type TableRules } from "./rules.ts";
+
+const SECTION_FIELDS: readonly Spec[] = [
+  SCHOOL_ID,
+  [
+    "TermID",
+    "integer",
+    { req: true, key: "integer", min: 0, max: 2_147_483_647 },
+    "Term the section is taught in (e.g. 3500 year, 3501 semester)",
+  ],
+  ["Course_Number", "text", { len: 20, req: true, key: "exact" }, "Course taught (must exist)"],
+  [
+    "Section_Number",
+    "text",
+    { len: 10, req: true, key: "exact" },
+    "Section number within the course",
+  ],
+  [
+    "Expression",
+    "text",
+    { len: 80, req: true },
+    "Periods and days it meets, e.g. 1(A-E) or 1-2(A) 3(B)",
+  ],
+  [
+    "Teacher",
+    "text",
+    { len: 20, column: "teacher_number" },
+    "TeacherNumber of the lead teacher at this school (must exist)",
+  ],
+  ["Room", "text", { len: 10 }, "Room"],
+  ["MaxEnrollment", "integer", { min: 0, max: 100_000 }, "Most students allowed"],
+  ["Grade_Level", "integer", { min: -2, max: 99 }, "Grade level of the section"],
+];
+
+const CATALOG = tableCatalog(
+  "sections",
+  "Sections",
+  "A course taught in a term at a school",
+  "sections",
+  SECTION_FIELDS,
+);
 
 /** The rules of the sections table. */
 export const SECTIONS: TableRules = {
   table: "sections",
   label: "Sections",
-  catalog: () => coreCatalog("sections"),
+  catalog: () => CATALOG,
   hasModes: false,
   districtOffice: false,
   target: "sections",

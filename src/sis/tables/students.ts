@@ -1,12 +1,92 @@
 /** Import table `students`: one student's current enrollment and demographics. */
-import { coreCatalog } from "../catalog.ts";
+import { type Spec, tableCatalog } from "./fields.ts";
 import { dropSchedules, lit, OK, type TableRules } from "./rules.ts";
+
+const STUDENT_FIELDS: readonly Spec[] = [
+  [
+    "Student_Number",
+    "integer",
+    { req: true, key: "integer", min: 1, max: 9_007_199_254_740_991 },
+    "District-wide student number (the match key)",
+  ],
+  [
+    "SchoolID",
+    "integer",
+    { min: 0, max: 2_147_483_647 },
+    "School_Number of the enrollment school; the record's school when not in the file",
+  ],
+  ["First_Name", "text", { len: 50, req: true, personal: true }, "Legal first name"],
+  ["Middle_Name", "text", { len: 50, personal: true }, "Middle name"],
+  ["Last_Name", "text", { len: 50, req: true, personal: true }, "Legal last name"],
+  [
+    "Grade_Level",
+    "integer",
+    { req: true, min: -2, max: 99 },
+    "Current grade level (-2 to 12; 99 for graduated)",
+  ],
+  ["DOB", "date", { personal: true }, "Date of birth"],
+  ["Gender", "code", { codes: ["M", "F", "X"] }, "Gender: M, F or X"],
+  ["EntryDate", "date", { req: true }, "First day of the current enrollment"],
+  [
+    "ExitDate",
+    "date",
+    {},
+    "Day after the last day of the current enrollment (exclusive); defaults from the school's terms",
+  ],
+  ["EntryCode", "text", { len: 10 }, "Entry code of the current enrollment"],
+  ["ExitCode", "text", { len: 10 }, "Exit code of the current enrollment"],
+  [
+    "Enroll_Status",
+    "code",
+    { codes: ["-1", "0", "1", "2", "3"] },
+    "-1 pre-registered, 0 active, 1 inactive, 2 transferred out, 3 graduated; default 0",
+  ],
+  ["Home_Room", "text", { len: 60 }, "Home room"],
+  ["Street", "text", { len: 60, personal: true }, "Home street address"],
+  ["City", "text", { len: 50, personal: true }, "Home city"],
+  ["State", "text", { len: 10, personal: true }, "Home state"],
+  ["Zip", "text", { len: 10, personal: true }, "Home ZIP code"],
+  ["Mailing_Street", "text", { len: 60, personal: true }, "Mailing street address"],
+  ["Mailing_City", "text", { len: 50, personal: true }, "Mailing city"],
+  ["Mailing_State", "text", { len: 10, personal: true }, "Mailing state"],
+  ["Mailing_Zip", "text", { len: 10, personal: true }, "Mailing ZIP code"],
+  ["Home_Phone", "text", { len: 30, personal: true }, "Home phone number"],
+  ["Ethnicity", "text", { len: 10 }, "Ethnicity code"],
+  ["State_StudentNumber", "text", { len: 32 }, "State-assigned student number"],
+  ["Lunch_ID", "text", { len: 20 }, "Lunch account number"],
+  ["Network_ID", "text", { len: 50, personal: true }, "Network login name"],
+  ["Student_Web_ID", "text", { len: 50, personal: true }, "Student portal login name"],
+  ["Track", "text", { len: 20 }, "Attendance track"],
+  ["Team", "text", { len: 20 }, "Scheduling team"],
+  ["Graduation_Year", "integer", { min: 1900, max: 2200 }, "Projected year of graduation"],
+  ["District_Entry_Date", "date", {}, "First day in the district"],
+  ["School_Entry_Date", "date", {}, "First day at the current school"],
+  ["Mother", "text", { len: 60, personal: true }, "Mother's name"],
+  ["Mother_Day_Phone", "text", { len: 30, personal: true }, "Mother's daytime phone"],
+  ["Mother_Email", "text", { len: 50, personal: true }, "Mother's e-mail address"],
+  ["Father", "text", { len: 60, personal: true }, "Father's name"],
+  ["Father_Day_Phone", "text", { len: 30, personal: true }, "Father's daytime phone"],
+  ["Father_Email", "text", { len: 50, personal: true }, "Father's e-mail address"],
+  ["Guardian", "text", { len: 60, personal: true }, "Guardian's name"],
+  ["Guardian_Phone", "text", { len: 30, personal: true }, "Guardian's phone"],
+  ["Guardian_Email", "text", { len: 50, personal: true }, "Guardian's e-mail address"],
+  ["Emerg_Contact_1", "text", { len: 60, personal: true }, "First emergency contact's name"],
+  ["Emerg_Phone_1", "text", { len: 30, personal: true }, "First emergency contact's phone"],
+];
+
+const CATALOG = tableCatalog(
+  "students",
+  "Students",
+  "One student's current enrollment and demographics",
+  "students",
+  STUDENT_FIELDS,
+);
 
 /** The rules of the students table. */
 export const STUDENTS: TableRules = {
   table: "students",
   label: "Students",
-  catalog: () => coreCatalog("students"),
+  catalog: () => CATALOG,
   hasModes: false,
   districtOffice: true,
   target: "students",

@@ -1,12 +1,53 @@
 /** Import table `teachers`: one staff member at one school. */
-import { coreCatalog } from "../catalog.ts";
+import { SCHOOL_ID, type Spec, tableCatalog } from "./fields.ts";
 import type { TableRules } from "./rules.ts";
+
+const TEACHER_FIELDS: readonly Spec[] = [
+  [
+    "TeacherNumber",
+    "text",
+    { len: 20, req: true, key: "exact" },
+    "Staff number at this school (with SchoolID, the match key)",
+  ],
+  SCHOOL_ID,
+  [
+    "HomeSchoolID",
+    "integer",
+    { min: 0, max: 2_147_483_647 },
+    "School_Number of the staff member's home school",
+  ],
+  ["First_Name", "text", { len: 50, req: true, personal: true }, "First name"],
+  ["Middle_Name", "text", { len: 50, personal: true }, "Middle name"],
+  ["Last_Name", "text", { len: 50, req: true, personal: true }, "Last name"],
+  ["Title", "text", { len: 40 }, "Job title"],
+  ["Email_Addr", "text", { len: 50, personal: true }, "E-mail address"],
+  ["Home_Phone", "text", { len: 30, personal: true }, "Home phone number"],
+  ["Status", "code", { codes: ["1", "2"] }, "1 current, 2 no longer here; default 1"],
+  [
+    "StaffStatus",
+    "code",
+    { codes: ["0", "1", "2", "3", "4"] },
+    "0 not assigned, 1 teacher, 2 staff, 3 lunch staff, 4 substitute",
+  ],
+  ["LoginID", "text", { len: 20, personal: true }, "Admin portal login name"],
+  ["TeacherLoginID", "text", { len: 20, personal: true }, "Teacher portal login name"],
+  ["SIF_StatePrid", "text", { len: 32 }, "State staff identifier"],
+  ["Sched_Gender", "code", { codes: ["M", "F", "X"] }, "Gender for scheduling: M, F or X"],
+];
+
+const CATALOG = tableCatalog(
+  "teachers",
+  "Teachers",
+  "One staff member at one school",
+  "teachers",
+  TEACHER_FIELDS,
+);
 
 /** The rules of the teachers table. */
 export const TEACHERS: TableRules = {
   table: "teachers",
   label: "Teachers",
-  catalog: () => coreCatalog("teachers"),
+  catalog: () => CATALOG,
   hasModes: false,
   districtOffice: true,
   target: "teachers",
