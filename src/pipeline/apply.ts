@@ -33,7 +33,7 @@ import {
   WRITES,
 } from "../sis/tables/rules.ts";
 import type { SqlExecutor, SqlRow, SqlValue } from "./executor.ts";
-import { checkOrd, ORD } from "./lookups.ts";
+import { ORD, ordOf } from "./lookups.ts";
 import type { ImportPlan, PlanField } from "./plan.ts";
 import { type DuplicateSource, keyColumns, lit, type StageNames, targetIdOf } from "./stage.ts";
 
@@ -361,7 +361,7 @@ async function readExisting(ctx: Ctx): Promise<void> {
       error.field,
       error.code,
       error.message,
-      checkOrd(plan.table, error.code),
+      ordOf(plan.table, error.code),
       `JOIN ${T} t ON t.id = s.tid`,
     );
   }
@@ -373,7 +373,7 @@ async function readExisting(ctx: Ctx): Promise<void> {
       findValue(plan, order.later) ? order.later : order.earlier,
       "bad_date",
       lit(order.message),
-      checkOrd(plan.table, "bad_date"),
+      ordOf(plan.table, "bad_date"),
     );
   }
 }
@@ -395,7 +395,7 @@ async function checkMeetings(ctx: Ctx): Promise<void> {
     "Section_Number",
     "missing_reference",
     `'Section_Number: there is no section ' || s.k_course_number || '.' || s.k_section_number || ' at school ' || s.k_schoolid || ' in a term holding ' || s.k_att_date`,
-    checkOrd(plan.table, "section"),
+    ordOf(plan.table, "section"),
   );
   await reject(
     ctx,
@@ -403,7 +403,7 @@ async function checkMeetings(ctx: Ctx): Promise<void> {
     "Section_Number",
     "not_enrolled",
     `'Student_Number ' || s.k_student_number || ' is not enrolled in ' || s.k_course_number || '.' || s.k_section_number || ' on ' || s.k_att_date`,
-    checkOrd(plan.table, "not_enrolled"),
+    ordOf(plan.table, "not_enrolled"),
   );
   const period = findValue(plan, "Period");
   if (period) {
@@ -415,7 +415,7 @@ async function checkMeetings(ctx: Ctx): Promise<void> {
       "Period",
       "bad_period",
       `'Period: ' || s.v_period || ' is not a period of section ' || s.k_course_number || '.' || s.k_section_number`,
-      checkOrd(plan.table, "period"),
+      ordOf(plan.table, "period"),
     );
   }
 }

@@ -36,39 +36,18 @@ export const ORD = {
   required: 20,
   districtSchool: 200,
   attendanceCode: 201,
-  /** The table's checks: 300, 301, … in the order of `TABLE_CHECKS`. */
+  /** The table's checks: 300, 301, … in the order of the table's `checks` (its rules). */
   table: 300,
 } as const;
 
-/** The table checks, in order; `ORD.table + index` sorts their errors. */
-export const TABLE_CHECKS = {
-  students: ["school", "enrolled_elsewhere", "no_term", "bad_date"],
-  teachers: [],
-  courses: [],
-  sections: ["term", "course", "teacher"],
-  schedules: ["student", "section", "bad_date"],
-  attendance: [
-    "student",
-    "code_id",
-    "code_text",
-    "code_mismatch",
-    "section",
-    "not_enrolled",
-    "period",
-  ],
-} as const;
-
-/** The sort key of a table check's errors. */
-export function ordOf<T extends keyof typeof TABLE_CHECKS>(
-  table: T,
-  check: (typeof TABLE_CHECKS)[T][number],
-): number {
-  return ORD.table + (TABLE_CHECKS[table] as readonly string[]).indexOf(check);
-}
-
-/** {@linkcode ordOf} for a table known only at run time. */
-export function checkOrd(table: ImportTable, check: string): number {
-  return ORD.table + (TABLE_CHECKS[table] as readonly string[]).indexOf(check);
+/**
+ * The sort key of a table check's errors: `ORD.table` + the check's position in the
+ * table's `checks` (its rules). Called for errors only, never per row.
+ */
+export function ordOf(table: ImportTable, check: string): number {
+  const i = tableRules(table).checks.indexOf(check);
+  if (i < 0) throw new Error(`the ${table} rules have no check ${check}`);
+  return ORD.table + i;
 }
 
 /** SQLite's `upper()`: ASCII letters only. */
@@ -579,12 +558,12 @@ export class Lookups {
   }
 
   /** The row error of a student number that names no student (schedules, attendance). */
-  #checkStudent(student: number, line: number, ord: number, sink: CheckSink): void {
+  #checkStudent(student: number, line: number, sink: CheckSink): void {
     if (this.#students!.has(student)) return;
     this.#error(
       sink,
       line,
-      ord,
+      ordOf(this.#plan.table, "student"),
       "Student_Number",
       "missing_reference",
       `Student_Number: there is no student ${student}`,
@@ -631,7 +610,7 @@ export class Lookups {
       this.#error(
         sink,
         line,
-        ordOf("students", "school"),
+        ordOf(this.#plan.table, "school"),
         "SchoolID",
         "missing_reference",
         `SchoolID: there is no school ${school}`,
@@ -650,7 +629,7 @@ export class Lookups {
         sink.conditional.push({
           line,
           when: 0,
-          ord: ordOf("students", "no_term"),
+          ord: ordOf(this.#plan.table, "no_term"),
           field: "EntryDate",
           code: "no_term",
           message:
@@ -662,7 +641,7 @@ export class Lookups {
       this.#error(
         sink,
         line,
-        ordOf("students", "bad_date"),
+        ordOf(this.#plan.table, "bad_date"),
         xv ? this.#dateOrder!.later : this.#dateOrder!.earlier,
         "bad_date",
         this.#dateOrder!.message,
@@ -679,7 +658,7 @@ export class Lookups {
       this.#error(
         sink,
         line,
-        ordOf("sections", "term"),
+        ordOf(this.#plan.table, "term"),
         "TermID",
         "missing_reference",
         `TermID: school ${school} has no term ${term}`,
@@ -689,7 +668,7 @@ export class Lookups {
       this.#error(
         sink,
         line,
-        ordOf("sections", "course"),
+        ordOf(this.#plan.table, "course"),
         "Course_Number",
         "missing_reference",
         `Course_Number: there is no course ${course}`,
@@ -702,7 +681,7 @@ export class Lookups {
         this.#error(
           sink,
           line,
-          ordOf("sections", "teacher"),
+          ordOf(this.#plan.table, "teacher"),
           "Teacher",
           "missing_reference",
           `Teacher: there is no teacher ${teacher} at school ${school}`,
@@ -718,7 +697,7 @@ export class Lookups {
     const term = row[at.term] as number;
     const course = row[at.course] as string;
     const section = row[at.section] as string;
-    this.#checkStudent(student, line, ordOf("schedules", "student"), sink);
+    this.#checkStudent(student, line, sink);
     // Rows of one school follow each other: its sections are kept at hand.
     if (school !== this.#lastSchool) {
       this.#lastSchool = school;
@@ -732,7 +711,7 @@ export class Lookups {
       this.#error(
         sink,
         line,
-        ordOf("schedules", "section"),
+        ordOf(this.#plan.table, "section"),
         "Section_Number",
         "missing_reference",
         `Section_Number: there is no section ${course}.${section} in term ${term} at school ${school}`,
@@ -751,7 +730,7 @@ export class Lookups {
     if (enrolled === null || left === null || left > enrolled) return;
     const error = {
       line,
-      ord: ordOf("schedules", "bad_date"),
+      ord: ordOf(this.#plan.table, "bad_date"),
       field: lv ? this.#dateOrder!.later : this.#dateOrder!.earlier,
       code: "bad_date",
       message: this.#dateOrder!.message,
@@ -766,7 +745,7 @@ export class Lookups {
     const at = this.#at;
     const student = row[at.student] as number;
     const school = row[at.school] as number;
-    this.#checkStudent(student, line, ordOf("attendance", "student"), sink);
+    this.#checkStudent(student, line, sink);
     const codes = this.#codes.get(school);
     const iv = this.#f.Attendance_CodeID;
     const tv = this.#f.Att_Code;
@@ -782,7 +761,7 @@ export class Lookups {
       this.#error(
         sink,
         line,
-        ordOf("attendance", "code_id"),
+        ordOf(this.#plan.table, "code_id"),
         "Attendance_CodeID",
         "missing_reference",
         `Attendance_CodeID: school ${school} has no attendance code ${id}`,
@@ -792,7 +771,7 @@ export class Lookups {
       this.#error(
         sink,
         line,
-        ordOf("attendance", "code_text"),
+        ordOf(this.#plan.table, "code_text"),
         "Att_Code",
         "missing_reference",
         `Att_Code: school ${school} has no attendance code ${text}`,
@@ -804,7 +783,7 @@ export class Lookups {
         this.#error(
           sink,
           line,
-          ordOf("attendance", "code_mismatch"),
+          ordOf(this.#plan.table, "code_mismatch"),
           "Att_Code",
           "code_mismatch",
           "Attendance_CodeID and Att_Code name different codes",

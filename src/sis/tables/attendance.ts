@@ -86,6 +86,15 @@ export const ATTENDANCE: TableRules = {
   references: new Set(["students", "codes"]),
   needsSections: false,
   rowCheck: "attendance",
+  checks: [
+    "student",
+    "code_id",
+    "code_text",
+    "code_mismatch",
+    "section",
+    "not_enrolled",
+    "period",
+  ],
   scopeColumn: "k_att_date",
   oneOfFields: {
     names: ["Attendance_CodeID", "Att_Code"],

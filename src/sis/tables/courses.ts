@@ -53,6 +53,7 @@ export const COURSES: TableRules = {
   references: new Set(),
   needsSections: false,
   rowCheck: null,
+  checks: [],
   scopeColumn: null,
   inactive: (ctx) =>
     `NOT EXISTS (SELECT 1 FROM school_courses o WHERE o.schoolid = ${ctx.schoolId} AND o.course_number = t.course_number AND o.offered = 1)`,

@@ -151,6 +151,11 @@ export interface TableRules {
   readonly needsSections: boolean;
   /** The map stage's row check. */
   readonly rowCheck: RowCheck;
+  /**
+   * The table's reference checks and rules, in the order their errors sort among a
+   * line's errors (after the map stage's, duplicate keys and fields needed to create).
+   */
+  readonly checks: readonly string[];
   /** The staging column of the Synchronize scope (term or date), or null (whole school). */
   readonly scopeColumn: string | null;
   /** The two dates that must come in order. */

@@ -73,6 +73,7 @@ export const SCHEDULES: TableRules = {
   references: new Set(["terms", "students"]),
   needsSections: true,
   rowCheck: "schedule",
+  checks: ["student", "section", "bad_date"],
   scopeColumn: "k_termid",
   dateOrder: {
     earlier: "DateEnrolled",

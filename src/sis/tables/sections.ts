@@ -60,6 +60,7 @@ export const SECTIONS: TableRules = {
   references: new Set(["terms", "courses", "teachers"]),
   needsSections: false,
   rowCheck: "section",
+  checks: ["term", "course", "teacher"],
   scopeColumn: "k_termid",
   inactive: () => "t.inactive = 1",
   activeScope: (ctx) => ({

@@ -100,6 +100,7 @@ export const STUDENTS: TableRules = {
   references: new Set(["schools", "terms"]),
   needsSections: false,
   rowCheck: "enrollment",
+  checks: ["school", "enrolled_elsewhere", "no_term", "bad_date"],
   scopeColumn: null,
   dateOrder: {
     earlier: "EntryDate",

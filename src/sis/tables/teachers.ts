@@ -60,6 +60,7 @@ export const TEACHERS: TableRules = {
   references: new Set(),
   needsSections: false,
   rowCheck: null,
+  checks: [],
   scopeColumn: null,
   inactive: (ctx) => ctx.mapped("Status") ? null : "t.status = 2",
   activeScope: (ctx) => ({
