@@ -530,16 +530,16 @@ export class Lookups {
     }
     switch (this.#rowCheck) {
       case "enrollment":
-        this.#students_(row, line, rejected, sink);
+        this.#enrollment(row, line, rejected, sink);
         break;
       case "section":
-        this.#sections_(row, line, sink);
+        this.#section(row, line, sink);
         break;
-      case "schedule":
-        this.#schedules_(row, line, rejected, sink);
+      case "enrolledSection":
+        this.#enrolledSection(row, line, rejected, sink);
         break;
-      case "attendance":
-        this.#attendance_(row, line, sink);
+      case "studentCode":
+        this.#studentCode(row, line, sink);
         break;
       default:
         break;
@@ -600,7 +600,7 @@ export class Lookups {
     return best?.after ?? null;
   }
 
-  #students_(row: SqlValue[], line: number, rejected: boolean, sink: CheckSink): void {
+  #enrollment(row: SqlValue[], line: number, rejected: boolean, sink: CheckSink): void {
     const sv = this.#f.SchoolID;
     const ev = this.#f.EntryDate;
     const xv = this.#f.ExitDate;
@@ -649,7 +649,7 @@ export class Lookups {
     }
   }
 
-  #sections_(row: SqlValue[], line: number, sink: CheckSink): void {
+  #section(row: SqlValue[], line: number, sink: CheckSink): void {
     const at = this.#at;
     const school = row[at.school] as number;
     const term = row[at.term] as number;
@@ -690,7 +690,7 @@ export class Lookups {
     }
   }
 
-  #schedules_(row: SqlValue[], line: number, rejected: boolean, sink: CheckSink): void {
+  #enrolledSection(row: SqlValue[], line: number, rejected: boolean, sink: CheckSink): void {
     const at = this.#at;
     const student = row[at.student] as number;
     const school = row[at.school] as number;
@@ -741,7 +741,7 @@ export class Lookups {
     else sink.conditional.push({ ...error, when: 0 });
   }
 
-  #attendance_(row: SqlValue[], line: number, sink: CheckSink): void {
+  #studentCode(row: SqlValue[], line: number, sink: CheckSink): void {
     const at = this.#at;
     const student = row[at.student] as number;
     const school = row[at.school] as number;

@@ -85,7 +85,7 @@ export const ATTENDANCE: TableRules = {
   resolvedColumns: ["ref_id", "ref_text"],
   references: new Set(["students", "codes"]),
   needsSections: false,
-  rowCheck: "attendance",
+  rowCheck: "studentCode",
   checks: [
     "student",
     "code_id",

@@ -102,8 +102,13 @@ export interface Readout {
   tidy?(row: Record<string, unknown>): void;
 }
 
-/** Which of the map stage's row checks the table runs (`lookups.ts`). */
-export type RowCheck = "enrollment" | "section" | "schedule" | "attendance" | null;
+/**
+ * Which of the map stage's row checks the table runs (`lookups.ts`): a student's
+ * enrollment (school, default exit date, dates in order), a section's term, course and
+ * teacher, a schedule row's student and section (and its dates), an attendance row's
+ * student and code — or none.
+ */
+export type RowCheck = "enrollment" | "section" | "enrolledSection" | "studentCode" | null;
 
 /** Reference data the map stage loads for the table's checks (`lookups.ts`). */
 export type Reference = "schools" | "terms" | "courses" | "teachers" | "students" | "codes";
@@ -175,7 +180,11 @@ export interface TableRules {
   readonly elsewhereError?: { field: string; code: string; message: string };
   /** SQL: the row's dates are out of order once the existing record's are taken in. */
   badDates?(ctx: SqlContext): string;
-  /** Statements that check the rows against the database beyond the existing record. */
+  /**
+   * True when the rows of `mode` are checked against the section they met: its term
+   * holds the date, the student is enrolled in it then, the period is one of its own
+   * (meeting attendance; SQL in the apply stage).
+   */
   readonly checksMeetings?: (mode: AttendanceMode) => boolean;
   /** Statement that sets existing records' rows' default end date (`s.def`), if any. */
   existingDefaults?(ctx: SqlContext): Statement;

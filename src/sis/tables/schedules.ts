@@ -72,7 +72,7 @@ export const SCHEDULES: TableRules = {
   resolvedColumns: ["ref_id", "def"],
   references: new Set(["terms", "students"]),
   needsSections: true,
-  rowCheck: "schedule",
+  rowCheck: "enrolledSection",
   checks: ["student", "section", "bad_date"],
   scopeColumn: "k_termid",
   dateOrder: {
