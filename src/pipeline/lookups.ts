@@ -18,70 +18,36 @@
  */
 import type { ImportTable } from "../sis/catalog.ts";
 import { tableRules } from "../sis/tables/registry.ts";
-import type { DateOrder, RowCheck, TableRules } from "../sis/tables/rules.ts";
+import {
+  checkOrd,
+  givenAt,
+  type MappedField,
+  ORD,
+  type References,
+  type RowCheckFn,
+  type RowLayout,
+  type SchoolCodes,
+  sqlUpper,
+  type TermInfo,
+} from "../sis/tables/checks.ts";
+import type { TableRules } from "../sis/tables/rules.ts";
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 import type { RowError } from "./errors.ts";
 import type { ConditionalError, ImportPlan, PlanField, RowMapper, StagedError } from "./plan.ts";
 import { keyColumns } from "./stage.ts";
 
-/**
- * Sort keys of the errors of one line, in the order the checks have always run
- * (map stage, duplicate keys, fields needed to create, then the table's references
- * and rules); the report lists a line's errors in this order.
- */
-export const ORD = {
-  map: 0,
-  duplicate: 10,
-  /** + 2 × the field's position in the catalog (+ 1 for a required field cleared). */
-  required: 20,
-  districtSchool: 200,
-  attendanceCode: 201,
-  /** The table's checks: 300, 301, … in the order of the table's `checks` (its rules). */
-  table: 300,
-} as const;
+export { ORD, sqlUpper };
 
 /**
  * The sort key of a table check's errors: `ORD.table` + the check's position in the
  * table's `checks` (its rules). Called for errors only, never per row.
  */
 export function ordOf(table: ImportTable, check: string): number {
-  const i = tableRules(table).checks.indexOf(check);
-  if (i < 0) throw new Error(`the ${table} rules have no check ${check}`);
-  return ORD.table + i;
-}
-
-/** SQLite's `upper()`: ASCII letters only. */
-export function sqlUpper(text: string): string {
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 97 && c <= 122) {
-      out += text.slice(from, i) + String.fromCharCode(c - 32);
-      from = i + 1;
-    }
-  }
-  return from === 0 ? text : out + text.slice(from);
-}
-
-interface TermInfo {
-  firstDay: string;
-  lastDay: string;
-  /** The day after the last day (`date(last_day, '+1 day')`). */
-  after: string | null;
-  termId: number;
-}
-
-interface SchoolCodes {
-  byId: Map<number, string>;
-  /** Upper-cased code → id (the lowest id when two codes differ only in case). */
-  byUpper: Map<string, number>;
+  return checkOrd(table, tableRules(table).checks, check);
 }
 
 /** True when the staged row gave the value at `maskPosition` (its mask is column 2). */
-function given(row: readonly SqlValue[], maskPosition: number): boolean {
-  return maskPosition >= 0 && (row[2] as string).charCodeAt(maskPosition) === 49;
-}
+const given = givenAt;
 
 function hasError(errors: readonly { field: string }[], name: string): boolean {
   for (const e of errors) if (e.field === name) return true;
@@ -245,14 +211,8 @@ export class Lookups {
   readonly #exec: SqlExecutor;
   readonly #plan: ImportPlan;
   readonly #rules: TableRules;
-  /** The table's row check, chosen once per run. */
-  readonly #rowCheck: RowCheck;
-  /**
-   * The two dates of a student or a schedule row that must come in order (the table's
-   * rule). The error names the later field when the file maps it, otherwise the
-   * earlier one; `apply.ts` checks them again with one from the existing record.
-   */
-  readonly #dateOrder: DateOrder | undefined;
+  /** The table's row check, built once per run when the reference data is loaded. */
+  #rowCheck: RowCheckFn | undefined;
   readonly #updateExisting: boolean;
   readonly #today: string;
   #schools = new Set<number>();
@@ -265,8 +225,6 @@ export class Lookups {
   /** Student numbers of the district (one hash probe per row; about 30 bytes each). */
   #students: Set<number> | null = null;
   #codes = new Map<number, SchoolCodes>();
-  #lastSchool = NaN;
-  #lastSections: SectionIndex | undefined;
   /** Sections: school → term id → course → section number → id. */
   #sections = new Map<number, SectionIndex>();
   /** A sections row's existing section is found in the school's SectionIndex. */
@@ -278,28 +236,7 @@ export class Lookups {
   /** A new student in District Office context needs a SchoolID, and the file has none. */
   readonly #districtSchool: boolean;
   /** Slots of the staged row the checks read and fill (-1 when the table has none). */
-  readonly #at: {
-    student: number;
-    school: number;
-    term: number;
-    course: number;
-    section: number;
-    refId: number;
-    refText: number;
-    def: number;
-  };
-  /** The value fields the checks read. */
-  readonly #f: Record<
-    | "SchoolID"
-    | "EntryDate"
-    | "ExitDate"
-    | "Teacher"
-    | "DateEnrolled"
-    | "DateLeft"
-    | "Attendance_CodeID"
-    | "Att_Code",
-    Field | null
-  >;
+  readonly #at: RowLayout["at"];
 
   private constructor(
     exec: SqlExecutor,
@@ -312,8 +249,6 @@ export class Lookups {
     this.#today = today;
     this.#plan = plan;
     this.#rules = tableRules(plan.table);
-    this.#rowCheck = this.#rules.rowCheck;
-    this.#dateOrder = this.#rules.dateOrder;
     this.#updateExisting = updateExisting;
     this.#at = {
       student: mapper.slot("k_student_number"),
@@ -324,17 +259,6 @@ export class Lookups {
       refId: mapper.slot("ref_id"),
       refText: mapper.slot("ref_text"),
       def: mapper.slot("def"),
-    };
-    const f = (name: string) => field(plan, mapper, name);
-    this.#f = {
-      SchoolID: f("SchoolID"),
-      EntryDate: f("EntryDate"),
-      ExitDate: f("ExitDate"),
-      Teacher: f("Teacher"),
-      DateEnrolled: f("DateEnrolled"),
-      DateLeft: f("DateLeft"),
-      Attendance_CodeID: f("Attendance_CodeID"),
-      Att_Code: f("Att_Code"),
     };
     this.#label = plan.catalog.label.toLowerCase().replace(/s$/, "");
     this.#districtSchool = this.#rules.schoolFromFileInDistrictOffice && plan.districtOffice &&
@@ -440,7 +364,29 @@ export class Lookups {
       }
     }
     if (rules.needsSections && !plan.districtOffice) await l.loadSchool(plan.schoolId);
+    l.#rowCheck = rules.rowCheck?.(l.#references(), {
+      at: l.#at,
+      field(name: string): MappedField | null {
+        const f = field(plan, mapper, name);
+        return f ? { maskPosition: f.pf.maskPosition, slot: f.slot } : null;
+      },
+      today: l.#today,
+    });
     return l;
+  }
+
+  /** The loaded reference data, as the table's row check reads it. */
+  #references(): References {
+    return {
+      schools: this.#schools,
+      terms: this.#terms,
+      courses: this.#courses,
+      teachers: this.#teachers,
+      students: this.#students ?? new Set(),
+      codes: this.#codes,
+      sections: this.#sections,
+      termsBySchool: this.#termsBySchool,
+    };
   }
 
   /**
@@ -479,7 +425,6 @@ export class Lookups {
     );
     const map = new SectionIndex(rows);
     this.#sections.set(school, map);
-    this.#lastSchool = NaN;
   }
 
   /**
@@ -528,277 +473,6 @@ export class Lookups {
         message: "SchoolID: required to create a student in District Office context",
       });
     }
-    switch (this.#rowCheck) {
-      case "enrollment":
-        this.#enrollment(row, line, rejected, sink);
-        break;
-      case "section":
-        this.#section(row, line, sink);
-        break;
-      case "enrolledSection":
-        this.#enrolledSection(row, line, rejected, sink);
-        break;
-      case "studentCode":
-        this.#studentCode(row, line, sink);
-        break;
-      default:
-        break;
-    }
-  }
-
-  #error(
-    sink: CheckSink,
-    line: number,
-    ord: number,
-    fieldName: string,
-    code: string,
-    message: string,
-  ) {
-    sink.errors.push({ line, field: fieldName, code, message, row: null, ord });
-  }
-
-  /** The row error of a student number that names no student (schedules, attendance). */
-  #checkStudent(student: number, line: number, sink: CheckSink): void {
-    if (this.#students!.has(student)) return;
-    this.#error(
-      sink,
-      line,
-      ordOf(this.#plan.table, "student"),
-      "Student_Number",
-      "missing_reference",
-      `Student_Number: there is no student ${student}`,
-    );
-  }
-
-  /** Default exit dates found so far: school → entry date → exit date (few distinct). */
-  #exits = new Map<number, Map<string, string | null>>();
-
-  /** The day after the last day of the longest term of the school holding `date`. */
-  defaultExit(school: number, date: string): string | null {
-    let bySchool = this.#exits.get(school);
-    if (!bySchool) this.#exits.set(school, bySchool = new Map());
-    let exit = bySchool.get(date);
-    if (exit === undefined) {
-      exit = this.#defaultExit(school, date);
-      if (bySchool.size < 10_000) bySchool.set(date, exit);
-    }
-    return exit;
-  }
-
-  #defaultExit(school: number, date: string): string | null {
-    let best: TermInfo | null = null;
-    let bestLength = -1;
-    for (const t of this.#termsBySchool.get(school) ?? []) {
-      if (t.firstDay > date || t.lastDay < date) continue;
-      const length = Date.parse(t.lastDay) - Date.parse(t.firstDay);
-      // Longest first, then the lower term id (the list is in term id order).
-      if (best === null || length > bestLength) {
-        best = t;
-        bestLength = length;
-      }
-    }
-    return best?.after ?? null;
-  }
-
-  #enrollment(row: SqlValue[], line: number, rejected: boolean, sink: CheckSink): void {
-    const sv = this.#f.SchoolID;
-    const ev = this.#f.EntryDate;
-    const xv = this.#f.ExitDate;
-    const schoolGiven = sv !== null && given(row, sv.pf.maskPosition);
-    const school = schoolGiven ? row[sv!.slot] as number | null : null;
-    if (schoolGiven && school !== null && !this.#schools.has(school)) {
-      this.#error(
-        sink,
-        line,
-        ordOf(this.#plan.table, "school"),
-        "SchoolID",
-        "missing_reference",
-        `SchoolID: there is no school ${school}`,
-      );
-    }
-    if (rejected) return;
-    const entryGiven = ev !== null && given(row, ev.pf.maskPosition);
-    const entry = entryGiven ? row[ev!.slot] as string | null : null;
-    const exitGiven = xv !== null && given(row, xv.pf.maskPosition);
-    const exit = exitGiven ? row[xv!.slot] as string | null : null;
-    // Otherwise the school or the entry date is the existing record's: apply.ts.
-    if (schoolGiven && entryGiven) {
-      const def = school !== null && entry !== null ? this.defaultExit(school, entry) : null;
-      row[this.#at.def] = def;
-      if (def === null && school !== null && entry !== null && !(exitGiven && exit !== null)) {
-        sink.conditional.push({
-          line,
-          when: 0,
-          ord: ordOf(this.#plan.table, "no_term"),
-          field: "EntryDate",
-          code: "no_term",
-          message:
-            `EntryDate: no term of school ${school} contains this date, so ExitDate cannot default; add the term or give ExitDate`,
-        });
-      }
-    }
-    if ((xv || ev) && entryGiven && exitGiven && entry !== null && exit !== null && exit <= entry) {
-      this.#error(
-        sink,
-        line,
-        ordOf(this.#plan.table, "bad_date"),
-        xv ? this.#dateOrder!.later : this.#dateOrder!.earlier,
-        "bad_date",
-        this.#dateOrder!.message,
-      );
-    }
-  }
-
-  #section(row: SqlValue[], line: number, sink: CheckSink): void {
-    const at = this.#at;
-    const school = row[at.school] as number;
-    const term = row[at.term] as number;
-    const course = row[at.course] as string;
-    if (!this.#terms.get(school)?.has(term)) {
-      this.#error(
-        sink,
-        line,
-        ordOf(this.#plan.table, "term"),
-        "TermID",
-        "missing_reference",
-        `TermID: school ${school} has no term ${term}`,
-      );
-    }
-    if (!this.#courses.has(course)) {
-      this.#error(
-        sink,
-        line,
-        ordOf(this.#plan.table, "course"),
-        "Course_Number",
-        "missing_reference",
-        `Course_Number: there is no course ${course}`,
-      );
-    }
-    const tv = this.#f.Teacher;
-    if (tv && given(row, tv.pf.maskPosition)) {
-      const teacher = row[tv.slot];
-      if (teacher !== null && !this.#teachers.get(school)?.has(teacher as string)) {
-        this.#error(
-          sink,
-          line,
-          ordOf(this.#plan.table, "teacher"),
-          "Teacher",
-          "missing_reference",
-          `Teacher: there is no teacher ${teacher} at school ${school}`,
-        );
-      }
-    }
-  }
-
-  #enrolledSection(row: SqlValue[], line: number, rejected: boolean, sink: CheckSink): void {
-    const at = this.#at;
-    const student = row[at.student] as number;
-    const school = row[at.school] as number;
-    const term = row[at.term] as number;
-    const course = row[at.course] as string;
-    const section = row[at.section] as string;
-    this.#checkStudent(student, line, sink);
-    // Rows of one school follow each other: its sections are kept at hand.
-    if (school !== this.#lastSchool) {
-      this.#lastSchool = school;
-      this.#lastSections = this.#sections.get(school);
-    }
-    const id = this.#lastSections?.get(term, course, section);
-    row[at.refId] = id ?? null;
-    const def = this.#terms.get(school)?.get(term)?.after ?? null;
-    row[at.def] = def;
-    if (id === undefined) {
-      this.#error(
-        sink,
-        line,
-        ordOf(this.#plan.table, "section"),
-        "Section_Number",
-        "missing_reference",
-        `Section_Number: there is no section ${course}.${section} in term ${term} at school ${school}`,
-      );
-    }
-    if (rejected) return;
-    const ev = this.#f.DateEnrolled;
-    const lv = this.#f.DateLeft;
-    const enrolledGiven = ev !== null && given(row, ev.pf.maskPosition);
-    const leftGiven = lv !== null && given(row, lv.pf.maskPosition);
-    const enrolled = enrolledGiven ? row[ev!.slot] as string | null : null;
-    const left = leftGiven ? row[lv!.slot] as string | null : def;
-    // The DateLeft a new record gets: a blank one defaults too.
-    const saved = left ?? def;
-    if (saved !== null && saved <= this.#today) sink.marks.push(line);
-    if (enrolled === null || left === null || left > enrolled) return;
-    const error = {
-      line,
-      ord: ordOf(this.#plan.table, "bad_date"),
-      field: lv ? this.#dateOrder!.later : this.#dateOrder!.earlier,
-      code: "bad_date",
-      message: this.#dateOrder!.message,
-    };
-    // With both dates in the row the check does not depend on the existing record;
-    // otherwise this is the new record's case (apply.ts checks existing ones).
-    if (enrolledGiven && leftGiven) sink.errors.push({ ...error, row: null });
-    else sink.conditional.push({ ...error, when: 0 });
-  }
-
-  #studentCode(row: SqlValue[], line: number, sink: CheckSink): void {
-    const at = this.#at;
-    const student = row[at.student] as number;
-    const school = row[at.school] as number;
-    this.#checkStudent(student, line, sink);
-    const codes = this.#codes.get(school);
-    const iv = this.#f.Attendance_CodeID;
-    const tv = this.#f.Att_Code;
-    const idGiven = iv !== null && given(row, iv.pf.maskPosition);
-    const textGiven = tv !== null && given(row, tv.pf.maskPosition);
-    const id = idGiven ? row[iv!.slot] as number | null : null;
-    const text = textGiven ? row[tv!.slot] as string | null : null;
-    const byText = text !== null ? codes?.byUpper.get(sqlUpper(text)) ?? null : null;
-    const ref = id ?? byText;
-    row[at.refId] = ref;
-    row[at.refText] = ref === null ? null : codes?.byId.get(ref) ?? null;
-    if (id !== null && !codes?.byId.has(id)) {
-      this.#error(
-        sink,
-        line,
-        ordOf(this.#plan.table, "code_id"),
-        "Attendance_CodeID",
-        "missing_reference",
-        `Attendance_CodeID: school ${school} has no attendance code ${id}`,
-      );
-    }
-    if (text !== null && byText === null) {
-      this.#error(
-        sink,
-        line,
-        ordOf(this.#plan.table, "code_text"),
-        "Att_Code",
-        "missing_reference",
-        `Att_Code: school ${school} has no attendance code ${text}`,
-      );
-    }
-    if (id !== null && text !== null) {
-      const code = codes?.byId.get(id);
-      if (code === undefined || sqlUpper(code) !== sqlUpper(text)) {
-        this.#error(
-          sink,
-          line,
-          ordOf(this.#plan.table, "code_mismatch"),
-          "Att_Code",
-          "code_mismatch",
-          "Attendance_CodeID and Att_Code name different codes",
-        );
-      }
-    }
-    if (!((idGiven && id !== null) || (textGiven && text !== null))) {
-      sink.conditional.push({
-        line,
-        when: 0,
-        ord: ORD.attendanceCode,
-        field: "Attendance_CodeID",
-        code: "missing_required",
-        message: "Attendance_CodeID or Att_Code: required to record attendance",
-      });
-    }
+    this.#rowCheck?.(row, line, rejected, sink);
   }
 }

@@ -4,6 +4,7 @@
  * daily row's course and section numbers are empty.
  */
 import { SCHOOL_ID, type Spec, tableCatalog } from "./fields.ts";
+import { checkOrd, givenAt, ORD, sqlUpper } from "./checks.ts";
 import { lit, type TableRules } from "./rules.ts";
 
 const ATTENDANCE_FIELDS: readonly Spec[] = [
@@ -62,6 +63,17 @@ const MEETING = tableCatalog(
   [...ATTENDANCE_FIELDS, ...MEETING_FIELDS],
 );
 
+/** The table's checks, in the order their errors sort. */
+const CHECKS = [
+  "student",
+  "code_id",
+  "code_text",
+  "code_mismatch",
+  "section",
+  "not_enrolled",
+  "period",
+];
+
 /** The rules of the attendance table. */
 export const ATTENDANCE: TableRules = {
   table: "attendance",
@@ -85,16 +97,87 @@ export const ATTENDANCE: TableRules = {
   resolvedColumns: ["ref_id", "ref_text"],
   references: new Set(["students", "codes"]),
   needsSections: false,
-  rowCheck: "studentCode",
-  checks: [
-    "student",
-    "code_id",
-    "code_text",
-    "code_mismatch",
-    "section",
-    "not_enrolled",
-    "period",
-  ],
+  checks: CHECKS,
+  // The student must exist; the code is resolved from Attendance_CodeID or Att_Code
+  // (into the row), each given one must be the school's, and both must agree.
+  rowCheck(refs, layout) {
+    const at = layout.at;
+    const iv = layout.field("Attendance_CodeID");
+    const tv = layout.field("Att_Code");
+    const ivMask = iv?.maskPosition ?? -1;
+    const tvMask = tv?.maskPosition ?? -1;
+    const { students, codes: allCodes } = refs;
+    const ordStudent = checkOrd("attendance", CHECKS, "student");
+    const ordCodeId = checkOrd("attendance", CHECKS, "code_id");
+    const ordCodeText = checkOrd("attendance", CHECKS, "code_text");
+    const ordMismatch = checkOrd("attendance", CHECKS, "code_mismatch");
+    return (row, line, _rejected, sink) => {
+      const student = row[at.student] as number;
+      const school = row[at.school] as number;
+      if (!students.has(student)) {
+        sink.errors.push({
+          line,
+          field: "Student_Number",
+          code: "missing_reference",
+          message: `Student_Number: there is no student ${student}`,
+          row: null,
+          ord: ordStudent,
+        });
+      }
+      const codes = allCodes.get(school);
+      const idGiven = givenAt(row, ivMask);
+      const textGiven = givenAt(row, tvMask);
+      const id = idGiven ? row[iv!.slot] as number | null : null;
+      const text = textGiven ? row[tv!.slot] as string | null : null;
+      const byText = text !== null ? codes?.byUpper.get(sqlUpper(text)) ?? null : null;
+      const ref = id ?? byText;
+      row[at.refId] = ref;
+      row[at.refText] = ref === null ? null : codes?.byId.get(ref) ?? null;
+      if (id !== null && !codes?.byId.has(id)) {
+        sink.errors.push({
+          line,
+          field: "Attendance_CodeID",
+          code: "missing_reference",
+          message: `Attendance_CodeID: school ${school} has no attendance code ${id}`,
+          row: null,
+          ord: ordCodeId,
+        });
+      }
+      if (text !== null && byText === null) {
+        sink.errors.push({
+          line,
+          field: "Att_Code",
+          code: "missing_reference",
+          message: `Att_Code: school ${school} has no attendance code ${text}`,
+          row: null,
+          ord: ordCodeText,
+        });
+      }
+      if (id !== null && text !== null) {
+        const code = codes?.byId.get(id);
+        if (code === undefined || sqlUpper(code) !== sqlUpper(text)) {
+          sink.errors.push({
+            line,
+            field: "Att_Code",
+            code: "code_mismatch",
+            message: "Attendance_CodeID and Att_Code name different codes",
+            row: null,
+            ord: ordMismatch,
+          });
+        }
+      }
+      if (!((idGiven && id !== null) || (textGiven && text !== null))) {
+        sink.conditional.push({
+          line,
+          when: 0,
+          ord: ORD.attendanceCode,
+          field: "Attendance_CodeID",
+          code: "missing_required",
+          message: "Attendance_CodeID or Att_Code: required to record attendance",
+        });
+      }
+    };
+  },
   scopeColumn: "k_att_date",
   oneOfFields: {
     names: ["Attendance_CodeID", "Att_Code"],

@@ -52,7 +52,6 @@ export const COURSES: TableRules = {
   resolvedColumns: [],
   references: new Set(),
   needsSections: false,
-  rowCheck: null,
   checks: [],
   scopeColumn: null,
   inactive: (ctx) =>

@@ -8,6 +8,7 @@
  * table's existing records `t`.
  */
 import type { AttendanceMode, ImportTable, TableCatalog } from "../catalog.ts";
+import type { References, RowCheckFn, RowLayout } from "./checks.ts";
 
 /** A value bound to a statement's `?`. */
 export type SqlArg = string | number | null;
@@ -102,14 +103,6 @@ export interface Readout {
   tidy?(row: Record<string, unknown>): void;
 }
 
-/**
- * Which of the map stage's row checks the table runs (`lookups.ts`): a student's
- * enrollment (school, default exit date, dates in order), a section's term, course and
- * teacher, a schedule row's student and section (and its dates), an attendance row's
- * student and code — or none.
- */
-export type RowCheck = "enrollment" | "section" | "enrolledSection" | "studentCode" | null;
-
 /** Reference data the map stage loads for the table's checks (`lookups.ts`). */
 export type Reference = "schools" | "terms" | "courses" | "teachers" | "students" | "codes";
 
@@ -154,8 +147,11 @@ export interface TableRules {
   readonly references: ReadonlySet<Reference>;
   /** The school's sections are loaded for the rows (schedules). */
   readonly needsSections: boolean;
-  /** The map stage's row check. */
-  readonly rowCheck: RowCheck;
+  /**
+   * The table's reference checks of one staged row in the map stage, built once per
+   * run from the loaded reference data (`checks.ts`); none for a table without any.
+   */
+  rowCheck?(refs: References, layout: RowLayout): RowCheckFn;
   /**
    * The table's reference checks and rules, in the order their errors sort among a
    * line's errors (after the map stage's, duplicate keys and fields needed to create).

@@ -1,6 +1,15 @@
 /** Import table `schedules`: a student's enrollment in a section (the SIS table `cc`). */
 import { SCHOOL_ID, type Spec, tableCatalog } from "./fields.ts";
-import { dropSchedules, lit, NEW, type SqlContext, type TableRules, WRITES } from "./rules.ts";
+import { checkOrd, givenAt, type SectionLookup } from "./checks.ts";
+import {
+  type DateOrder,
+  dropSchedules,
+  lit,
+  NEW,
+  type SqlContext,
+  type TableRules,
+  WRITES,
+} from "./rules.ts";
 
 /** The DateLeft a new schedule row is saved with: the file's, else the term's default. */
 function newDateLeft(ctx: SqlContext): string {
@@ -55,6 +64,16 @@ const CATALOG = tableCatalog(
   SCHEDULE_FIELDS,
 );
 
+/** The table's checks, in the order their errors sort. */
+const CHECKS = ["student", "section", "bad_date"];
+
+/** DateEnrolled comes before DateLeft (the day after the last day). */
+const DATE_ORDER: DateOrder = {
+  earlier: "DateEnrolled",
+  later: "DateLeft",
+  message: "DateLeft must be after DateEnrolled (DateLeft is the day after the last day)",
+};
+
 /** The rules of the schedules table. */
 export const SCHEDULES: TableRules = {
   table: "schedules",
@@ -72,14 +91,85 @@ export const SCHEDULES: TableRules = {
   resolvedColumns: ["ref_id", "def"],
   references: new Set(["terms", "students"]),
   needsSections: true,
-  rowCheck: "enrolledSection",
-  checks: ["student", "section", "bad_date"],
-  scopeColumn: "k_termid",
-  dateOrder: {
-    earlier: "DateEnrolled",
-    later: "DateLeft",
-    message: "DateLeft must be after DateEnrolled (DateLeft is the day after the last day)",
+  checks: CHECKS,
+  // The student and the section must exist (the section's id and its term's default
+  // DateLeft go into the row); a row whose saved DateLeft has come is marked; the two
+  // dates must come in order.
+  rowCheck(refs, layout) {
+    const at = layout.at;
+    const ev = layout.field("DateEnrolled");
+    const lv = layout.field("DateLeft");
+    const evMask = ev?.maskPosition ?? -1;
+    const lvMask = lv?.maskPosition ?? -1;
+    const { students, sections, terms } = refs;
+    const today = layout.today;
+    const ordStudent = checkOrd("schedules", CHECKS, "student");
+    const ordSection = checkOrd("schedules", CHECKS, "section");
+    const ordBadDate = checkOrd("schedules", CHECKS, "bad_date");
+    const dateField = lv ? DATE_ORDER.later : DATE_ORDER.earlier;
+    // Rows of one school follow each other: its sections are kept at hand.
+    let lastSchool = NaN;
+    let lastSections: SectionLookup | undefined;
+    return (row, line, rejected, sink) => {
+      const student = row[at.student] as number;
+      const school = row[at.school] as number;
+      const term = row[at.term] as number;
+      const course = row[at.course] as string;
+      const section = row[at.section] as string;
+      if (!students.has(student)) {
+        sink.errors.push({
+          line,
+          field: "Student_Number",
+          code: "missing_reference",
+          message: `Student_Number: there is no student ${student}`,
+          row: null,
+          ord: ordStudent,
+        });
+      }
+      // (A school without sections is looked up again: it may be loaded since.)
+      if (school !== lastSchool || lastSections === undefined) {
+        lastSchool = school;
+        lastSections = sections.get(school);
+      }
+      const id = lastSections?.get(term, course, section);
+      row[at.refId] = id ?? null;
+      const def = terms.get(school)?.get(term)?.after ?? null;
+      row[at.def] = def;
+      if (id === undefined) {
+        sink.errors.push({
+          line,
+          field: "Section_Number",
+          code: "missing_reference",
+          message:
+            `Section_Number: there is no section ${course}.${section} in term ${term} at school ${school}`,
+          row: null,
+          ord: ordSection,
+        });
+      }
+      if (rejected) return;
+      const enrolledGiven = givenAt(row, evMask);
+      const leftGiven = givenAt(row, lvMask);
+      const enrolled = enrolledGiven ? row[ev!.slot] as string | null : null;
+      const left = leftGiven ? row[lv!.slot] as string | null : def;
+      // The DateLeft a new record gets: a blank one defaults too.
+      const saved = left ?? def;
+      if (saved !== null && saved <= today) sink.marks.push(line);
+      if (enrolled === null || left === null || left > enrolled) return;
+      const error = {
+        line,
+        ord: ordBadDate,
+        field: dateField,
+        code: "bad_date",
+        message: DATE_ORDER.message,
+      };
+      // With both dates in the row the check does not depend on the existing record;
+      // otherwise this is the new record's case (apply.ts checks existing ones).
+      if (enrolledGiven && leftGiven) sink.errors.push({ ...error, row: null });
+      else sink.conditional.push({ ...error, when: 0 });
+    };
   },
+  scopeColumn: "k_termid",
+  dateOrder: DATE_ORDER,
   inactive: (ctx) =>
     `t.dropped = 1 AND coalesce(${ctx.valueOr("DateLeft", "t.dateleft")}, '9999-12-31') > ${
       lit(ctx.today)

@@ -1,5 +1,6 @@
 /** Import table `sections`: a course taught in a term at a school. */
 import { SCHOOL_ID, type Spec, tableCatalog } from "./fields.ts";
+import { checkOrd, givenAt } from "./checks.ts";
 import { dropSchedules, lit, type TableRules } from "./rules.ts";
 
 const SECTION_FIELDS: readonly Spec[] = [
@@ -42,6 +43,9 @@ const CATALOG = tableCatalog(
   SECTION_FIELDS,
 );
 
+/** The table's checks, in the order their errors sort. */
+const CHECKS = ["term", "course", "teacher"];
+
 /** The rules of the sections table. */
 export const SECTIONS: TableRules = {
   table: "sections",
@@ -59,8 +63,56 @@ export const SECTIONS: TableRules = {
   resolvedColumns: [],
   references: new Set(["terms", "courses", "teachers"]),
   needsSections: false,
-  rowCheck: "section",
-  checks: ["term", "course", "teacher"],
+  checks: CHECKS,
+  // The term must be one of the school's, the course must exist, and a given teacher
+  // must teach at the school.
+  rowCheck(refs, layout) {
+    const at = layout.at;
+    const tv = layout.field("Teacher");
+    const tvMask = tv?.maskPosition ?? -1;
+    const { terms, courses, teachers } = refs;
+    const ordTerm = checkOrd("sections", CHECKS, "term");
+    const ordCourse = checkOrd("sections", CHECKS, "course");
+    const ordTeacher = checkOrd("sections", CHECKS, "teacher");
+    return (row, line, _rejected, sink) => {
+      const school = row[at.school] as number;
+      const term = row[at.term] as number;
+      const course = row[at.course] as string;
+      if (!terms.get(school)?.has(term)) {
+        sink.errors.push({
+          line,
+          field: "TermID",
+          code: "missing_reference",
+          message: `TermID: school ${school} has no term ${term}`,
+          row: null,
+          ord: ordTerm,
+        });
+      }
+      if (!courses.has(course)) {
+        sink.errors.push({
+          line,
+          field: "Course_Number",
+          code: "missing_reference",
+          message: `Course_Number: there is no course ${course}`,
+          row: null,
+          ord: ordCourse,
+        });
+      }
+      if (tv && givenAt(row, tvMask)) {
+        const teacher = row[tv.slot];
+        if (teacher !== null && !teachers.get(school)?.has(teacher as string)) {
+          sink.errors.push({
+            line,
+            field: "Teacher",
+            code: "missing_reference",
+            message: `Teacher: there is no teacher ${teacher} at school ${school}`,
+            row: null,
+            ord: ordTeacher,
+          });
+        }
+      }
+    };
+  },
   scopeColumn: "k_termid",
   inactive: () => "t.inactive = 1",
   activeScope: (ctx) => ({

@@ -1,6 +1,7 @@
 /** Import table `students`: one student's current enrollment and demographics. */
 import { type Spec, tableCatalog } from "./fields.ts";
-import { dropSchedules, lit, OK, type TableRules } from "./rules.ts";
+import { checkOrd, givenAt, type TermInfo } from "./checks.ts";
+import { type DateOrder, dropSchedules, lit, OK, type TableRules } from "./rules.ts";
 
 const STUDENT_FIELDS: readonly Spec[] = [
   [
@@ -82,6 +83,52 @@ const CATALOG = tableCatalog(
   STUDENT_FIELDS,
 );
 
+/** The table's checks, in the order their errors sort. */
+const CHECKS = ["school", "enrolled_elsewhere", "no_term", "bad_date"];
+
+/** The entry date comes before the exit date (exclusive). */
+const DATE_ORDER: DateOrder = {
+  earlier: "EntryDate",
+  later: "ExitDate",
+  message: "ExitDate must be after EntryDate (exit dates are exclusive)",
+};
+
+/**
+ * A new student's default exit date: the day after the last day of the longest term
+ * of the school holding the entry date (the lower term id of two as long), or null
+ * when no term holds it. Remembered per school and entry date (few distinct) for the
+ * run.
+ */
+function defaultExits(
+  termsBySchool: ReadonlyMap<number, readonly TermInfo[]>,
+): (school: number, date: string) => string | null {
+  const exits = new Map<number, Map<string, string | null>>();
+  const find = (school: number, date: string): string | null => {
+    let best: TermInfo | null = null;
+    let bestLength = -1;
+    for (const t of termsBySchool.get(school) ?? []) {
+      if (t.firstDay > date || t.lastDay < date) continue;
+      const length = Date.parse(t.lastDay) - Date.parse(t.firstDay);
+      // Longest first, then the lower term id (the list is in term id order).
+      if (best === null || length > bestLength) {
+        best = t;
+        bestLength = length;
+      }
+    }
+    return best?.after ?? null;
+  };
+  return (school, date) => {
+    let bySchool = exits.get(school);
+    if (!bySchool) exits.set(school, bySchool = new Map());
+    let exit = bySchool.get(date);
+    if (exit === undefined) {
+      exit = find(school, date);
+      if (bySchool.size < 10_000) bySchool.set(date, exit);
+    }
+    return exit;
+  };
+}
+
 /** The rules of the students table. */
 export const STUDENTS: TableRules = {
   table: "students",
@@ -99,14 +146,75 @@ export const STUDENTS: TableRules = {
   resolvedColumns: ["def"],
   references: new Set(["schools", "terms"]),
   needsSections: false,
-  rowCheck: "enrollment",
-  checks: ["school", "enrolled_elsewhere", "no_term", "bad_date"],
-  scopeColumn: null,
-  dateOrder: {
-    earlier: "EntryDate",
-    later: "ExitDate",
-    message: "ExitDate must be after EntryDate (exit dates are exclusive)",
+  checks: CHECKS,
+  // The school must exist; a new student's exit date defaults from the school's terms
+  // (no_term when none holds the entry date); the two dates must come in order. What
+  // needs the existing record (its school or entry date) is checked in the apply stage.
+  rowCheck(refs, layout) {
+    const sv = layout.field("SchoolID");
+    const ev = layout.field("EntryDate");
+    const xv = layout.field("ExitDate");
+    const svMask = sv?.maskPosition ?? -1;
+    const evMask = ev?.maskPosition ?? -1;
+    const xvMask = xv?.maskPosition ?? -1;
+    const defSlot = layout.at.def;
+    const schools = refs.schools;
+    const defaultExit = defaultExits(refs.termsBySchool);
+    const ordSchool = checkOrd("students", CHECKS, "school");
+    const ordNoTerm = checkOrd("students", CHECKS, "no_term");
+    const ordBadDate = checkOrd("students", CHECKS, "bad_date");
+    const dateField = xv ? DATE_ORDER.later : DATE_ORDER.earlier;
+    const checkDates = xv !== null || ev !== null;
+    return (row, line, rejected, sink) => {
+      const schoolGiven = givenAt(row, svMask);
+      const school = schoolGiven ? row[sv!.slot] as number | null : null;
+      if (schoolGiven && school !== null && !schools.has(school)) {
+        sink.errors.push({
+          line,
+          field: "SchoolID",
+          code: "missing_reference",
+          message: `SchoolID: there is no school ${school}`,
+          row: null,
+          ord: ordSchool,
+        });
+      }
+      if (rejected) return;
+      const entryGiven = givenAt(row, evMask);
+      const entry = entryGiven ? row[ev!.slot] as string | null : null;
+      const exitGiven = givenAt(row, xvMask);
+      const exit = exitGiven ? row[xv!.slot] as string | null : null;
+      // Otherwise the school or the entry date is the existing record's: apply.ts.
+      if (schoolGiven && entryGiven) {
+        const def = school !== null && entry !== null ? defaultExit(school, entry) : null;
+        row[defSlot] = def;
+        if (def === null && school !== null && entry !== null && !(exitGiven && exit !== null)) {
+          sink.conditional.push({
+            line,
+            when: 0,
+            ord: ordNoTerm,
+            field: "EntryDate",
+            code: "no_term",
+            message:
+              `EntryDate: no term of school ${school} contains this date, so ExitDate cannot default; add the term or give ExitDate`,
+          });
+        }
+      }
+      if (
+        checkDates && entryGiven && exitGiven && entry !== null && exit !== null && exit <= entry
+      ) {
+        sink.errors.push({
+          line,
+          field: dateField,
+          code: "bad_date",
+          message: DATE_ORDER.message,
+          row: null,
+          ord: ordBadDate,
+        });
+      }
+    };
   },
+  scopeColumn: null,
+  dateOrder: DATE_ORDER,
   inactive: (ctx) => ctx.mapped("Enroll_Status") ? null : "t.enroll_status = 2",
   // Only the District Office may move a student active at another school.
   elsewhere: (ctx) =>

@@ -59,7 +59,6 @@ export const TEACHERS: TableRules = {
   resolvedColumns: [],
   references: new Set(),
   needsSections: false,
-  rowCheck: null,
   checks: [],
   scopeColumn: null,
   inactive: (ctx) => ctx.mapped("Status") ? null : "t.status = 2",
