@@ -6,7 +6,9 @@
  * them — and resolves each row's references as it is mapped: a missing reference is
  * a row error there, with the code, field and message the SIS checks have always
  * given, and resolved ids (a schedule's section, an attendance code) and default
- * dates go into the staged row.
+ * dates go into the staged row. Which data a table loads, and its check of a row, are
+ * the table's rules (`src/sis/tables/`); here the data is loaded and the checks every
+ * table shares (fields needed to create) run.
  *
  * What needs the row's existing record (which only the apply stage knows) is left
  * to `apply.ts`: rules that differ for new and existing records become conditional
