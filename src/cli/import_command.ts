@@ -28,6 +28,7 @@ import {
 } from "../records/validate.ts";
 import { IMPORT_TABLES, type ImportTable } from "../sis/catalog.ts";
 import { scriptArgs } from "../util/process.ts";
+import { tableRules } from "../sis/tables/registry.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
 import { consoleOutput, type Output } from "./output.ts";
 
@@ -180,7 +181,8 @@ export async function importCommand(args: string[], context: ImportContext): Pro
   if (attendanceMethod === undefined) {
     throw new UsageError(`There is no school ${school}; load the school setup first`);
   }
-  if (table === "attendance") {
+  const hasModes = tableRules(table).hasModes;
+  if (hasModes) {
     const allowed = allowedModes(attendanceMethod as Parameters<typeof allowedModes>[0]);
     if (!allowed.includes(mode ?? "daily")) {
       throw new UsageError(
@@ -201,7 +203,7 @@ export async function importCommand(args: string[], context: ImportContext): Pro
   }
   const settings: RunSettings = {
     table,
-    attendanceMode: table === "attendance" ? (mode ?? "daily") : null,
+    attendanceMode: hasModes ? (mode ?? "daily") : null,
     schoolId: school,
     fields: checked.fields,
     fieldDelimiter: oneOf(values["field-delimiter"], FIELD_DELIMITERS, "field-delimiter", "tab"),

@@ -23,17 +23,19 @@
  * come from the small tables (errors, flags) and the inserts.
  */
 import type { ImportTable } from "../sis/catalog.ts";
-import type { SqlExecutor, SqlRow, SqlValue } from "./executor.ts";
-import { DATE_ORDER, ORD, ordOf } from "./lookups.ts";
-import type { ImportPlan, PlanField } from "./plan.ts";
+import { tableRules } from "../sis/tables/registry.ts";
 import {
-  type DuplicateSource,
-  keyColumns,
-  lit,
-  type StageNames,
-  TARGET,
-  targetIdOf,
-} from "./stage.ts";
+  NEW,
+  OK,
+  type SqlContext,
+  type Statement,
+  type TableRules,
+  WRITES,
+} from "../sis/tables/rules.ts";
+import type { SqlExecutor, SqlRow, SqlValue } from "./executor.ts";
+import { ORD, ordOf } from "./lookups.ts";
+import type { ImportPlan, PlanField } from "./plan.ts";
+import { type DuplicateSource, keyColumns, lit, type StageNames, targetIdOf } from "./stage.ts";
 
 /** The counts a run reports. */
 export interface RunCounts {
@@ -106,14 +108,50 @@ interface Ctx {
   plan: ImportPlan;
   names: StageNames;
   options: ApplyOptions;
+  /** The table's rules, resolved once per stage. */
+  rules: TableRules;
+  /** What the rules' SQL needs of the run. */
+  sql: SqlContext;
 }
 
-/** A row that is applied (not rejected) … */
-const OK = "s.rej = 0";
-/** … a new record … */
-const NEW = `${OK} AND s.tid IS NULL`;
-/** … an existing record the row updates or brings back. */
-const WRITES = `${OK} AND (s.diff IS NOT NULL OR s.react = 1)`;
+/** The stage's context: the table's rules and the run as their SQL needs it. */
+function context(
+  exec: SqlExecutor,
+  plan: ImportPlan,
+  names: StageNames,
+  options: ApplyOptions,
+): Ctx {
+  const sql: SqlContext = {
+    schoolId: plan.schoolId,
+    districtOffice: plan.districtOffice,
+    mode: plan.mode,
+    today: options.today,
+    runId: options.runId,
+    inactivateExited: options.inactivateExited,
+    scope: options.scope,
+    rows: names.rows,
+    flags: names.flags,
+    marks: names.marks,
+    mapped: (name) => findValue(plan, name) !== undefined,
+    provided: (name) => provided(findValue(plan, name)!),
+    given: (name) => given(plan, name),
+    valueOr: (name, fallback) => valueOr(plan, name, fallback),
+    staged: (name) => `s.${findValue(plan, name)!.stageColumn}`,
+    writing: (join) => writing(names, join === undefined ? {} : { join }),
+    keyJson: () => keyJson(plan),
+  };
+  return { exec, plan, names, options, rules: tableRules(plan.table), sql };
+}
+
+/** Runs a table's statements; returns the changed rows of those marked `counts`. */
+async function runAll(ctx: Ctx, statements: readonly Statement[]): Promise<number> {
+  let n = 0;
+  for (const st of statements) {
+    const changed = await ctx.exec.run(st.sql, st.args ? [...st.args] : []);
+    if (st.counts) n += changed;
+  }
+  return n;
+}
 
 /**
  * The staged rows `s` of existing records that the row updates or brings back,
@@ -147,19 +185,19 @@ function valueOr(plan: ImportPlan, name: string, fallback: string): string {
   return pf ? `CASE WHEN ${provided(pf)} THEN s.${pf.stageColumn} ELSE ${fallback} END` : fallback;
 }
 
-/** The new value a field writes (attendance code fields write the resolved code). */
-function newValue(plan: ImportPlan, pf: PlanField): string {
-  if (plan.table === "attendance" && pf.field.name === "Attendance_CodeID") return "s.ref_id";
-  if (plan.table === "attendance" && pf.field.name === "Att_Code") return "s.ref_text";
-  return `s.${pf.stageColumn}`;
+/** The new value a field writes (fields the map stage resolves write the resolved value). */
+function newValue(rules: TableRules, pf: PlanField): string {
+  const resolved = rules.resolvedWrites?.find((r) => r.name === pf.field.name);
+  return resolved ? resolved.value : `s.${pf.stageColumn}`;
 }
 
-/** Value fields written to the target table, with the attendance code pair kept together. */
+/** Value fields written to the target table, with the resolved ones kept together. */
 function writtenValues(
   plan: ImportPlan,
+  rules: TableRules,
 ): { column: string; provided: string; value: string; name: string; own?: boolean }[] {
   const out = plan.values.map((pf) => {
-    const value = newValue(plan, pf);
+    const value = newValue(rules, pf);
     // The field's own staged column is NULL whenever the row does not give it (plan.ts).
     return {
       column: pf.field.column,
@@ -169,22 +207,15 @@ function writtenValues(
       own: value === `s.${pf.stageColumn}`,
     };
   });
-  if (plan.table === "attendance") {
-    const codeFields = plan.values.filter((v) =>
-      v.field.name === "Attendance_CodeID" || v.field.name === "Att_Code"
-    );
-    if (codeFields.length > 0) {
-      const anyCode = `(${codeFields.map(provided).join(" OR ")})`;
-      const rest = out.filter((o) => o.column !== "attendance_codeid" && o.column !== "att_code");
+  const together = rules.resolvedWrites;
+  if (together) {
+    const resolvedFields = plan.values.filter((v) => together.some((r) => r.name === v.field.name));
+    if (resolvedFields.length > 0) {
+      const any = `(${resolvedFields.map(provided).join(" OR ")})`;
+      const rest = out.filter((o) => !together.some((r) => r.column === o.column));
       return [
         ...rest,
-        {
-          column: "attendance_codeid",
-          provided: anyCode,
-          value: "s.ref_id",
-          name: "Attendance_CodeID",
-        },
-        { column: "att_code", provided: anyCode, value: "s.ref_text", name: "Att_Code" },
+        ...together.map((r) => ({ column: r.column, provided: any, value: r.value, name: r.name })),
       ];
     }
   }
@@ -275,19 +306,7 @@ async function conditionalErrors(ctx: Ctx): Promise<void> {
 
 /** Whether the target record `t` is inactive, so that listing it brings it back. */
 function inactiveCondition(ctx: Ctx): string | null {
-  const { plan, options } = ctx;
-  const inactive: Record<ImportTable, string | null> = {
-    students: findValue(plan, "Enroll_Status") ? null : "t.enroll_status = 2",
-    teachers: findValue(plan, "Status") ? null : "t.status = 2",
-    courses:
-      `NOT EXISTS (SELECT 1 FROM school_courses o WHERE o.schoolid = ${plan.schoolId} AND o.course_number = t.course_number AND o.offered = 1)`,
-    sections: "t.inactive = 1",
-    schedules: `t.dropped = 1 AND coalesce(${
-      valueOr(plan, "DateLeft", "t.dateleft")
-    }, '9999-12-31') > ${lit(options.today)}`,
-    attendance: null,
-  };
-  return inactive[plan.table];
+  return ctx.rules.inactive(ctx.sql);
 }
 
 /** Old value of an extension field of the record `t`. */
@@ -307,38 +326,18 @@ const flag = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
  * are kept, in the flags table.
  */
 async function readExisting(ctx: Ctx): Promise<void> {
-  const { plan, names, options } = ctx;
-  const T = TARGET[plan.table];
-  let elsewhere = "0";
-  let bad = "0";
-  if (plan.table === "students") {
-    if (!plan.districtOffice) {
-      elsewhere = `(t.enroll_status = 0 AND t.schoolid <> ${
-        valueOr(plan, "SchoolID", "t.schoolid")
-      })`;
-    }
-    if (findValue(plan, "ExitDate") || findValue(plan, "EntryDate")) {
-      // Rows that give both dates were checked in the map stage.
-      const entry = valueOr(plan, "EntryDate", "t.entrydate");
-      const exit = valueOr(plan, "ExitDate", "t.exitdate");
-      bad = `(NOT (${given(plan, "EntryDate")} AND ${
-        given(plan, "ExitDate")
-      }) AND ${entry} IS NOT NULL AND ${exit} IS NOT NULL AND ${exit} <= ${entry})`;
-    }
-  }
-  if (plan.table === "schedules") {
-    const enrolled = valueOr(plan, "DateEnrolled", "t.dateenrolled");
-    const left = valueOr(plan, "DateLeft", "coalesce(t.dateleft, s.def)");
-    bad = `(NOT (${given(plan, "DateEnrolled")} AND ${
-      given(plan, "DateLeft")
-    }) AND ${enrolled} IS NOT NULL AND ${left} IS NOT NULL AND ${left} <= ${enrolled})`;
-  }
+  const { plan, names, options, rules } = ctx;
+  const T = rules.target;
+  const elsewhere = rules.elsewhere?.(ctx.sql) ?? "0";
+  const bad = rules.badDates?.(ctx.sql) ?? "0";
   let chg = "0";
   if (options.updateExisting) {
     const differs = [
       // The comparison first: on the many unchanged rows it is false and the mask is
       // never read.
-      ...writtenValues(plan).map((w) => `(t.${w.column} IS NOT ${w.value} AND ${w.provided})`),
+      ...writtenValues(plan, rules).map((w) =>
+        `(t.${w.column} IS NOT ${w.value} AND ${w.provided})`
+      ),
       ...plan.extensions.map((x) =>
         `(${provided(x)} AND ${extensionOld(x)} IS NOT s.${x.stageColumn})`
       ),
@@ -354,19 +353,20 @@ async function readExisting(ctx: Ctx): Promise<void> {
        FROM ${names.rows} s JOIN ${T} t ON t.id = s.tid
      ) WHERE e OR b OR c OR r`,
   );
-  if (plan.table === "students") {
+  const error = rules.elsewhereError;
+  if (error) {
     await reject(
       ctx,
       `s.line IN (SELECT line FROM ${names.flags} WHERE elsewhere = 1)`,
-      "SchoolID",
-      "enrolled_elsewhere",
-      `'Student_Number ' || s.k_student_number || ' is active at school ' || t.schoolid || '; only the District Office may move a student'`,
-      ordOf("students", "enrolled_elsewhere"),
-      `JOIN students t ON t.id = s.tid`,
+      error.field,
+      error.code,
+      error.message,
+      ordOf(plan.table, error.code),
+      `JOIN ${T} t ON t.id = s.tid`,
     );
   }
-  if (plan.table === "students" || plan.table === "schedules") {
-    const order = DATE_ORDER[plan.table];
+  const order = rules.dateOrder;
+  if (order) {
     await reject(
       ctx,
       `s.line IN (SELECT line FROM ${names.flags} WHERE bad = 1)`,
@@ -381,7 +381,7 @@ async function readExisting(ctx: Ctx): Promise<void> {
 /** Checks that need the database beyond the existing record (meeting attendance). */
 async function checkMeetings(ctx: Ctx): Promise<void> {
   const { plan, names } = ctx;
-  if (plan.table !== "attendance" || plan.mode !== "meeting") return;
+  if (!ctx.rules.checksMeetings?.(plan.mode)) return;
   // The section met: the one of this course and number whose term holds the date.
   await ctx.exec.run(
     `UPDATE ${names.rows} AS s SET sec_id = (SELECT x.id FROM sections x JOIN terms tm ON tm.school_number = x.schoolid AND tm.term_id = x.termid
@@ -395,7 +395,7 @@ async function checkMeetings(ctx: Ctx): Promise<void> {
     "Section_Number",
     "missing_reference",
     `'Section_Number: there is no section ' || s.k_course_number || '.' || s.k_section_number || ' at school ' || s.k_schoolid || ' in a term holding ' || s.k_att_date`,
-    ordOf("attendance", "section"),
+    ordOf(plan.table, "section"),
   );
   await reject(
     ctx,
@@ -403,7 +403,7 @@ async function checkMeetings(ctx: Ctx): Promise<void> {
     "Section_Number",
     "not_enrolled",
     `'Student_Number ' || s.k_student_number || ' is not enrolled in ' || s.k_course_number || '.' || s.k_section_number || ' on ' || s.k_att_date`,
-    ordOf("attendance", "not_enrolled"),
+    ordOf(plan.table, "not_enrolled"),
   );
   const period = findValue(plan, "Period");
   if (period) {
@@ -415,33 +415,15 @@ async function checkMeetings(ctx: Ctx): Promise<void> {
       "Period",
       "bad_period",
       `'Period: ' || s.v_period || ' is not a period of section ' || s.k_course_number || '.' || s.k_section_number`,
-      ordOf("attendance", "period"),
+      ordOf(plan.table, "period"),
     );
   }
 }
 
-/** Default exit dates of existing students whose school or entry date is not in the row. */
-async function studentDefaults(ctx: Ctx): Promise<void> {
-  const { plan, names } = ctx;
-  if (plan.table !== "students") return;
-  const effSchool = valueOr(
-    plan,
-    "SchoolID",
-    "(SELECT t.schoolid FROM students t WHERE t.id = s.tid)",
-  );
-  const entry = valueOr(
-    plan,
-    "EntryDate",
-    "(SELECT t.entrydate FROM students t WHERE t.id = s.tid)",
-  );
-  await ctx.exec.run(
-    `UPDATE ${names.rows} AS s SET def = (SELECT date(tm.last_day, '+1 day') FROM terms tm
-       WHERE tm.school_number = ${effSchool} AND tm.first_day <= ${entry} AND tm.last_day >= ${entry}
-       ORDER BY julianday(tm.last_day) - julianday(tm.first_day) DESC, tm.term_id LIMIT 1)
-     WHERE s.rej = 0 AND s.tid IS NOT NULL AND NOT (${given(plan, "SchoolID")} AND ${
-      given(plan, "EntryDate")
-    })`,
-  );
+/** Default end dates of existing records whose row does not say enough (students). */
+async function existingDefaults(ctx: Ctx): Promise<void> {
+  const statement = ctx.rules.existingDefaults?.(ctx.sql);
+  if (statement) await runAll(ctx, [statement]);
 }
 
 /** Marks every row with an error rejected. */
@@ -454,15 +436,15 @@ async function markRejected(ctx: Ctx): Promise<void> {
 
 /** The fields each changing row changes, and the rows that bring a record back. */
 async function classify(ctx: Ctx): Promise<void> {
-  const { plan, names, options } = ctx;
-  const T = TARGET[plan.table];
+  const { plan, names, options, rules } = ctx;
+  const T = rules.target;
   if (options.updateExisting) {
     // {"Field":[old,new],…} of the fields that differ, in field order, built by
     // concatenation (as json_group_object would print it, without parsing JSON).
     const entry = (name: string, differs: string, pair: string) =>
       `CASE WHEN ${differs} THEN ${lit(`,${JSON.stringify(name)}:`)} || ${pair} ELSE '' END`;
     const entries = [
-      ...writtenValues(plan).map((w) =>
+      ...writtenValues(plan, rules).map((w) =>
         entry(
           w.name,
           `t.${w.column} IS NOT ${w.value} AND ${w.provided}`,
@@ -492,37 +474,9 @@ async function classify(ctx: Ctx): Promise<void> {
   );
 }
 
-/** Active in-scope records of the table (what "active" means per table: README), as a FROM … WHERE over alias `t`. */
+/** Active in-scope records of the table (what "active" means is the table's rule), as a FROM … WHERE over alias `t`. */
 function activeScope(ctx: Ctx): { from: string; where: string } {
-  const { plan, options } = ctx;
-  const listed = `(${options.scope.map((v) => lit(v)).join(", ")})`;
-  const school = plan.districtOffice ? "1" : `t.schoolid = ${plan.schoolId}`;
-  switch (plan.table) {
-    case "students":
-      return { from: "students t", where: `t.enroll_status = 0 AND ${school}` };
-    case "teachers":
-      return { from: "teachers t", where: `t.status = 1 AND ${school}` };
-    case "courses":
-      return {
-        from: "courses t JOIN school_courses o ON o.course_number = t.course_number",
-        where: `o.offered = 1 AND o.schoolid = ${plan.schoolId}`,
-      };
-    case "sections":
-      return {
-        from: "sections t",
-        where: `t.inactive = 0 AND ${school} AND t.termid IN ${listed}`,
-      };
-    case "schedules":
-      return {
-        from: "cc t",
-        where: `t.dropped = 0 AND ${school} AND t.termid IN ${listed}`,
-      };
-    case "attendance":
-      return {
-        from: "attendance t",
-        where: `t.mode = ${lit(plan.mode)} AND ${school} AND t.att_date IN ${listed}`,
-      };
-  }
+  return ctx.rules.activeScope(ctx.sql);
 }
 
 async function count(ctx: Ctx, sql: string, args: SqlValue[] = []): Promise<number> {
@@ -574,13 +528,13 @@ export async function validateStaged(
   names: StageNames,
   options: ApplyOptions,
 ): Promise<Validation> {
-  const ctx: Ctx = { exec, plan, names, options };
+  const ctx = context(exec, plan, names, options);
   if (!options.targetsResolved) await resolveTargets(ctx);
   await checkDuplicates(ctx);
   await conditionalErrors(ctx);
   if (!options.noneExisting) await readExisting(ctx);
   await checkMeetings(ctx);
-  await studentDefaults(ctx);
+  await existingDefaults(ctx);
   await markRejected(ctx);
   await classify(ctx);
 
@@ -656,21 +610,15 @@ async function logUpdates(ctx: Ctx): Promise<void> {
   );
 }
 
-/** The DateLeft a new schedule row is saved with. */
-function newDateLeft(plan: ImportPlan): string {
-  const left = findValue(plan, "DateLeft");
-  return `coalesce(${
-    left ? `CASE WHEN ${provided(left)} THEN s.${left.stageColumn} END` : "NULL"
-  }, s.def)`;
-}
-
 /** Writes the records; returns how many were inserted. */
 async function upsert(ctx: Ctx): Promise<number> {
-  const { plan, names, options } = ctx;
+  const { plan, names, options, rules } = ctx;
   const R = names.rows;
-  const T = TARGET[plan.table];
+  const T = rules.target;
   const keys = keyColumns(plan);
-  const written = writtenValues(plan).filter((w) => !keys.some((k) => k.column === w.column));
+  const written = writtenValues(plan, rules).filter((w) =>
+    !keys.some((k) => k.column === w.column)
+  );
   const run = options.runId;
 
   // Inserts: keys, provided values, table defaults.
@@ -681,34 +629,7 @@ async function upsert(ctx: Ctx): Promise<number> {
     // (25 of them per row cost a third of a students insert).
     insertColumns.set(w.column, w.own ? w.value : `CASE WHEN ${w.provided} THEN ${w.value} END`);
   }
-  switch (plan.table) {
-    case "students":
-      insertColumns.set("exitdate", `coalesce(${insertColumns.get("exitdate") ?? "NULL"}, s.def)`);
-      insertColumns.set(
-        "enroll_status",
-        `coalesce(${insertColumns.get("enroll_status") ?? "NULL"}, 0)`,
-      );
-      break;
-    case "teachers":
-      insertColumns.set("status", `coalesce(${insertColumns.get("status") ?? "NULL"}, 1)`);
-      break;
-    case "sections":
-      // The meetings parsed from the expression (run.ts meetingsJson), NULL without one.
-      insertColumns.set("meetings", "s.meetings");
-      insertColumns.set("inactive", "0");
-      break;
-    case "schedules":
-      insertColumns.set("dateleft", newDateLeft(plan));
-      insertColumns.set("section_id", "s.ref_id");
-      // A row whose DateLeft has come is saved dropped (counted in inactivate()).
-      insertColumns.set(
-        "dropped",
-        `CASE WHEN ${newDateLeft(plan)} <= ${lit(options.today)} THEN 1 ELSE 0 END`,
-      );
-      break;
-    default:
-      break;
-  }
+  rules.insertColumns?.(insertColumns, ctx.sql);
   insertColumns.set("last_run_id", String(run));
   const cols = [...insertColumns.keys()];
   // Each chunk's change log entries right after its records, while its staged rows
@@ -732,31 +653,7 @@ async function upsert(ctx: Ctx): Promise<number> {
     return n;
   });
 
-  // Students moving school: the old enrollment is closed and kept as history.
-  if (plan.table === "students" && findValue(plan, "SchoolID")) {
-    const sv = findValue(plan, "SchoolID")!;
-    const entry = valueOr(plan, "EntryDate", lit(options.today));
-    await ctx.exec.run(
-      `INSERT INTO reenrollments (student_number, schoolid, grade_level, entrydate, exitdate, entrycode, exitcode, run_id)
-       SELECT t.student_number, t.schoolid, t.grade_level, t.entrydate,
-              CASE WHEN t.exitdate IS NULL OR t.exitdate > ${entry} THEN ${entry} ELSE t.exitdate END,
-              t.entrycode, t.exitcode, ?
-       FROM ${writing(names, { join: "JOIN students t ON t.id = s.tid" })} AND ${
-        provided(sv)
-      } AND s.v_schoolid <> t.schoolid`,
-      [run],
-    );
-    await ctx.exec.run(
-      `UPDATE cc SET dropped = 1, dateleft = CASE WHEN dateleft IS NULL OR dateleft > ? THEN ? ELSE dateleft END
-       WHERE dropped = 0 AND id IN (SELECT e.id FROM ${
-        writing(names, {
-          join:
-            "JOIN students t ON t.id = s.tid JOIN cc e ON e.student_number = t.student_number AND e.schoolid = t.schoolid",
-        })
-      } AND ${provided(sv)} AND s.v_schoolid <> t.schoolid)`,
-      [options.today, options.today],
-    );
-  }
+  await runAll(ctx, rules.afterInsert?.(ctx.sql) ?? []);
 
   // Updates: each provided field of a changed row (Update existing on) takes the
   // file's value; reactivation restores the status — unless the file maps the
@@ -765,44 +662,7 @@ async function upsert(ctx: Ctx): Promise<number> {
   const sets = written.map((w) =>
     `${w.column} = CASE WHEN s.diff IS NOT NULL AND ${w.provided} THEN ${w.value} ELSE ${T}.${w.column} END`
   );
-  switch (plan.table) {
-    case "students":
-      if (!findValue(plan, "Enroll_Status")) {
-        sets.push(`enroll_status = CASE WHEN s.react = 1 THEN 0 ELSE ${T}.enroll_status END`);
-      }
-      if (!findValue(plan, "ExitDate")) {
-        // A returning student whose exit date has passed gets the default one again.
-        sets.push(
-          `exitdate = CASE WHEN s.react = 1 AND coalesce(${T}.exitdate, '0000') <= ${
-            lit(options.today)
-          } THEN coalesce(s.def, ${T}.exitdate) ELSE ${T}.exitdate END`,
-        );
-      }
-      break;
-    case "teachers":
-      if (!findValue(plan, "Status")) {
-        sets.push(`status = CASE WHEN s.react = 1 THEN 1 ELSE ${T}.status END`);
-      }
-      break;
-    case "sections": {
-      // A changed row that gives its expression brings the meetings parsed from it.
-      const ex = findValue(plan, "Expression");
-      if (ex) {
-        sets.push(
-          `meetings = CASE WHEN s.diff IS NOT NULL AND ${
-            provided(ex)
-          } THEN s.meetings ELSE ${T}.meetings END`,
-        );
-      }
-      sets.push(`inactive = CASE WHEN s.react = 1 THEN 0 ELSE ${T}.inactive END`);
-      break;
-    }
-    case "schedules":
-      sets.push(`dropped = CASE WHEN s.react = 1 THEN 0 ELSE ${T}.dropped END`);
-      break;
-    default:
-      break;
-  }
+  sets.push(...(rules.updateSets?.(ctx.sql, T) ?? []));
   sets.push(`last_run_id = ${run}`);
   await chunks(ctx, "update", async (from, to) =>
     await ctx.exec.run(
@@ -823,123 +683,29 @@ async function upsert(ctx: Ctx): Promise<number> {
     );
   }
 
-  // A course in the file is offered at the school. Only new courses and those the
-  // school no longer offered (react: the flags found no offered row) can need it —
-  // the others' lookup would find offered = 1 and write nothing.
-  if (plan.table === "courses") {
-    await ctx.exec.run(
-      `INSERT INTO school_courses (schoolid, course_number, offered, last_run_id)
-       SELECT ?, s.k_course_number, 1, ? FROM ${R} s WHERE ${OK} AND (s.tid IS NULL OR s.react = 1)
-       ON CONFLICT (schoolid, course_number) DO UPDATE SET offered = 1, last_run_id = excluded.last_run_id WHERE school_courses.offered = 0`,
-      [plan.schoolId, run],
-    );
-  }
+  await runAll(ctx, rules.afterUpdate?.(ctx.sql) ?? []);
   return inserted;
 }
 
-/** Marks exited students and ended schedule rows inactive; returns how many changed. */
+/** Marks exited or ended records inactive (the table's rule); returns how many changed. */
 async function inactivate(ctx: Ctx): Promise<number> {
-  const { plan, names, options } = ctx;
-  const R = names.rows;
-  const run = options.runId;
-  let n = 0;
-  if (plan.table === "students" && options.inactivateExited) {
-    const exited =
-      `${OK} AND t.enroll_status IN (-1, 0) AND t.exitdate IS NOT NULL AND t.exitdate <= ?`;
-    const join = `JOIN students t ON t.student_number = s.k_student_number`;
-    await ctx.exec.run(
-      `INSERT INTO run_changes (run_id, table_name, action, key, changes)
-       SELECT ?, 'students', 'inactivate', json_array(t.student_number), NULL
-       FROM ${R} s ${join} WHERE ${exited} ORDER BY s.line`,
-      [run, options.today],
-    );
-    // Their open schedule rows are dropped as of the exit date.
-    await ctx.exec.run(
-      `UPDATE cc SET dropped = 1, dateleft = CASE WHEN dateleft IS NULL OR dateleft > x.exitdate THEN x.exitdate ELSE dateleft END, last_run_id = ?
-       FROM (SELECT t.student_number, t.exitdate FROM ${R} s ${join} WHERE ${exited}) x
-       WHERE cc.student_number = x.student_number AND cc.dropped = 0`,
-      [run, options.today],
-    );
-    n += await ctx.exec.run(
-      `UPDATE students SET enroll_status = 2, last_run_id = ? WHERE student_number IN (SELECT s.k_student_number FROM ${R} s WHERE ${OK})
-       AND enroll_status IN (-1, 0) AND exitdate IS NOT NULL AND exitdate <= ?`,
-      [run, options.today],
-    );
-  }
-  if (plan.table === "schedules") {
-    // New rows were saved dropped already when their DateLeft has come (upsert()).
-    const today = lit(options.today);
-    // Candidates: new rows the map stage marked, and the existing records written.
-    n += await ctx.exec.run(
-      `INSERT INTO run_changes (run_id, table_name, action, key, changes)
-       SELECT ?, 'schedules', 'inactivate', ${keyJson(plan)}, NULL
-       FROM (SELECT line FROM ${names.marks} UNION SELECT line FROM ${names.flags} WHERE chg = 1 OR react = 1) x
-       CROSS JOIN ${R} s ON s.line = x.line LEFT JOIN cc t ON t.id = s.tid
-       WHERE CASE WHEN s.tid IS NULL THEN ${NEW} AND ${newDateLeft(plan)} <= ${today}
-         ELSE ${WRITES} AND t.dropped = 0 AND t.dateleft <= ${today} END
-       ORDER BY s.line`,
-      [run],
-    );
-    await ctx.exec.run(
-      `UPDATE cc SET dropped = 1, last_run_id = ? WHERE id IN (SELECT s.tid FROM ${writing(names)})
-       AND dropped = 0 AND dateleft <= ?`,
-      [run, options.today],
-    );
-  }
-  return n;
+  return await runAll(ctx, ctx.rules.inactivate?.(ctx.sql) ?? []);
 }
 
+/** Synchronize Mode: removes the records found missing (the table's rule); returns how many. */
 async function removeMissing(ctx: Ctx): Promise<number> {
   const { plan, names, options } = ctx;
   const X = names.removals;
   const run = options.runId;
-  const today = options.today;
   await ctx.exec.run(
     `INSERT INTO run_changes (run_id, table_name, action, key, changes) SELECT ?, ?, 'remove', key, NULL FROM ${X} ORDER BY id`,
     [run, plan.table],
   );
-  switch (plan.table) {
-    case "students":
-      await ctx.exec.run(
-        `UPDATE cc SET dropped = 1, dateleft = CASE WHEN dateleft IS NULL OR dateleft > ? THEN ? ELSE dateleft END, last_run_id = ?
-         WHERE dropped = 0 AND student_number IN (SELECT t.student_number FROM ${X} x CROSS JOIN students t ON t.id = x.id)`,
-        [today, today, run],
-      );
-      return await ctx.exec.run(
-        `UPDATE students SET enroll_status = 2, exitdate = CASE WHEN exitdate IS NULL OR exitdate > ? THEN ? ELSE exitdate END, last_run_id = ?
-         WHERE id IN (SELECT id FROM ${X})`,
-        [today, today, run],
-      );
-    case "teachers":
-      return await ctx.exec.run(
-        `UPDATE teachers SET status = 2, last_run_id = ? WHERE id IN (SELECT id FROM ${X})`,
-        [run],
-      );
-    case "courses":
-      return await ctx.exec.run(
-        `UPDATE school_courses SET offered = 0, last_run_id = ? WHERE schoolid = ? AND offered = 1
-         AND course_number IN (SELECT t.course_number FROM ${X} x CROSS JOIN courses t ON t.id = x.id)`,
-        [run, plan.schoolId],
-      );
-    case "sections":
-      await ctx.exec.run(
-        `UPDATE cc SET dropped = 1, dateleft = CASE WHEN dateleft IS NULL OR dateleft > ? THEN ? ELSE dateleft END, last_run_id = ?
-         WHERE dropped = 0 AND section_id IN (SELECT id FROM ${X})`,
-        [today, today, run],
-      );
-      return await ctx.exec.run(
-        `UPDATE sections SET inactive = 1, last_run_id = ? WHERE id IN (SELECT id FROM ${X})`,
-        [run],
-      );
-    case "schedules":
-      return await ctx.exec.run(
-        `UPDATE cc SET dropped = 1, dateleft = CASE WHEN dateleft IS NULL OR dateleft > ? THEN ? ELSE dateleft END, last_run_id = ?
-         WHERE id IN (SELECT id FROM ${X})`,
-        [today, today, run],
-      );
-    case "attendance":
-      return await ctx.exec.run(`DELETE FROM attendance WHERE id IN (SELECT id FROM ${X})`);
-  }
+  // The last statement's changed rows are the records removed.
+  const statements = ctx.rules.removal(X, ctx.sql);
+  let removed = 0;
+  for (const st of statements) removed = await ctx.exec.run(st.sql, st.args ? [...st.args] : []);
+  return removed;
 }
 
 /**
@@ -954,7 +720,7 @@ export async function writeStaged(
   options: ApplyOptions,
   validation: Validation,
 ): Promise<{ inserted: number; inactivated: number; removed: number }> {
-  const ctx: Ctx = { exec, plan, names, options };
+  const ctx = context(exec, plan, names, options);
   const inserted = await upsert(ctx);
   settle(validation.counts, options, validation.staged, inserted);
   await logUpdates(ctx);

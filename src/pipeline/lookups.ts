@@ -6,7 +6,9 @@
  * them — and resolves each row's references as it is mapped: a missing reference is
  * a row error there, with the code, field and message the SIS checks have always
  * given, and resolved ids (a schedule's section, an attendance code) and default
- * dates go into the staged row.
+ * dates go into the staged row. Which data a table loads, and its check of a row, are
+ * the table's rules (`src/sis/tables/`); here the data is loaded and the checks every
+ * table shares (fields needed to create) run.
  *
  * What needs the row's existing record (which only the apply stage knows) is left
  * to `apply.ts`: rules that differ for new and existing records become conditional
@@ -16,110 +18,38 @@
  * against the SIS as it was when the run started (the match keys themselves are
  * resolved again in the transaction when anything changed in between, see `run.ts`).
  */
+import type { ImportTable } from "../sis/catalog.ts";
+import { tableRules } from "../sis/tables/registry.ts";
+import {
+  checkOrd,
+  givenAt,
+  type MappedField,
+  ORD,
+  type References,
+  type RowCheckFn,
+  type RowLayout,
+  type SchoolCodes,
+  sqlUpper,
+  type TermInfo,
+} from "../sis/tables/checks.ts";
+import type { TableRules } from "../sis/tables/rules.ts";
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 import type { RowError } from "./errors.ts";
 import type { ConditionalError, ImportPlan, PlanField, RowMapper, StagedError } from "./plan.ts";
-import { keyColumns, TARGET } from "./stage.ts";
+import { keyColumns } from "./stage.ts";
+
+export { ORD, sqlUpper };
 
 /**
- * Tables whose existing records' ids are loaded whole to resolve a re-import's rows
- * (a few bytes per record; schedules and attendance grow with every day of school and
- * are looked up per row in SQL instead). Sections use the school's SectionIndex.
+ * The sort key of a table check's errors: `ORD.table` + the check's position in the
+ * table's `checks` (its rules). Called for errors only, never per row.
  */
-const IN_MEMORY_TARGETS: ReadonlySet<string> = new Set(["students", "teachers", "courses"]);
-
-/**
- * Sort keys of the errors of one line, in the order the checks have always run
- * (map stage, duplicate keys, fields needed to create, then the table's references
- * and rules); the report lists a line's errors in this order.
- */
-export const ORD = {
-  map: 0,
-  duplicate: 10,
-  /** + 2 × the field's position in the catalog (+ 1 for a required field cleared). */
-  required: 20,
-  districtSchool: 200,
-  attendanceCode: 201,
-  /** The table's checks: 300, 301, … in the order of `TABLE_CHECKS`. */
-  table: 300,
-} as const;
-
-/** The table checks, in order; `ORD.table + index` sorts their errors. */
-export const TABLE_CHECKS = {
-  students: ["school", "enrolled_elsewhere", "no_term", "bad_date"],
-  teachers: [],
-  courses: [],
-  sections: ["term", "course", "teacher"],
-  schedules: ["student", "section", "bad_date"],
-  attendance: [
-    "student",
-    "code_id",
-    "code_text",
-    "code_mismatch",
-    "section",
-    "not_enrolled",
-    "period",
-  ],
-} as const;
-
-/** The sort key of a table check's errors. */
-export function ordOf<T extends keyof typeof TABLE_CHECKS>(
-  table: T,
-  check: (typeof TABLE_CHECKS)[T][number],
-): number {
-  return ORD.table + (TABLE_CHECKS[table] as readonly string[]).indexOf(check);
-}
-
-/**
- * The two dates of a student or a schedule row that must come in order. The error names
- * the later field when the file maps it, otherwise the earlier one. One rule for the map
- * stage (both dates in the row) and `apply.ts` (one of them from the existing record).
- */
-export const DATE_ORDER = {
-  students: {
-    earlier: "EntryDate",
-    later: "ExitDate",
-    message: "ExitDate must be after EntryDate (exit dates are exclusive)",
-  },
-  schedules: {
-    earlier: "DateEnrolled",
-    later: "DateLeft",
-    message: "DateLeft must be after DateEnrolled (DateLeft is the day after the last day)",
-  },
-} as const;
-
-/** SQLite's `upper()`: ASCII letters only. */
-export function sqlUpper(text: string): string {
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 97 && c <= 122) {
-      out += text.slice(from, i) + String.fromCharCode(c - 32);
-      from = i + 1;
-    }
-  }
-  return from === 0 ? text : out + text.slice(from);
-}
-
-interface TermInfo {
-  firstDay: string;
-  lastDay: string;
-  /** The day after the last day (`date(last_day, '+1 day')`). */
-  after: string | null;
-  termId: number;
-}
-
-interface SchoolCodes {
-  byId: Map<number, string>;
-  /** Upper-cased code → id (the lowest id when two codes differ only in case). */
-  byUpper: Map<string, number>;
+export function ordOf(table: ImportTable, check: string): number {
+  return checkOrd(table, tableRules(table).checks, check);
 }
 
 /** True when the staged row gave the value at `maskPosition` (its mask is column 2). */
-function given(row: readonly SqlValue[], maskPosition: number): boolean {
-  return maskPosition >= 0 && (row[2] as string).charCodeAt(maskPosition) === 49;
-}
+const given = givenAt;
 
 function hasError(errors: readonly { field: string }[], name: string): boolean {
   for (const e of errors) if (e.field === name) return true;
@@ -282,6 +212,9 @@ export interface CheckSink {
 export class Lookups {
   readonly #exec: SqlExecutor;
   readonly #plan: ImportPlan;
+  readonly #rules: TableRules;
+  /** The table's row check, built once per run when the reference data is loaded. */
+  #rowCheck: RowCheckFn | undefined;
   readonly #updateExisting: boolean;
   readonly #today: string;
   #schools = new Set<number>();
@@ -294,8 +227,6 @@ export class Lookups {
   /** Student numbers of the district (one hash probe per row; about 30 bytes each). */
   #students: Set<number> | null = null;
   #codes = new Map<number, SchoolCodes>();
-  #lastSchool = NaN;
-  #lastSections: SectionIndex | undefined;
   /** Sections: school → term id → course → section number → id. */
   #sections = new Map<number, SectionIndex>();
   /** A sections row's existing section is found in the school's SectionIndex. */
@@ -307,28 +238,7 @@ export class Lookups {
   /** A new student in District Office context needs a SchoolID, and the file has none. */
   readonly #districtSchool: boolean;
   /** Slots of the staged row the checks read and fill (-1 when the table has none). */
-  readonly #at: {
-    student: number;
-    school: number;
-    term: number;
-    course: number;
-    section: number;
-    refId: number;
-    refText: number;
-    def: number;
-  };
-  /** The value fields the checks read. */
-  readonly #f: Record<
-    | "SchoolID"
-    | "EntryDate"
-    | "ExitDate"
-    | "Teacher"
-    | "DateEnrolled"
-    | "DateLeft"
-    | "Attendance_CodeID"
-    | "Att_Code",
-    Field | null
-  >;
+  readonly #at: RowLayout["at"];
 
   private constructor(
     exec: SqlExecutor,
@@ -340,6 +250,7 @@ export class Lookups {
     this.#exec = exec;
     this.#today = today;
     this.#plan = plan;
+    this.#rules = tableRules(plan.table);
     this.#updateExisting = updateExisting;
     this.#at = {
       student: mapper.slot("k_student_number"),
@@ -351,19 +262,8 @@ export class Lookups {
       refText: mapper.slot("ref_text"),
       def: mapper.slot("def"),
     };
-    const f = (name: string) => field(plan, mapper, name);
-    this.#f = {
-      SchoolID: f("SchoolID"),
-      EntryDate: f("EntryDate"),
-      ExitDate: f("ExitDate"),
-      Teacher: f("Teacher"),
-      DateEnrolled: f("DateEnrolled"),
-      DateLeft: f("DateLeft"),
-      Attendance_CodeID: f("Attendance_CodeID"),
-      Att_Code: f("Att_Code"),
-    };
     this.#label = plan.catalog.label.toLowerCase().replace(/s$/, "");
-    this.#districtSchool = plan.table === "students" && plan.districtOffice &&
+    this.#districtSchool = this.#rules.schoolFromFileInDistrictOffice && plan.districtOffice &&
       !plan.values.some((v) => v.field.name === "SchoolID");
     this.#required = [];
     plan.catalog.fields.forEach((f, i) => {
@@ -389,20 +289,24 @@ export class Lookups {
     },
   ): Promise<Lookups> {
     const l = new Lookups(exec, plan, mapper, options.updateExisting, options.today);
-    const t = plan.table;
-    if (options.targetsInMemory && IN_MEMORY_TARGETS.has(t)) {
+    const rules = l.#rules;
+    const refs = rules.references;
+    // Tables whose existing records' ids are loaded whole to resolve a re-import's rows
+    // (a few bytes per record; schedules and attendance grow with every day of school
+    // and are looked up per row in SQL instead). Sections use the school's SectionIndex.
+    if (options.targetsInMemory && rules.keysInMemory) {
       const [ids, ...keys] = await jsonColumns(
         exec,
         ["id", ...keyColumns(plan).map((k) => k.column)],
-        TARGET[t],
+        rules.target,
       );
       l.#keys = new KeyIndex(ids!, keys, plan.keys.map((k) => mapper.slot(k.stageColumn)));
     }
-    l.#sectionTargets = t === "sections" && (options.targetsInMemory ?? false);
-    if (t === "students") {
+    l.#sectionTargets = rules.targetsBySectionIndex && (options.targetsInMemory ?? false);
+    if (refs.has("schools")) {
       l.#schools = new Set(await jsonRows<number>(exec, "school_number", "schools"));
     }
-    if (t === "students" || t === "sections" || t === "schedules") {
+    if (refs.has("terms")) {
       const rows = await exec.all(
         "SELECT school_number, term_id, first_day, last_day, date(last_day, '+1 day') AS after FROM terms ORDER BY school_number, term_id",
       );
@@ -422,10 +326,12 @@ export class Lookups {
         list.push(info);
       }
     }
-    if (t === "sections") {
+    if (refs.has("courses")) {
       for (const c of await jsonRows<string>(exec, "course_number", "courses")) {
         l.#courses.add(String(c));
       }
+    }
+    if (refs.has("teachers")) {
       if (plan.values.some((v) => v.field.name === "Teacher")) {
         const teachers = await jsonRows<[number, string]>(
           exec,
@@ -439,12 +345,12 @@ export class Lookups {
         }
       }
     }
-    if (t === "schedules" || t === "attendance") {
+    if (refs.has("students")) {
       l.#students = new Set(
         await jsonRows<number>(exec, "student_number", "students"),
       );
     }
-    if (t === "attendance") {
+    if (refs.has("codes")) {
       const rows = await exec.all(
         "SELECT school_number, id, code FROM attendance_codes ORDER BY school_number, id",
       );
@@ -459,8 +365,30 @@ export class Lookups {
         if (!codes.byUpper.has(upper)) codes.byUpper.set(upper, id);
       }
     }
-    if (t === "schedules" && !plan.districtOffice) await l.loadSchool(plan.schoolId);
+    if (rules.needsSections && !plan.districtOffice) await l.loadSchool(plan.schoolId);
+    l.#rowCheck = rules.rowCheck?.(l.#references(), {
+      at: l.#at,
+      field(name: string): MappedField | null {
+        const f = field(plan, mapper, name);
+        return f ? { maskPosition: f.pf.maskPosition, slot: f.slot } : null;
+      },
+      today: l.#today,
+    });
     return l;
+  }
+
+  /** The loaded reference data, as the table's row check reads it. */
+  #references(): References {
+    return {
+      schools: this.#schools,
+      terms: this.#terms,
+      courses: this.#courses,
+      teachers: this.#teachers,
+      students: this.#students ?? new Set(),
+      codes: this.#codes,
+      sections: this.#sections,
+      termsBySchool: this.#termsBySchool,
+    };
   }
 
   /**
@@ -484,7 +412,7 @@ export class Lookups {
   /** A school whose sections must be loaded before the row can be checked, or null. */
   pending(row: readonly SqlValue[]): number | null {
     // Schedule rows need their section; sections rows their existing one (targetOf).
-    if (this.#plan.table !== "schedules" && !this.#sectionTargets) return null;
+    if (!this.#rules.needsSections && !this.#sectionTargets) return null;
     const school = row[this.#at.school] as number;
     return this.#sections.has(school) ? null : school;
   }
@@ -499,7 +427,6 @@ export class Lookups {
     );
     const map = new SectionIndex(rows);
     this.#sections.set(school, map);
-    this.#lastSchool = NaN;
   }
 
   /**
@@ -548,277 +475,6 @@ export class Lookups {
         message: "SchoolID: required to create a student in District Office context",
       });
     }
-    switch (this.#plan.table) {
-      case "students":
-        this.#students_(row, line, rejected, sink);
-        break;
-      case "sections":
-        this.#sections_(row, line, sink);
-        break;
-      case "schedules":
-        this.#schedules_(row, line, rejected, sink);
-        break;
-      case "attendance":
-        this.#attendance_(row, line, sink);
-        break;
-      default:
-        break;
-    }
-  }
-
-  #error(
-    sink: CheckSink,
-    line: number,
-    ord: number,
-    fieldName: string,
-    code: string,
-    message: string,
-  ) {
-    sink.errors.push({ line, field: fieldName, code, message, row: null, ord });
-  }
-
-  /** The row error of a student number that names no student (schedules, attendance). */
-  #checkStudent(student: number, line: number, ord: number, sink: CheckSink): void {
-    if (this.#students!.has(student)) return;
-    this.#error(
-      sink,
-      line,
-      ord,
-      "Student_Number",
-      "missing_reference",
-      `Student_Number: there is no student ${student}`,
-    );
-  }
-
-  /** Default exit dates found so far: school → entry date → exit date (few distinct). */
-  #exits = new Map<number, Map<string, string | null>>();
-
-  /** The day after the last day of the longest term of the school holding `date`. */
-  defaultExit(school: number, date: string): string | null {
-    let bySchool = this.#exits.get(school);
-    if (!bySchool) this.#exits.set(school, bySchool = new Map());
-    let exit = bySchool.get(date);
-    if (exit === undefined) {
-      exit = this.#defaultExit(school, date);
-      if (bySchool.size < 10_000) bySchool.set(date, exit);
-    }
-    return exit;
-  }
-
-  #defaultExit(school: number, date: string): string | null {
-    let best: TermInfo | null = null;
-    let bestLength = -1;
-    for (const t of this.#termsBySchool.get(school) ?? []) {
-      if (t.firstDay > date || t.lastDay < date) continue;
-      const length = Date.parse(t.lastDay) - Date.parse(t.firstDay);
-      // Longest first, then the lower term id (the list is in term id order).
-      if (best === null || length > bestLength) {
-        best = t;
-        bestLength = length;
-      }
-    }
-    return best?.after ?? null;
-  }
-
-  #students_(row: SqlValue[], line: number, rejected: boolean, sink: CheckSink): void {
-    const sv = this.#f.SchoolID;
-    const ev = this.#f.EntryDate;
-    const xv = this.#f.ExitDate;
-    const schoolGiven = sv !== null && given(row, sv.pf.maskPosition);
-    const school = schoolGiven ? row[sv!.slot] as number | null : null;
-    if (schoolGiven && school !== null && !this.#schools.has(school)) {
-      this.#error(
-        sink,
-        line,
-        ordOf("students", "school"),
-        "SchoolID",
-        "missing_reference",
-        `SchoolID: there is no school ${school}`,
-      );
-    }
-    if (rejected) return;
-    const entryGiven = ev !== null && given(row, ev.pf.maskPosition);
-    const entry = entryGiven ? row[ev!.slot] as string | null : null;
-    const exitGiven = xv !== null && given(row, xv.pf.maskPosition);
-    const exit = exitGiven ? row[xv!.slot] as string | null : null;
-    // Otherwise the school or the entry date is the existing record's: apply.ts.
-    if (schoolGiven && entryGiven) {
-      const def = school !== null && entry !== null ? this.defaultExit(school, entry) : null;
-      row[this.#at.def] = def;
-      if (def === null && school !== null && entry !== null && !(exitGiven && exit !== null)) {
-        sink.conditional.push({
-          line,
-          when: 0,
-          ord: ordOf("students", "no_term"),
-          field: "EntryDate",
-          code: "no_term",
-          message:
-            `EntryDate: no term of school ${school} contains this date, so ExitDate cannot default; add the term or give ExitDate`,
-        });
-      }
-    }
-    if ((xv || ev) && entryGiven && exitGiven && entry !== null && exit !== null && exit <= entry) {
-      this.#error(
-        sink,
-        line,
-        ordOf("students", "bad_date"),
-        xv ? DATE_ORDER.students.later : DATE_ORDER.students.earlier,
-        "bad_date",
-        DATE_ORDER.students.message,
-      );
-    }
-  }
-
-  #sections_(row: SqlValue[], line: number, sink: CheckSink): void {
-    const at = this.#at;
-    const school = row[at.school] as number;
-    const term = row[at.term] as number;
-    const course = row[at.course] as string;
-    if (!this.#terms.get(school)?.has(term)) {
-      this.#error(
-        sink,
-        line,
-        ordOf("sections", "term"),
-        "TermID",
-        "missing_reference",
-        `TermID: school ${school} has no term ${term}`,
-      );
-    }
-    if (!this.#courses.has(course)) {
-      this.#error(
-        sink,
-        line,
-        ordOf("sections", "course"),
-        "Course_Number",
-        "missing_reference",
-        `Course_Number: there is no course ${course}`,
-      );
-    }
-    const tv = this.#f.Teacher;
-    if (tv && given(row, tv.pf.maskPosition)) {
-      const teacher = row[tv.slot];
-      if (teacher !== null && !this.#teachers.get(school)?.has(teacher as string)) {
-        this.#error(
-          sink,
-          line,
-          ordOf("sections", "teacher"),
-          "Teacher",
-          "missing_reference",
-          `Teacher: there is no teacher ${teacher} at school ${school}`,
-        );
-      }
-    }
-  }
-
-  #schedules_(row: SqlValue[], line: number, rejected: boolean, sink: CheckSink): void {
-    const at = this.#at;
-    const student = row[at.student] as number;
-    const school = row[at.school] as number;
-    const term = row[at.term] as number;
-    const course = row[at.course] as string;
-    const section = row[at.section] as string;
-    this.#checkStudent(student, line, ordOf("schedules", "student"), sink);
-    // Rows of one school follow each other: its sections are kept at hand.
-    if (school !== this.#lastSchool) {
-      this.#lastSchool = school;
-      this.#lastSections = this.#sections.get(school);
-    }
-    const id = this.#lastSections?.get(term, course, section);
-    row[at.refId] = id ?? null;
-    const def = this.#terms.get(school)?.get(term)?.after ?? null;
-    row[at.def] = def;
-    if (id === undefined) {
-      this.#error(
-        sink,
-        line,
-        ordOf("schedules", "section"),
-        "Section_Number",
-        "missing_reference",
-        `Section_Number: there is no section ${course}.${section} in term ${term} at school ${school}`,
-      );
-    }
-    if (rejected) return;
-    const ev = this.#f.DateEnrolled;
-    const lv = this.#f.DateLeft;
-    const enrolledGiven = ev !== null && given(row, ev.pf.maskPosition);
-    const leftGiven = lv !== null && given(row, lv.pf.maskPosition);
-    const enrolled = enrolledGiven ? row[ev!.slot] as string | null : null;
-    const left = leftGiven ? row[lv!.slot] as string | null : def;
-    // The DateLeft a new record gets: a blank one defaults too.
-    const saved = left ?? def;
-    if (saved !== null && saved <= this.#today) sink.marks.push(line);
-    if (enrolled === null || left === null || left > enrolled) return;
-    const error = {
-      line,
-      ord: ordOf("schedules", "bad_date"),
-      field: lv ? DATE_ORDER.schedules.later : DATE_ORDER.schedules.earlier,
-      code: "bad_date",
-      message: DATE_ORDER.schedules.message,
-    };
-    // With both dates in the row the check does not depend on the existing record;
-    // otherwise this is the new record's case (apply.ts checks existing ones).
-    if (enrolledGiven && leftGiven) sink.errors.push({ ...error, row: null });
-    else sink.conditional.push({ ...error, when: 0 });
-  }
-
-  #attendance_(row: SqlValue[], line: number, sink: CheckSink): void {
-    const at = this.#at;
-    const student = row[at.student] as number;
-    const school = row[at.school] as number;
-    this.#checkStudent(student, line, ordOf("attendance", "student"), sink);
-    const codes = this.#codes.get(school);
-    const iv = this.#f.Attendance_CodeID;
-    const tv = this.#f.Att_Code;
-    const idGiven = iv !== null && given(row, iv.pf.maskPosition);
-    const textGiven = tv !== null && given(row, tv.pf.maskPosition);
-    const id = idGiven ? row[iv!.slot] as number | null : null;
-    const text = textGiven ? row[tv!.slot] as string | null : null;
-    const byText = text !== null ? codes?.byUpper.get(sqlUpper(text)) ?? null : null;
-    const ref = id ?? byText;
-    row[at.refId] = ref;
-    row[at.refText] = ref === null ? null : codes?.byId.get(ref) ?? null;
-    if (id !== null && !codes?.byId.has(id)) {
-      this.#error(
-        sink,
-        line,
-        ordOf("attendance", "code_id"),
-        "Attendance_CodeID",
-        "missing_reference",
-        `Attendance_CodeID: school ${school} has no attendance code ${id}`,
-      );
-    }
-    if (text !== null && byText === null) {
-      this.#error(
-        sink,
-        line,
-        ordOf("attendance", "code_text"),
-        "Att_Code",
-        "missing_reference",
-        `Att_Code: school ${school} has no attendance code ${text}`,
-      );
-    }
-    if (id !== null && text !== null) {
-      const code = codes?.byId.get(id);
-      if (code === undefined || sqlUpper(code) !== sqlUpper(text)) {
-        this.#error(
-          sink,
-          line,
-          ordOf("attendance", "code_mismatch"),
-          "Att_Code",
-          "code_mismatch",
-          "Attendance_CodeID and Att_Code name different codes",
-        );
-      }
-    }
-    if (!((idGiven && id !== null) || (textGiven && text !== null))) {
-      sink.conditional.push({
-        line,
-        when: 0,
-        ord: ORD.attendanceCode,
-        field: "Attendance_CodeID",
-        code: "missing_required",
-        message: "Attendance_CodeID or Att_Code: required to record attendance",
-      });
-    }
+    this.#rowCheck?.(row, line, rejected, sink);
   }
 }

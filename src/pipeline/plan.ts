@@ -20,6 +20,7 @@ import {
   isNumericCode,
   type TableCatalog,
 } from "../sis/catalog.ts";
+import { tableRules } from "../sis/tables/registry.ts";
 import {
   FREE_TEXT_FIELDS,
   parseBoolean,
@@ -92,6 +93,7 @@ export function buildPlan(
     return f;
   });
   const districtOffice = schoolId === DISTRICT_OFFICE;
+  const rules = tableRules(table);
   const indexOf = (f: CatalogField) => {
     const i = columns.indexOf(f);
     return i < 0 ? null : i;
@@ -105,15 +107,16 @@ export function buildPlan(
     const index = indexOf(f);
     const isSchool = f.name === "SchoolID";
     if (index === null && !isSchool) continue;
-    // SchoolID may always come from the record's school — except for a student in
-    // District Office context, who must be given a school in the file.
-    const supplied = index === null && !(table === "students" && districtOffice);
+    // SchoolID may always come from the record's school — except where the table's
+    // rules want it from the file in District Office context (students).
+    const supplied = index === null &&
+      !(rules.schoolFromFileInDistrictOffice && districtOffice);
     if (index === null && !supplied) continue;
     const base = { field: f, index, ...(index === null ? { constant: schoolId } : {}) };
     if (f.key) keys.push({ ...base, stageColumn: `k_${f.column}`, maskPosition: -1 });
     else if (f.extension) {
       extensions.push({ ...base, stageColumn: `x_${extensions.length}`, maskPosition: mask++ });
-    } else if (isSchool && table === "courses") {
+    } else if (isSchool && rules.schoolIsContext) {
       context.push({ ...base, stageColumn: "c_schoolid", maskPosition: -1 });
     } else values.push({ ...base, stageColumn: `v_${f.column}`, maskPosition: mask++ });
   }
@@ -134,22 +137,13 @@ export function buildPlan(
 }
 
 /** Extra staging columns per table, filled by the table's row check (in order). */
-export function rowExtraColumns(plan: ImportPlan): string[] {
-  return plan.table === "sections" ? ["meetings"] : [];
+export function rowExtraColumns(plan: ImportPlan): readonly string[] {
+  return tableRules(plan.table).extraColumns;
 }
 
 /** Columns the table's checks fill in the map stage (`lookups.ts`). */
-function resolvedColumns(plan: ImportPlan): string[] {
-  switch (plan.table) {
-    case "students":
-      return ["def"];
-    case "schedules":
-      return ["ref_id", "def"];
-    case "attendance":
-      return ["ref_id", "ref_text"];
-    default:
-      return [];
-  }
+function resolvedColumns(plan: ImportPlan): readonly string[] {
+  return tableRules(plan.table).resolvedColumns;
 }
 
 /**
@@ -396,6 +390,7 @@ export class RowMapper {
   readonly #width: number;
   readonly #schoolSlot: number;
   readonly #extraSlot: number;
+  readonly #scopeSlot: number;
   #maskChars: string[];
   /** The mask of a row that gives every value (the usual case), built once. */
   readonly #allGiven: string;
@@ -423,6 +418,8 @@ export class RowMapper {
     this.#extraSlot = rowExtraColumns(plan).length > 0
       ? this.columns.indexOf(rowExtraColumns(plan)[0]!)
       : -1;
+    const scope = tableRules(plan.table).scopeColumn;
+    this.#scopeSlot = scope === null ? -1 : this.columns.indexOf(scope);
     this.#maskChars = new Array<string>(this.#rest.length).fill("0");
     this.#allGiven = "1".repeat(this.#rest.length);
   }
@@ -531,6 +528,14 @@ export class RowMapper {
     if (check) check(row, errors);
     row[1] = errors.length > first ? 1 : 0;
     return keyOk ? row : null;
+  }
+
+  /**
+   * Slot of the Synchronize scope in a staged row — the term (sections, schedules) or
+   * the date (attendance) — or -1 when the scope is the whole school.
+   */
+  get scopeSlot(): number {
+    return this.#scopeSlot;
   }
 
   /** Slot of the table's first extra column (sections: meetings), or -1. */

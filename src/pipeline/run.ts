@@ -41,11 +41,11 @@ import { FetchFailure, SourceChanged } from "./fetch_failures.ts";
 import {
   type FileDigest,
   type FileSource,
-  type SourceStat,
   hashedChunks,
   keepHeldFile,
   openRunSource,
   recordFileName,
+  type SourceStat,
   unchangedFor,
 } from "./fetch.ts";
 import { LEASE_LOST, RunLease } from "./lease.ts";
@@ -681,11 +681,7 @@ async function stageFile(
     });
     const rowErrors: RowError[] = [];
     // The terms (sections, schedules) or dates (attendance) the file names.
-    const scopeSlot = plan.table === "sections" || plan.table === "schedules"
-      ? mapper.slot("k_termid")
-      : plan.table === "attendance"
-      ? mapper.slot("k_att_date")
-      : -1;
+    const scopeSlot = mapper.scopeSlot;
     for await (const batch of records) {
       safePoints.check();
       const rows: SqlValue[][] = [];

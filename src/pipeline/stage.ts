@@ -11,7 +11,9 @@
  * existing record looked up in the same statement, several rows per statement
  * (a reused prepared statement; fewer calls into SQLite than one per row).
  */
-import { type CatalogField, type ImportTable, storageType } from "../sis/catalog.ts";
+import { type CatalogField, IMPORT_TABLES, type ImportTable, storageType } from "../sis/catalog.ts";
+import { tableRules } from "../sis/tables/registry.ts";
+import { lit } from "../sis/tables/rules.ts";
 import { filePathOf, type SqlExecutor, type SqlValue } from "./executor.ts";
 import { DuplicateCandidates, type DuplicateLines } from "./duplicates.ts";
 import type { SideWriter } from "./side_writer.ts";
@@ -46,15 +48,10 @@ export interface StageNames {
   readonly side: { readonly schema: string; readonly file: string } | null;
 }
 
-/** The SIS table each import table writes. */
-export const TARGET: Record<ImportTable, string> = {
-  students: "students",
-  teachers: "teachers",
-  courses: "courses",
-  sections: "sections",
-  schedules: "cc",
-  attendance: "attendance",
-};
+/** The SIS table each import table writes (its rules' `target`). */
+export const TARGET: Readonly<Record<ImportTable, string>> = Object.fromEntries(
+  IMPORT_TABLES.map((t) => [t, tableRules(t).target]),
+) as Record<ImportTable, string>;
 
 /** A target table key column and the staging expression that matches it. */
 export interface KeyColumn {
@@ -63,24 +60,22 @@ export interface KeyColumn {
   expr: string;
 }
 
-/** SQL literal of a string or number. */
-export function lit(v: string | number): string {
-  return typeof v === "number" ? String(v) : `'${v.replace(/'/g, "''")}'`;
-}
+export { lit };
 
-/** The target's key columns and the staged value each matches (staged row alias `s`). */
+/**
+ * The target's key columns and the staged value each matches (staged row alias `s`):
+ * the catalog key, with the columns the table fixes per mode around it (attendance).
+ */
 export function keyColumns(plan: ImportPlan, alias = "s"): KeyColumn[] {
   const keys: KeyColumn[] = plan.keys.map((k) => ({
     column: k.field.column,
     name: k.field.name,
     expr: `${alias}.${k.stageColumn}`,
   }));
-  if (plan.table === "attendance") {
-    keys.unshift({ column: "mode", name: null, expr: lit(plan.mode) });
-    if (plan.mode === "daily") {
-      keys.push({ column: "course_number", name: null, expr: "''" });
-      keys.push({ column: "section_number", name: null, expr: "''" });
-    }
+  const fixed = tableRules(plan.table).fixedKeys?.(plan.mode);
+  if (fixed) {
+    keys.unshift(...fixed.before.map((k) => ({ column: k.column, name: null, expr: k.expr })));
+    keys.push(...fixed.after.map((k) => ({ column: k.column, name: null, expr: k.expr })));
   }
   return keys;
 }

@@ -14,6 +14,7 @@ import {
   nearestFields,
 } from "../sis/catalog.ts";
 import { checkRecordPath } from "../util/record_path.ts";
+import { tableRules } from "../sis/tables/registry.ts";
 import { echo } from "../util/echo.ts";
 import { firstControl } from "../util/text.ts";
 
@@ -134,11 +135,10 @@ export function checkFields(
       })`,
     );
   }
-  if (
-    table === "attendance" && !seen.has("Attendance_CodeID") && !seen.has("Att_Code") &&
-    out.length > 0
-  ) {
-    problems.push("Attendance needs Attendance_CodeID or Att_Code");
+  // A table may need one of several fields (attendance: its code by id or by text).
+  const oneOf = tableRules(table).oneOfFields;
+  if (oneOf && !oneOf.names.some((n) => seen.has(n)) && out.length > 0) {
+    problems.push(oneOf.problem);
   }
   return { fields: out, problems };
 }
@@ -197,7 +197,7 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
     ? tableText as ImportTable
     : undefined;
   if (!table) add("table", `Choose the table to import: ${IMPORT_TABLES.join(", ")}`);
-  else if (schoolId === DISTRICT_OFFICE && table !== "students" && table !== "teachers") {
+  else if (schoolId === DISTRICT_OFFICE && !tableRules(table).districtOffice) {
     add(
       "table",
       "In District Office context only Students and Teachers records may be created or changed",
@@ -205,7 +205,7 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
   }
 
   let attendanceMode: AttendanceMode | null = null;
-  if (table === "attendance") {
+  if (table !== undefined && tableRules(table).hasModes) {
     const allowed = allowedModes(context.school?.attendanceMethod);
     const mode = str("attendanceMode").toLowerCase();
     if (mode === "" && allowed.length === 1) attendanceMode = allowed[0]!;

@@ -3,7 +3,8 @@
  * scripts checking what an import did (CLI `sis`, API). Dates are `YYYY-MM-DD`.
  */
 import type { Client, InValue } from "@libsql/client";
-import { coreCatalog, IMPORT_TABLES, type ImportTable } from "./catalog.ts";
+import { IMPORT_TABLES, type ImportTable } from "./catalog.ts";
+import { tableRules } from "./tables/registry.ts";
 
 /** Options of {@linkcode readSisTable}. */
 export interface ReadSisOptions {
@@ -22,16 +23,6 @@ export interface SisPage {
   rows: Record<string, unknown>[];
 }
 
-/** Status columns that are not catalog fields but say whether a row is active. */
-const STATUS: Record<ImportTable, { select: string; name: string }[]> = {
-  students: [],
-  teachers: [],
-  courses: [{ select: "sc.offered", name: "Offered" }],
-  sections: [{ select: "t.inactive", name: "Inactive" }],
-  schedules: [{ select: "t.dropped", name: "Dropped" }],
-  attendance: [{ select: "t.mode", name: "Mode" }],
-};
-
 /** True when `name` is one of the import tables. */
 export function isImportTable(name: string): name is ImportTable {
   return (IMPORT_TABLES as readonly string[]).includes(name);
@@ -43,24 +34,23 @@ export async function readSisTable(
   table: ImportTable,
   options: ReadSisOptions = {},
 ): Promise<SisPage> {
-  const catalog = coreCatalog(table, table === "attendance" ? "meeting" : "daily");
-  const fields = catalog.fields.filter((f) => !(table === "courses" && f.column === "schoolid"));
-  const columns = fields.map((f) => `t.${f.column} AS "${f.name}"`);
-  if (table === "courses") columns.unshift(`sc.schoolid AS "SchoolID"`);
-  for (const s of STATUS[table]) columns.push(`${s.select} AS "${s.name}"`);
-  const from = table === "courses"
-    ? "courses t JOIN school_courses sc ON sc.course_number = t.course_number"
-    : `${catalog.sqlTable} t`;
+  const rules = tableRules(table);
+  const readout = rules.readout;
+  const catalog = rules.catalog(readout.mode);
+  const fields = catalog.fields.filter((f) => !readout.omit.includes(f.column));
+  const columns = [...readout.lead, ...fields.map((f) => `t.${f.column} AS "${f.name}"`)];
+  // Status columns that are not catalog fields but say whether a row is active.
+  for (const s of readout.status) columns.push(`${s.select} AS "${s.name}"`);
+  const from = readout.from;
   const where: string[] = [];
   const args: InValue[] = [];
   if (options.school !== undefined) {
-    where.push(table === "courses" ? "sc.schoolid = ?" : "t.schoolid = ?");
+    where.push(readout.school);
     args.push(options.school);
   }
   const whereSql = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
-  const order = table === "courses"
-    ? "sc.schoolid, t.course_number"
-    : catalog.key.map((k) => `t.${catalog.fields.find((f) => f.name === k)!.column}`).join(", ");
+  const order = readout.order ??
+    catalog.key.map((k) => `t.${catalog.fields.find((f) => f.name === k)!.column}`).join(", ");
   const total = Number(
     (await client.execute({ sql: `SELECT count(*) AS n FROM ${from} ${whereSql}`, args }))
       .rows[0]?.["n"] ?? 0,
@@ -82,11 +72,7 @@ export async function readSisTable(
       const v = r[name];
       out[name] = typeof v === "bigint" ? Number(v) : v ?? null;
     }
-    if (table === "attendance" && out["Mode"] === "daily") {
-      delete out["Course_Number"];
-      delete out["Section_Number"];
-      delete out["Period"];
-    }
+    readout.tidy?.(out);
     return { out, id: Number(r["__id"]) };
   });
   // Extension values, keyed `Ext.field`.

@@ -2,24 +2,21 @@
  * How values are shown on pages: tables, times with their zone, sizes, statuses, and
  * a run's changes with personal values masked (shared with the API and the CLI).
  */
-import { coreCatalog, type ImportTable } from "../sis/catalog.ts";
+import { IMPORT_TABLES, type ImportTable } from "../sis/catalog.ts";
+import { rulesNamed, tableRules } from "../sis/tables/registry.ts";
 import { zeroPad } from "../util/time.ts";
 import { STATUS_WORDING } from "../pipeline/run_state.ts";
 
-/** What people call each import table. */
-export const TABLE_LABELS: Record<ImportTable, string> = {
-  students: "Students",
-  teachers: "Teachers",
-  courses: "Courses",
-  sections: "Sections",
-  schedules: "Student schedules",
-  attendance: "Attendance",
-};
+/** What people call each import table (its rules' label). */
+export const TABLE_LABELS: Readonly<Record<ImportTable, string>> = Object.fromEntries(
+  IMPORT_TABLES.map((t) => [t, tableRules(t).label]),
+) as Record<ImportTable, string>;
 
-/** The label of a table name (unknown names as they are). */
+/** The label of a table name (unknown names as they are), with the mode of a table that has modes. */
 export function tableLabel(table: string, mode?: string | null): string {
-  const label = TABLE_LABELS[table as ImportTable] ?? table;
-  return table === "attendance" && mode ? `${label} (${mode})` : label;
+  const rules = rulesNamed(table);
+  const label = rules?.label ?? table;
+  return rules?.hasModes && mode ? `${label} (${mode})` : label;
 }
 
 export const CHARSET_LABELS: Record<string, string> = {
@@ -95,12 +92,9 @@ const personalByTable = new Map<string, ReadonlySet<string>>();
 function personalFields(table: string): ReadonlySet<string> {
   let found = personalByTable.get(table);
   if (found === undefined) {
-    const known = (TABLE_LABELS as Record<string, string>)[table] !== undefined;
+    const rules = rulesNamed(table);
     found = new Set(
-      known
-        ? coreCatalog(table as ImportTable, "meeting").fields.filter((f) => f.personal)
-          .map((f) => f.name)
-        : [],
+      rules ? rules.catalog("meeting").fields.filter((f) => f.personal).map((f) => f.name) : [],
     );
     personalByTable.set(table, found);
   }

@@ -4,6 +4,7 @@
  * (the same `checkInput` / `createRecord` / `updateRecord` the API and CLI use).
  */
 import type { StoredRecord } from "../records/store.ts";
+import { rulesNamed } from "../sis/tables/registry.ts";
 
 /** Every field of the New / Edit form, as text or checkbox state. */
 export interface RecordFormValues {
@@ -130,6 +131,6 @@ export function inputOf(values: RecordFormValues, schoolId: number): Record<stri
     ...rest,
     schoolId,
     connectionId: values.source === "managed" ? values.connectionId : "",
-    attendanceMode: values.table === "attendance" ? values.attendanceMode : "",
+    attendanceMode: rulesNamed(values.table)?.hasModes ? values.attendanceMode : "",
   };
 }

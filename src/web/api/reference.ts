@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { catalogFor } from "../../sis/catalog.ts";
 import { readSisTable } from "../../sis/readout.ts";
+import { tableRules } from "../../sis/tables/registry.ts";
 import { loadSetup, readSetup, SetupFile } from "../../sis/setup.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
 import { guardedRoute, newApi } from "./common.ts";
@@ -39,7 +40,7 @@ export function referenceApi(deps: AppDeps): OpenAPIHono<AppEnv> {
       return c.json({
         table: catalog.table,
         label: catalog.label,
-        mode: table === "attendance" ? mode : null,
+        mode: tableRules(table).hasModes ? mode : null,
         rowDescription: catalog.rowDescription,
         key: [...catalog.key],
         fields: catalog.fields.map((f) => ({
