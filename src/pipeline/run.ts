@@ -37,6 +37,7 @@ import {
 import { heldRemovals, type RunCounts, validateStaged, writeStaged } from "./apply.ts";
 import { NoFileError, UnsafePathError } from "./paths.ts";
 import { Framer } from "./frame.ts";
+import { tableRules } from "../sis/tables/registry.ts";
 import { FetchFailure, SourceChanged } from "./fetch_failures.ts";
 import {
   type FileDigest,
@@ -264,7 +265,8 @@ function rowCheck(
   periods: PeriodDef[],
   days: DayDef[],
 ): ((row: SqlValue[], errors: RowError[]) => void) | undefined {
-  if (plan.table !== "sections") return undefined;
+  // Only a table that stages meetings (sections) has an expression to parse.
+  if (!tableRules(plan.table).extraColumns.includes("meetings")) return undefined;
   const pf = plan.values.find((v) => v.field.name === "Expression");
   if (!pf) return undefined;
   const slot = mapper.slot(pf.stageColumn);

@@ -38,9 +38,9 @@ function pick(t: Record<string, any>, ...names: string[]): [any, ...any[]] {
 }
 
 function catalogColumns(t: ImportTable, skip: readonly string[] = []) {
-  const fields = t === "attendance"
-    ? coreCatalog("attendance", "meeting").fields
-    : coreCatalog(t).fields;
+  // Meeting mode's catalog holds every column a table has (attendance's daily mode
+  // leaves out the section's).
+  const fields = coreCatalog(t, "meeting").fields;
   return Object.fromEntries(
     fields.filter((f) => !skip.includes(f.column)).map((f) => [f.column, column(f)]),
   );
