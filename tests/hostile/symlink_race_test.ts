@@ -134,6 +134,30 @@ async function stopSwapper(child: Deno.ChildProcess, stop: string) {
   return JSON.parse(new TextDecoder().decode(out.stdout)) as { swaps: number; ms: number };
 }
 
+/**
+ * Runs the record `count` times while a swapper changes `paths.link` (see
+ * {@linkcode startSwapper}); checks the links really changed faster than every 0.5 ms.
+ */
+async function runsWhileSwapping(
+  s: TestService,
+  recordId: number,
+  swap: { mode: "file" | "directory"; count: number } & Parameters<typeof startSwapper>[1],
+): Promise<RunView[]> {
+  const swapper = startSwapper(swap.mode, swap);
+  const runs: RunView[] = [];
+  let swapped: { swaps: number; ms: number };
+  try {
+    while ((await Deno.lstat(swap.link).catch(() => null)) === null) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    for (let i = 0; i < swap.count; i++) runs.push(await runNow(s, recordId));
+  } finally {
+    swapped = await stopSwapper(swapper, swap.stop);
+  }
+  assert.ok(swapped.swaps >= 2 * swapped.ms, JSON.stringify(swapped));
+  return runs;
+}
+
 /** Every run read the inside file or was refused; the outside teacher never arrived. */
 async function assertNothingOutsideRead(
   s: TestService,
@@ -163,24 +187,14 @@ Deno.test("a record path swapped between a link inside the import root and one o
   try {
     const id = await teachersRecord(s, "t\\race.txt");
     const link = `${root}/t/race.txt`;
-    const swapper = startSwapper("file", {
+    const runs = await runsWhileSwapping(s, id, {
+      mode: "file",
+      count: RUNS,
       link,
       inside: `${root}/t/in.txt`,
       outside: `${outsideDir}/race.txt`,
       stop,
     });
-    const runs: RunView[] = [];
-    let swapped: { swaps: number; ms: number };
-    try {
-      while ((await Deno.lstat(link).catch(() => null)) === null) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      for (let i = 0; i < RUNS; i++) runs.push(await runNow(s, id));
-    } finally {
-      swapped = await stopSwapper(swapper, stop);
-    }
-    // The links really changed faster than every 0.5 ms while the runs read them.
-    assert.ok(swapped.swaps >= 2 * swapped.ms, JSON.stringify(swapped));
     await assertNothingOutsideRead(
       s,
       runs,
@@ -200,20 +214,14 @@ Deno.test("a directory of a record path swapped for a link outside the import ro
     await Deno.mkdir(`${root}/d`);
     await Deno.writeTextFile(`${root}/d/race.txt`, INSIDE);
     const id = await teachersRecord(s, "d/race.txt");
-    const swapper = startSwapper("directory", {
+    const runs = await runsWhileSwapping(s, id, {
+      mode: "directory",
+      count: RUNS,
       link: `${root}/d`,
       inside: "",
       outside: outsideDir,
       stop,
     });
-    const runs: RunView[] = [];
-    let swapped: { swaps: number; ms: number };
-    try {
-      for (let i = 0; i < RUNS; i++) runs.push(await runNow(s, id));
-    } finally {
-      swapped = await stopSwapper(swapper, stop);
-    }
-    assert.ok(swapped.swaps >= 2 * swapped.ms, JSON.stringify(swapped));
     // While the directory is moved away there is no file; while the link is there it
     // leads outside; a swap between resolving and opening is refused.
     await assertNothingOutsideRead(
@@ -238,23 +246,14 @@ Deno.test("a held run of a path swapped between links keeps a copy of the file i
     assert.equal((await runNow(s, await teachersRecord(s, "seed.txt"))).status, "succeeded");
     const id = await teachersRecord(s, "t/race.txt", { synchronize: true });
     const link = `${root}/t/race.txt`;
-    const swapper = startSwapper("file", {
+    const runs = await runsWhileSwapping(s, id, {
+      mode: "file",
+      count: RUNS / 3,
       link,
       inside: `${root}/t/in.txt`,
       outside: `${outsideDir}/race.txt`,
       stop,
     });
-    const runs: RunView[] = [];
-    let swapped: { swaps: number; ms: number };
-    try {
-      while ((await Deno.lstat(link).catch(() => null)) === null) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      for (let i = 0; i < RUNS / 3; i++) runs.push(await runNow(s, id));
-    } finally {
-      swapped = await stopSwapper(swapper, stop);
-    }
-    assert.ok(swapped.swaps >= 2 * swapped.ms, JSON.stringify(swapped));
     const held = runs.filter((r) => r.status === "held");
     assert.ok(held.length > 0, "no run was held");
     const kept: string[] = [];
