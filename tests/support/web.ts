@@ -235,6 +235,31 @@ export function studentsRecord(overrides: Record<string, unknown> = {}): Record<
   };
 }
 
+/** A form body for a Students record, as the browser would post it. */
+export function studentsForm(over: Record<string, string> = {}): Record<string, string> {
+  return {
+    schoolId: "100",
+    name: "Students nightly",
+    table: "students",
+    attendanceMode: "daily",
+    hour: "2",
+    minute: "30",
+    days: "MTWHF",
+    source: "local",
+    path: "students.txt",
+    fieldDelimiter: "tab",
+    recordDelimiter: "LF",
+    charset: "utf-8",
+    sortOrder: "",
+    updateExisting: "on",
+    emailTo: "",
+    fields: "Student_Number\r\nFirst_Name\r\nLast_Name\r\nGrade_Level\r\nEntryDate",
+    removalLimitPercent: "10",
+    minFileAgeSeconds: "",
+    ...over,
+  };
+}
+
 /** Tab-separated LF lines. */
 export function tsv(rows: (string | number)[][]): string {
   return rows.map((r) => r.join("\t")).join("\n") + "\n";

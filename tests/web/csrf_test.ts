@@ -15,6 +15,7 @@ import {
   schoolYear,
   type Session,
   startTestService,
+  studentsForm,
   studentsRecord,
   type TestService,
   tsv,
@@ -111,28 +112,6 @@ async function apiRecord(s: TestService, over: Record<string, unknown> = {}): Pr
   return (await res.json()).records[0].id;
 }
 
-/** The record form as a browser posts it (the students record of `studentsRecord`). */
-function recordForm(over: Record<string, string> = {}): Record<string, string> {
-  return {
-    schoolId: "100",
-    name: "Students nightly",
-    table: "students",
-    attendanceMode: "daily",
-    hour: "2",
-    minute: "30",
-    days: "MTWHF",
-    source: "local",
-    path: "students.txt",
-    fieldDelimiter: "tab",
-    recordDelimiter: "LF",
-    charset: "utf-8",
-    updateExisting: "on",
-    fields: "Student_Number\r\nFirst_Name\r\nLast_Name\r\nGrade_Level\r\nEntryDate",
-    removalLimitPercent: "10",
-    ...over,
-  };
-}
-
 /** Loads six students, then runs a synchronizing record listing one: a held run. */
 async function heldRun(s: TestService, load: number, sync: number): Promise<number> {
   await s.writeImport(
@@ -185,22 +164,22 @@ Deno.test("saving, deleting and duplicating a record refuse a forged post and ch
     const id = await apiRecord(s);
     const editor = await s.session("editor", 100);
     const before = await state(s);
-    await forgedFormPosts(s, editor, `/records/${id}`, recordForm({ name: "Forged" }));
+    await forgedFormPosts(s, editor, `/records/${id}`, studentsForm({ name: "Forged" }));
     await forgedFormPosts(s, editor, `/records/${id}/delete`);
     await forgedFormPosts(
       s,
       editor,
       "/records",
-      recordForm({ name: "Everywhere", duplicateToAllSchools: "on" }),
+      studentsForm({ name: "Everywhere", duplicateToAllSchools: "on" }),
     );
     assert.deepEqual(await state(s), before, "a forged post changed something");
 
-    let res = await s.page(editor, `/records/${id}`, recordForm({ name: "Saved" }));
+    let res = await s.page(editor, `/records/${id}`, studentsForm({ name: "Saved" }));
     assert.equal(res.status, 303);
     res = await s.page(
       editor,
       "/records",
-      recordForm({ name: "Everywhere", duplicateToAllSchools: "on" }),
+      studentsForm({ name: "Everywhere", duplicateToAllSchools: "on" }),
     );
     assert.equal(res.status, 303);
     assert.equal(res.headers.get("location"), "/?school=100&done=created&n=3");

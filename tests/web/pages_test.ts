@@ -5,6 +5,7 @@ import {
   schoolYear,
   type Session,
   startTestService,
+  studentsForm,
   studentsRecord,
   type TestService,
   tsv,
@@ -33,31 +34,6 @@ async function html(res: Response, status = 200): Promise<string> {
   assert.equal(res.status, status, `status ${res.status}`);
   assert.match(res.headers.get("content-type") ?? "", /text\/html/);
   return await res.text();
-}
-
-/** A form body for a Students record, as the browser would post it. */
-function studentsForm(over: Record<string, string> = {}): Record<string, string> {
-  return {
-    schoolId: "100",
-    name: "Students nightly",
-    table: "students",
-    attendanceMode: "daily",
-    hour: "2",
-    minute: "30",
-    days: "MTWHF",
-    source: "local",
-    path: "students.txt",
-    fieldDelimiter: "tab",
-    recordDelimiter: "LF",
-    charset: "utf-8",
-    sortOrder: "",
-    updateExisting: "on",
-    emailTo: "",
-    fields: "Student_Number\r\nFirst_Name\r\nLast_Name\r\nGrade_Level\r\nEntryDate",
-    removalLimitPercent: "10",
-    minFileAgeSeconds: "",
-    ...over,
-  };
 }
 
 async function apiRecord(s: TestService, over: Record<string, unknown> = {}): Promise<number> {
