@@ -5,7 +5,6 @@
  */
 import type { Buffer } from "node:buffer";
 import type { EventEmitter } from "node:events";
-import type { Readable } from "node:stream";
 
 export interface Stats {
   mode?: number;
@@ -28,7 +27,6 @@ type Callback<T> = (error: Error | undefined | null, value: T) => void;
 export interface SFTPWrapper extends EventEmitter {
   readdir(path: string, cb: Callback<{ filename: string; longname: string; attrs: Stats }[]>): void;
   stat(path: string, cb: Callback<Stats>): void;
-  createReadStream(path: string, options?: { highWaterMark?: number }): Readable;
   open(path: string, flags: "r", cb: Callback<Buffer>): void;
   fstat(handle: Buffer, cb: Callback<Stats>): void;
   read(

@@ -348,7 +348,7 @@ export class RunStopped extends Error {
 }
 
 /** What a run stopped for when the process that asked for it is gone. */
-export const OWNER_GONE = interruptedMessage("owner_gone");
+const OWNER_GONE = interruptedMessage("owner_gone");
 
 /**
  * The safe points where a run asked to stop (`RunEnvironment.signal`), whose lease
