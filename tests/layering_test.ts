@@ -15,7 +15,7 @@ const SRC = fromFileUrl(new URL("../src/", import.meta.url));
 
 /** The layers, bottom first; a module's layer is its first path segment under src/. */
 const LAYERS: readonly (readonly string[])[] = [
-  ["config.ts", "log.ts", "version.ts", "util"],
+  ["config.ts", "log.ts", "version.ts", "problems.ts", "util"],
   ["db"],
   ["sis", "connections"],
   ["records"],

@@ -22,6 +22,7 @@
  * record back). So only the rows that need it are ever rewritten, and the counts
  * come from the small tables (errors, flags) and the inserts.
  */
+import { type RowErrorCode, sqlCode } from "../problems.ts";
 import type { ImportTable } from "../sis/catalog.ts";
 import { tableRules } from "../sis/tables/registry.ts";
 import {
@@ -246,7 +247,7 @@ async function reject(
   ctx: Ctx,
   where: string,
   field: string,
-  code: string,
+  code: RowErrorCode,
   message: string,
   ord: number,
   join = "",
@@ -283,7 +284,7 @@ async function checkDuplicates(ctx: Ctx): Promise<void> {
   // The keys found twice first (one scan of the key index), then the lines of each.
   await ctx.exec.run(
     `INSERT INTO ${names.errors} (line, field, code, message, ord)
-     SELECT s.line, ${lit(plan.keys[0]!.field.name)}, 'duplicate_key',
+     SELECT s.line, ${lit(plan.keys[0]!.field.name)}, ${sqlCode("duplicate_key")},
        'The same match key (' || ${keyText} || ') is on lines ' ||
          (SELECT group_concat(o.line, ', ') FROM ${from} o WHERE ${same("o")}) ||
          '; both rows are rejected', ${ORD.duplicate}
