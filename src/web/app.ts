@@ -12,6 +12,7 @@ import { createApi } from "./api/app.ts";
 import { authenticate } from "./auth/middleware.ts";
 import { bodyLimits } from "./body_limits.ts";
 import { createHooksApp } from "./hooks/run_now.ts";
+import { pluginRoutes } from "./plugin.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { connectionPages } from "./routes/connection_pages.tsx";
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       queue: deps.queue,
     }),
   );
+  app.route("/plugin", pluginRoutes(deps.config)); // public: the host reads it before sign-in
 
   app.use("*", authenticate(deps));
   app.route("/", authPages(deps));
