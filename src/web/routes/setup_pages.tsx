@@ -96,7 +96,10 @@ export function setupPages(deps: AppDeps): Hono<AppEnv> {
 }
 
 /** A school by number (`fallback` when `value` is empty), or a 404. */
-async function schoolOf(db: Db, value: string | undefined, fallback: number): Promise<SchoolRow> {
+async function schoolOf(
+  db: Db,
+  { value, fallback }: { value: string | undefined; fallback: number },
+): Promise<SchoolRow> {
   const n = value === undefined || value === "" ? fallback : Number(value);
   const school = Number.isSafeInteger(n) ? await getSchool(db, n) : undefined;
   if (!school) throw notFound(`school ${value ?? fallback}`);
@@ -143,11 +146,10 @@ async function renderForm(c: Context<AppEnv>, routes: SetupRoutes, view: FormVie
   );
 }
 
-/** The result of preview run `previewId` of the record, when it is one (else none). */
+/** The result of preview run `previewId` of record `recordId`, when it is one (else none). */
 async function previewOf(
   db: Db,
-  recordId: number,
-  previewId: string | undefined,
+  { recordId, previewId }: { recordId: number; previewId: string | undefined },
 ): Promise<PreviewResult | undefined> {
   if (previewId === undefined || !/^\d+$/.test(previewId)) return undefined;
   const run = await getRun(db, Number(previewId));
@@ -166,7 +168,10 @@ async function previewOf(
 function registerListPage({ app, db, zone }: SetupRoutes) {
   app.get("/", requireRole("viewer", "page"), async (c) => {
     const identity = identityOf(c);
-    const school = await schoolOf(db, c.req.query("school"), identity.schoolId);
+    const school = await schoolOf(db, {
+      value: c.req.query("school"),
+      fallback: identity.schoolId,
+    });
     const records = await listRecords(db, school.schoolNumber);
     const done = c.req.query("done");
     return c.html(SetupList({
@@ -190,13 +195,16 @@ function registerFormRoutes(routes: SetupRoutes) {
   const editor = requireRole("editor", "page");
   app.get("/records/new", editor, async (c) => {
     const identity = identityOf(c);
-    const school = await schoolOf(db, c.req.query("school"), identity.schoolId);
+    const school = await schoolOf(db, {
+      value: c.req.query("school"),
+      fallback: identity.schoolId,
+    });
     return await renderForm(c, routes, { mode: "new", school, values: emptyFormValues() });
   });
 
   app.post("/records", editor, csrf, async (c) => {
     const body = await c.req.parseBody();
-    const school = await schoolOf(db, String(body["schoolId"] ?? ""), -1);
+    const school = await schoolOf(db, { value: String(body["schoolId"] ?? ""), fallback: -1 });
     const values = formValuesFromBody(body);
     try {
       const created = await createRecords(
@@ -214,8 +222,8 @@ function registerFormRoutes(routes: SetupRoutes) {
 
   app.get("/records/:id/edit", editor, async (c) => {
     const record = await recordOf(db, c.req.param("id"));
-    const school = await schoolOf(db, String(record.schoolId), 0);
-    const preview = await previewOf(db, record.id, c.req.query("preview"));
+    const school = await schoolOf(db, { value: String(record.schoolId), fallback: 0 });
+    const preview = await previewOf(db, { recordId: record.id, previewId: c.req.query("preview") });
     return await renderForm(c, routes, {
       mode: "edit",
       recordId: record.id,
@@ -227,7 +235,7 @@ function registerFormRoutes(routes: SetupRoutes) {
 
   app.post("/records/:id", editor, csrf, async (c) => {
     const record = await recordOf(db, c.req.param("id"));
-    const school = await schoolOf(db, String(record.schoolId), 0);
+    const school = await schoolOf(db, { value: String(record.schoolId), fallback: 0 });
     const values = formValuesFromBody(await c.req.parseBody());
     try {
       await updateRecord(db, record.id, inputOf(values, record.schoolId));
