@@ -6,7 +6,9 @@
  * 2. held runs not approved within 24 hours (`held_until`) are discarded and
  *    their kept files deleted;
  * 3. finished runs older than `AUTOCOMM_RUN_RETENTION_DAYS` are deleted with their
- *    errors, notes and change log; webhook delivery ids older than a day too;
+ *    errors, notes and change log (the highest change id of a committed run deleted
+ *    is kept, so that the change feed reports the gap to a host that had not read
+ *    it: `src/host/feed.ts`); webhook delivery ids older than a day too;
  * 4. completion reports whose send failed are retried
  *    ({@linkcode retryUnsentReports}).
  *
@@ -20,6 +22,7 @@ import { runChanges, runErrors, runNotes, runs, webhookDeliveries } from "../db/
 import type { Logger } from "../log.ts";
 import { type MailDeps, type RetryResult, retryUnsentReports } from "../mail/completion.ts";
 import { discardRun, RunStateError } from "../pipeline/service.ts";
+import { inFeed, noteRemoved } from "../host/feed.ts";
 import { type ExpiredRun, expireLeases } from "./claim.ts";
 
 /** What the housekeeping needs. */
@@ -73,8 +76,13 @@ export async function applyRetention(deps: HousekeepingDeps, now: Date): Promise
   );
   let deleted = 0;
   for (;;) {
-    const found = await deps.db.select({ id: runs.id, from: runs.changesFrom, to: runs.changesTo })
-      .from(runs).where(old).limit(RETENTION_BATCH);
+    const found = await deps.db.select({
+      id: runs.id,
+      from: runs.changesFrom,
+      to: runs.changesTo,
+      status: runs.status,
+      preview: runs.preview,
+    }).from(runs).where(old).limit(RETENTION_BATCH);
     const batch = found.map((r) => r.id);
     if (batch.length === 0) break;
     // A run's change log is the range of ids on its row (the entries have no run index).
@@ -83,7 +91,10 @@ export async function applyRetention(deps: HousekeepingDeps, now: Date): Promise
         ? []
         : [deps.db.delete(runChanges).where(between(runChanges.id, r.from, r.to))]
     );
+    // The change feed's gap mark: the highest entry of a committed run removed.
+    const removed = Math.max(0, ...found.map((r) => inFeed(r) ? r.to ?? 0 : 0));
     await deps.db.batch([
+      noteRemoved(deps.db, removed),
       deps.db.delete(runErrors).where(inArray(runErrors.runId, batch)),
       deps.db.delete(runNotes).where(inArray(runNotes.runId, batch)),
       ...changes,
