@@ -10,7 +10,8 @@
  *    is kept, so that the change feed reports the gap to a host that had not read
  *    it: `src/host/feed.ts`); webhook delivery ids older than a day too;
  * 4. completion reports whose send failed are retried
- *    ({@linkcode retryUnsentReports}).
+ *    ({@linkcode retryUnsentReports}), and host completion callbacks that are due
+ *    ({@linkcode retryHostCallbacks}: with backoff, for up to 24 hours).
  *
  * Every step claims row by row (conditional updates and deletes), so two service
  * processes running it in the same hour do each thing once.
@@ -18,11 +19,19 @@
 import { and, between, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { runChanges, runErrors, runNotes, runs, webhookDeliveries } from "../db/schema/autocomm.ts";
+import {
+  hostCallbacks,
+  runChanges,
+  runErrors,
+  runNotes,
+  runs,
+  webhookDeliveries,
+} from "../db/schema/autocomm.ts";
 import type { Logger } from "../log.ts";
 import { type MailDeps, type RetryResult, retryUnsentReports } from "../mail/completion.ts";
 import { discardRun, RunStateError } from "../pipeline/service.ts";
 import { inFeed, noteRemoved } from "../host/feed.ts";
+import { type CallbackRetryResult, retryHostCallbacks } from "../host/callback.ts";
 import { type ExpiredRun, expireLeases } from "./claim.ts";
 
 /** What the housekeeping needs. */
@@ -97,6 +106,7 @@ export async function applyRetention(deps: HousekeepingDeps, now: Date): Promise
       noteRemoved(deps.db, removed),
       deps.db.delete(runErrors).where(inArray(runErrors.runId, batch)),
       deps.db.delete(runNotes).where(inArray(runNotes.runId, batch)),
+      deps.db.delete(hostCallbacks).where(inArray(hostCallbacks.runId, batch)),
       ...changes,
       deps.db.delete(runs).where(and(inArray(runs.id, batch), old)),
     ]);
@@ -133,14 +143,19 @@ export async function housekeeping(
 /** What the whole hourly process did. */
 export interface HourlyResult extends HousekeepingResult {
   reports: RetryResult;
+  callbacks: CallbackRetryResult;
 }
 
-/** The whole hourly process: housekeeping, then the retry of unsent reports. */
+/**
+ * The whole hourly process: housekeeping, then the retry of unsent reports and of
+ * host callbacks that are due (the tick runs those two in the background).
+ */
 export async function runHourly(
   deps: HousekeepingDeps & MailDeps,
   now: Date,
 ): Promise<HourlyResult> {
   const done = await housekeeping(deps, now);
   const reports = await retryUnsentReports(deps, now);
-  return { ...done, reports };
+  const callbacks = await retryHostCallbacks(deps, now);
+  return { ...done, reports, callbacks };
 }
