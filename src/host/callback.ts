@@ -117,6 +117,19 @@ export async function hostCallbackOf(db: Db, runId: number): Promise<HostCallbac
   return row;
 }
 
+/** A run's callback as the API shows it (null: none attempted). */
+export function callbackJson(row: HostCallbackRow | undefined) {
+  if (!row) return null;
+  return {
+    status: row.status as "sending" | "pending" | "delivered" | "failed",
+    attempts: row.attempts,
+    firstAttemptAt: row.firstAttemptAt,
+    nextAttemptAt: row.nextAttemptAt,
+    lastError: row.lastError,
+    deliveredAt: row.deliveredAt,
+  };
+}
+
 /** POSTs the body; undefined when the host answered 2xx, else what went wrong. */
 async function post(
   deps: CallbackDeps,

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { hostCallbackOf, notifyHost } from "../../src/host/callback.ts";
+import { hostCallbackOf, notifyHost, retryHostCallbacks } from "../../src/host/callback.ts";
+import { createLogger } from "../../src/log.ts";
 import { readFeed } from "../../src/host/feed.ts";
+import { hostCallbacks } from "../../src/db/schema/autocomm.ts";
 import { queueRecordRun } from "../../src/pipeline/service.ts";
 import { runHourly } from "../../src/schedule/hourly.ts";
 import { verifySignature } from "../../src/util/signature.ts";
 import { createHooksApp, signWebhook, webhookPath } from "../../src/web/hooks/run_now.ts";
 import { fixture, teachersFile } from "../schedule/fixture.ts";
+import { schoolYear, startTestService, studentsRecord, tsv } from "../support/web.ts";
 
 const SECRET = "callback-secret-of-the-host";
 const HOUR = 3600 * 1000;
@@ -249,4 +252,44 @@ Deno.test("previews are not sent, and nothing is sent without a callback URL", a
   assert.equal(await notifyHost(f.deps, runId), "off");
   assert.equal(await hostCallbackOf(f.db, runId), undefined);
   assert.equal(receiver.received.length, 0);
+});
+
+Deno.test("the run page and the API show whether the host was notified, is failing, or gave up", async () => {
+  await using receiver = startReceiver([500, 200]);
+  const s = await startTestService({
+    env: { AUTOCOMM_HOST_CALLBACK_URL: receiver.url, AUTOCOMM_HOST_CALLBACK_SECRET: SECRET },
+  });
+  try {
+    let res = await s.api("/api/v1/records", { method: "POST", json: studentsRecord() });
+    const recordId = (await res.json()).records[0].id;
+    await s.writeImport("students.txt", tsv([[7001, "Ann", "Lee", 3, `08/20/${schoolYear()}`]]));
+    res = await s.api(`/api/v1/records/${recordId}/run`, { method: "POST" });
+    const { runId } = await res.json();
+    await s.queue.idle();
+    const viewer = await s.session("viewer");
+    const pageText = async () => await (await s.page(viewer, `/runs/${runId}`)).text();
+    const detail = async () => await (await s.api(`/api/v1/runs/${runId}`)).json();
+
+    assert.doesNotMatch(await pageText(), /Host notif/);
+    assert.equal((await detail()).callback, null);
+
+    // This test service's queue reports nothing itself: the first attempt by hand.
+    const deps = { db: s.database.db, config: s.config, logger: createLogger("error") };
+    assert.equal(await notifyHost(deps, runId), "pending");
+    assert.match(await pageText(), /Host notification failing: HTTP 500[^,]*, retry at <time/);
+    const failing = (await detail()).callback;
+    assert.equal(failing.status, "pending");
+    assert.equal(failing.attempts, 1);
+    assert.match(failing.lastError, /^HTTP 500/);
+
+    await retryHostCallbacks(deps, new Date(Date.now() + 2 * HOUR));
+    assert.match(await pageText(), /Host notified at <time/);
+    assert.equal((await detail()).callback.status, "delivered");
+
+    // A delivery given up reads so.
+    await s.database.db.update(hostCallbacks).set({ status: "failed", attempts: 7 });
+    assert.match(await pageText(), /Host notification gave up after 7 attempts in 24 hours/);
+  } finally {
+    await s.close();
+  }
 });

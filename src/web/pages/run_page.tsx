@@ -10,6 +10,8 @@ import { bytes, isActiveStatus, tableLabel, TRIGGER_LABELS } from "../format.ts"
 import type { RunRow } from "../queries.ts";
 import { Csrf, Notice, Pager, Status, Time } from "./components.tsx";
 import { Layout } from "./layout.tsx";
+import { CallbackStatus } from "./callback_status.tsx";
+import type { HostCallbackRow } from "../../host/callback.ts";
 import {
   type ChangeRow,
   ChangesTable,
@@ -34,6 +36,8 @@ export interface RunPageProps {
   changeTotal: number;
   approvals: RunRow[];
   notice?: string | undefined;
+  /** The host completion callback of the run, if one was attempted. */
+  callback?: HostCallbackRow | undefined;
 }
 
 export function RunPage(props: RunPageProps) {
@@ -136,6 +140,7 @@ export function RunPage(props: RunPageProps) {
               </tr>
             )
             : ""}
+          <CallbackStatus callback={props.callback} zone={zone} />
           {run.status === "held" && run.heldUntil
             ? (
               <tr>
