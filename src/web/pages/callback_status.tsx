@@ -10,7 +10,7 @@ import { Time } from "./components.tsx";
 
 export function CallbackStatus(props: { callback: HostCallbackRow | undefined; zone: string }) {
   const { callback, zone } = props;
-  if (!callback) return <></>;
+  if (!callback) return "";
   const error = escapeControls(callback.lastError ?? "");
   const tries = `${callback.attempts} attempt${callback.attempts === 1 ? "" : "s"}`;
   return (
