@@ -25,7 +25,7 @@
  * - Values of personal fields are included (the host owns that data); nothing of the
  *   feed is logged.
  */
-import { and, asc, eq, gt, inArray, or, sql } from "drizzle-orm";
+import { asc, eq, gt, sql } from "drizzle-orm";
 import { Buffer } from "node:buffer";
 import type { Db } from "../db/client.ts";
 import { changeFeedState, runChanges, runs } from "../db/schema/autocomm.ts";
@@ -191,9 +191,56 @@ function gapFor(since: FeedPosition, removed: number): FeedGap | undefined {
   };
 }
 
+/** Rows of the change log read at a time while a page is gathered. */
+const SCAN_BATCH = 1000;
+/** Most rows one request looks at (entries the caller cannot see included); then `more`. */
+const SCAN_MAX = 20_000;
+
+/** Up to `n` change-log entries after id `after`, with their runs, in id order. */
+async function scanAfter(db: Db, after: number, n: number) {
+  return await db.select({
+    id: runChanges.id,
+    runId: runChanges.runId,
+    table: runChanges.table,
+    action: runChanges.action,
+    key: runChanges.key,
+    changes: runChanges.changes,
+    recordId: runs.recordId,
+    schoolId: runs.schoolId,
+    status: runs.status,
+    preview: runs.preview,
+    options: runs.options,
+    endedAt: runs.endedAt,
+  }).from(runChanges).innerJoin(runs, eq(runs.id, runChanges.runId))
+    .where(gt(runChanges.id, after)).orderBy(asc(runChanges.id)).limit(n);
+}
+
+type ScannedRow = Awaited<ReturnType<typeof scanAfter>>[number];
+
+/** A change-log row as a feed entry, with the cursor just after it. */
+function feedChange(row: ScannedRow, position: FeedPosition): FeedChange {
+  const mode = (row.options as { attendanceMode?: AttendanceMode | null }).attendanceMode ??
+    "daily";
+  return {
+    cursor: encodeCursor(position),
+    runId: row.runId,
+    recordId: row.recordId,
+    table: row.table,
+    schoolId: row.schoolId,
+    action: FEED_ACTIONS[row.action] ?? (row.action as FeedAction),
+    key: JSON.parse(namedKey(row.key, coreCatalog(row.table as ImportTable, mode).key)),
+    changes: changePairs(row.changes),
+    committedAt: row.endedAt,
+  };
+}
+
 /**
  * A page of the feed after `since` (see the module's rules); {@linkcode BadCursor} when
- * `since` is not a cursor of the feed.
+ * `since` is not a cursor of the feed. The rows are read in id order; the page stops
+ * before the first row whose run is not final. Rows the caller does not see — of held
+ * runs, previews, another school — are passed over for good (their runs are final, so
+ * they never become visible), and `next` moves past them even when no entry is
+ * returned, so that a school's host does not read them again on every call.
  */
 export async function readFeed(db: Db, options: ReadFeedOptions = {}): Promise<FeedPage> {
   const since = options.since === undefined ? FEED_START : decodeCursor(options.since);
@@ -206,51 +253,35 @@ export async function readFeed(db: Db, options: ReadFeedOptions = {}): Promise<F
     entries.push(gap);
     position = decodeCursor(gap.cursor);
   }
-  const committed = and(
-    inArray(runs.status, [...FEED_STATUSES]),
-    eq(runs.preview, false),
-    school === 0 ? undefined : eq(runs.schoolId, school),
-  );
-  const rows = await db.select({
-    id: runChanges.id,
-    runId: runChanges.runId,
-    table: runChanges.table,
-    action: runChanges.action,
-    key: runChanges.key,
-    changes: runChanges.changes,
-    recordId: runs.recordId,
-    schoolId: runs.schoolId,
-    status: runs.status,
-    options: runs.options,
-    endedAt: runs.endedAt,
-  }).from(runChanges).innerJoin(runs, eq(runs.id, runChanges.runId))
-    .where(and(gt(runChanges.id, since.after), or(committed, inArray(runs.status, [...NOT_FINAL]))))
-    .orderBy(asc(runChanges.id)).limit(limit + 1);
-  let stopped = false;
-  for (const row of rows.slice(0, limit)) {
-    if ((NOT_FINAL as readonly string[]).includes(row.status)) {
-      stopped = true;
+  let changes = 0;
+  let scanned = 0;
+  let more = false;
+  scan: for (;;) {
+    const rows = await scanAfter(db, position.after, SCAN_BATCH);
+    for (const row of rows) {
+      if ((NOT_FINAL as readonly string[]).includes(row.status)) break scan;
+      if (changes === limit) {
+        more = true;
+        break scan;
+      }
+      position = { after: row.id, gapSeen: position.gapSeen };
+      if (inFeed(row) && (school === 0 || row.schoolId === school)) {
+        entries.push(feedChange(row, position));
+        changes++;
+      }
+    }
+    scanned += rows.length;
+    if (rows.length < SCAN_BATCH) break;
+    if (scanned >= SCAN_MAX) {
+      more = true;
       break;
     }
-    position = { after: row.id, gapSeen: position.gapSeen };
-    const mode = (row.options as { attendanceMode?: AttendanceMode | null }).attendanceMode ??
-      "daily";
-    entries.push({
-      cursor: encodeCursor(position),
-      runId: row.runId,
-      recordId: row.recordId,
-      table: row.table,
-      schoolId: row.schoolId,
-      action: FEED_ACTIONS[row.action] ?? (row.action as FeedAction),
-      key: JSON.parse(namedKey(row.key, coreCatalog(row.table as ImportTable, mode).key)),
-      changes: changePairs(row.changes),
-      committedAt: row.endedAt,
-    });
   }
+  const moved = position.after !== since.after || position.gapSeen !== since.gapSeen;
   return {
     entries,
-    next: entries.length === 0 ? options.since ?? encodeCursor(since) : encodeCursor(position),
-    more: !stopped && rows.length > limit,
+    next: moved ? encodeCursor(position) : options.since ?? encodeCursor(since),
+    more,
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { eq, sql } from "drizzle-orm";
-import { runs } from "../../src/db/schema/autocomm.ts";
+import { runChanges, runs } from "../../src/db/schema/autocomm.ts";
+import { decodeCursor } from "../../src/host/feed.ts";
 import { createLogger } from "../../src/log.ts";
 import { applyRetention } from "../../src/schedule/hourly.ts";
 import {
@@ -217,6 +218,12 @@ Deno.test("a session with a school context sees only its school's entries; the D
     ]);
     const office = await readAll(s, undefined, 10, await s.session("viewer", 0));
     assert.deepEqual(office.entries.map((e) => e.schoolId), [100, 200]);
+
+    // Lincoln's cursor moved past Washington's entry: it is not read again on every call.
+    const [last] = await s.database.db.select({ id: sql<number>`max(id)` }).from(runChanges);
+    assert.equal(decodeCursor(lincoln.next).after, Number(last?.id));
+    const again = await page(s, { since: lincoln.next }, await s.session("viewer", 100));
+    assert.deepEqual(again, { entries: [], next: lincoln.next, more: false });
   } finally {
     await s.close();
   }
