@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createClient } from "@libsql/client";
 import { eq, sql } from "drizzle-orm";
 import { runChanges, runs } from "../../src/db/schema/autocomm.ts";
 import { decodeCursor } from "../../src/host/feed.ts";
@@ -159,6 +160,49 @@ Deno.test("a page stops before the entries of a run that is not final yet, and t
       `${third} inserted 2004`,
     ]);
   } finally {
+    await s.close();
+  }
+});
+
+Deno.test("entries of a run whose transaction has not committed are not read, and come once it commits", async () => {
+  const s = await startTestService();
+  const other = createClient({ url: s.config.databaseUrl });
+  try {
+    const id = await createRecord(s);
+    await s.writeImport("students.txt", students([3001]));
+    const first = await runNow(s, id);
+    const seen = await readAll(s);
+
+    // Another connection applies a run the way the import process does: its entries and
+    // its final status in one write transaction.
+    const queued = await other.execute({
+      sql: `INSERT INTO runs (record_id, school_id, table_name, trigger, status, options, queued_at)
+            VALUES (?, 100, 'students', 'cli', 'running', '{}', ?) RETURNING id`,
+      args: [id, new Date().toISOString()],
+    });
+    const runId = Number(queued.rows[0]!["id"]);
+    const tx = await other.transaction("write");
+    await tx.execute({
+      sql: `INSERT INTO run_changes (run_id, table_name, action, key, changes)
+            VALUES (?, 'students', 'insert', '[3002]', NULL), (?, 'students', 'insert', '[3003]', NULL)`,
+      args: [runId, runId],
+    });
+    await tx.execute({
+      sql: "UPDATE runs SET status = 'succeeded', ended_at = ? WHERE id = ?",
+      args: [new Date().toISOString(), runId],
+    });
+    const during = await page(s, { since: seen.next });
+    assert.deepEqual(during, { entries: [], next: seen.next, more: false });
+    await tx.commit();
+
+    const after = await readAll(s, seen.next);
+    assert.deepEqual([...seen.entries, ...after.entries].map(label), [
+      `${first} inserted 3001`,
+      `${runId} inserted 3002`,
+      `${runId} inserted 3003`,
+    ]);
+  } finally {
+    other.close();
     await s.close();
   }
 });
