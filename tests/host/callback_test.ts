@@ -6,6 +6,7 @@ import { readFeed } from "../../src/host/feed.ts";
 import { hostCallbacks } from "../../src/db/schema/autocomm.ts";
 import { queueRecordRun } from "../../src/pipeline/service.ts";
 import { runHourly } from "../../src/schedule/hourly.ts";
+import { tick } from "../../src/schedule/tick.ts";
 import { verifySignature } from "../../src/util/signature.ts";
 import { createHooksApp, signWebhook, webhookPath } from "../../src/web/hooks/run_now.ts";
 import { fixture, teachersFile } from "../schedule/fixture.ts";
@@ -182,6 +183,21 @@ Deno.test("a host answering 500 is retried by the hourly process and then delive
   assert.equal(row?.status, "delivered");
   assert.equal(row?.attempts, 2);
   assert.equal((await f.run(runId)).status, "succeeded");
+});
+
+Deno.test("the minute tick's hourly process retries a due callback in the background", async () => {
+  await using receiver = startReceiver([500, 200]);
+  const { f, record } = await setup(receiver.url);
+  await using _ = f;
+  const runId = await runRecord(f, record.id);
+  const retryAt = Date.parse((await hostCallbackOf(f.db, runId))!.nextAttemptAt!);
+  // Minute 00 of the first hour after the retry time (the fixture's time zone is UTC).
+  const hour = new Date(Math.ceil((retryAt + 1) / HOUR) * HOUR);
+  const result = await tick(f.deps, hour);
+  assert.ok(result.hourly !== null);
+  await result.reports;
+  assert.equal(receiver.received.length, 2);
+  assert.equal((await hostCallbackOf(f.db, runId))?.status, "delivered");
 });
 
 Deno.test("a host that does not answer in time is a failed attempt, retried later", async () => {
