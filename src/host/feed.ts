@@ -14,9 +14,10 @@
  *   gets higher ids. As a second guard, a page stops before the first entry whose run
  *   is still queued, running or waiting, so paging never passes an entry that is not
  *   final yet.
- * - A cursor is opaque (base64url of `1.<last id>.<gap seen>`): the id of the last entry
- *   the host has, and the highest removed id it was already told about. Passing back
- *   `next` gives the entries after it, each exactly once.
+ * - A cursor is opaque (base64url of `1.<last id>.<gap seen>`): the id of the last
+ *   change-log row passed (given to the caller, or not visible to it), and the highest
+ *   removed id it was already told about. Passing back `next` gives the entries after
+ *   it, each exactly once.
  * - Retention (`src/schedule/hourly.ts`) records the highest change id of a committed
  *   run it deleted (`change_feed_state`). A cursor below it first gets a gap entry
  *   `{gap: true, from, to, message}` — entries between those cursors may be gone — and
