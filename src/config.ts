@@ -67,6 +67,17 @@ export interface Config {
   readonly secretKey: Uint8Array | undefined;
   /** The key before the last rotation, still able to decrypt. `AUTOCOMM_SECRET_KEY_PREVIOUS`. */
   readonly secretKeyPrevious: Uint8Array | undefined;
+  // Host SIS: the completion callback (`src/host/callback.ts`).
+  /**
+   * Where each finished run is POSTed for the host SIS (http or https). Off when unset.
+   * `AUTOCOMM_HOST_CALLBACK_URL`.
+   */
+  readonly hostCallbackUrl: string | undefined;
+  /**
+   * HMAC secret the completion callback is signed with, like the Run Now webhook;
+   * required when `AUTOCOMM_HOST_CALLBACK_URL` is set. `AUTOCOMM_HOST_CALLBACK_SECRET`.
+   */
+  readonly hostCallbackSecret: string | undefined;
 }
 
 /** Raised when a variable has a value the service cannot use. */
@@ -144,6 +155,37 @@ function key32(env: Env, name: string): Uint8Array | undefined {
   return bytes;
 }
 
+/** The completion callback's URL and secret: both or neither. */
+function hostCallback(env: Env): { url: string | undefined; secret: string | undefined } {
+  const raw = text(env, "AUTOCOMM_HOST_CALLBACK_URL");
+  const secret = text(env, "AUTOCOMM_HOST_CALLBACK_SECRET");
+  if (raw === undefined) return { url: undefined, secret };
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    parsed = new URL("invalid:");
+  }
+  if (
+    (parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.username !== "" ||
+    parsed.password !== ""
+  ) {
+    throw new ConfigError(
+      "AUTOCOMM_HOST_CALLBACK_URL",
+      `expected an http(s) URL without a user name or password, such as https://sis.example.org/autocomm/callback, got "${
+        raw.replace(/\/\/[^@/]*@/, "//…@")
+      }"`,
+    );
+  }
+  if (secret === undefined) {
+    throw new ConfigError(
+      "AUTOCOMM_HOST_CALLBACK_SECRET",
+      "must be set when AUTOCOMM_HOST_CALLBACK_URL is: the callback is signed with it (e.g. `openssl rand -hex 32`)",
+    );
+  }
+  return { url: parsed.href, secret };
+}
+
 /** Options of {@linkcode loadConfig}. */
 export interface LoadConfigOptions {
   /** Variables to read instead of the process environment. */
@@ -183,6 +225,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       );
     }
   }
+  const callback = hostCallback(env);
   return Object.freeze({
     port,
     host: text(env, "HOST") ?? "127.0.0.1",
@@ -213,5 +256,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel,
     secretKey: key32(env, "AUTOCOMM_SECRET_KEY"),
     secretKeyPrevious: key32(env, "AUTOCOMM_SECRET_KEY_PREVIOUS"),
+    hostCallbackUrl: callback.url,
+    hostCallbackSecret: callback.secret,
   });
 }

@@ -102,3 +102,60 @@ Deno.test("the service refuses to start on a bad variable and says which", async
     /AUTOCOMM_TIMEZONE: unknown time zone "Nowhere\/Land"/,
   );
 });
+
+// The completion callback to the host SIS.
+
+Deno.test("the host callback is off by default and read with its secret when set", () => {
+  const off = loadConfig({ env: {} });
+  assert.equal(off.hostCallbackUrl, undefined);
+  assert.equal(off.hostCallbackSecret, undefined);
+  const on = loadConfig({
+    env: {
+      AUTOCOMM_HOST_CALLBACK_URL: "https://sis.example.org/autocomm/callback?tenant=4",
+      AUTOCOMM_HOST_CALLBACK_SECRET: " s3cret ",
+    },
+  });
+  assert.equal(on.hostCallbackUrl, "https://sis.example.org/autocomm/callback?tenant=4");
+  assert.equal(on.hostCallbackSecret, "s3cret");
+});
+
+for (
+  const [env, variable, message] of [
+    [
+      { AUTOCOMM_HOST_CALLBACK_URL: "https://sis.example.org/cb" },
+      "AUTOCOMM_HOST_CALLBACK_SECRET",
+      /must be set when AUTOCOMM_HOST_CALLBACK_URL is/,
+    ],
+    [
+      {
+        AUTOCOMM_HOST_CALLBACK_URL: "ftp://sis.example.org/cb",
+        AUTOCOMM_HOST_CALLBACK_SECRET: "s",
+      },
+      "AUTOCOMM_HOST_CALLBACK_URL",
+      /expected an http\(s\) URL/,
+    ],
+    [
+      { AUTOCOMM_HOST_CALLBACK_URL: "not a url", AUTOCOMM_HOST_CALLBACK_SECRET: "s" },
+      "AUTOCOMM_HOST_CALLBACK_URL",
+      /expected an http\(s\) URL/,
+    ],
+    [
+      {
+        AUTOCOMM_HOST_CALLBACK_URL: "https://user:pw@sis.example.org/cb",
+        AUTOCOMM_HOST_CALLBACK_SECRET: "s",
+      },
+      "AUTOCOMM_HOST_CALLBACK_URL",
+      /without a user name or password, .*got "https:\/\/…@sis/,
+    ],
+  ] as [Record<string, string>, string, RegExp][]
+) {
+  Deno.test(`a host callback set up wrong fails naming ${variable} (${JSON.stringify(env)})`, () => {
+    assert.throws(() => loadConfig({ env }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.variable, variable);
+      assert.match(error.message, message);
+      assert.doesNotMatch(error.message, /pw/);
+      return true;
+    });
+  });
+}

@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["sis", "connections"],
   ["records"],
   ["pipeline"],
-  ["schedule", "mail"],
+  ["schedule", "mail", "host"],
   ["web", "cli", "cli.ts"],
   ["main.ts"],
 ];

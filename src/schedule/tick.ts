@@ -42,6 +42,7 @@ import {
   wallText,
 } from "./due.ts";
 import { housekeeping, type HousekeepingResult } from "./hourly.ts";
+import { retryHostCallbacks } from "../host/callback.ts";
 import { removeRunStage } from "../pipeline/stage.ts";
 import { leaseEnd } from "../pipeline/run_state.ts";
 import { renewQueuedLeases } from "../pipeline/run_state_db.ts";
@@ -168,7 +169,10 @@ export async function tick(
       result.interrupted.push(...result.hourly.interrupted);
       if (state) state.lastHourly = hour;
     });
-    background.push(() => retryUnsentReports(deps, instant));
+    background.push(
+      () => retryUnsentReports(deps, instant),
+      () => retryHostCallbacks(deps, instant),
+    );
   }
   for (const run of result.interrupted) {
     logger.warn("run_interrupted", { runId: run.runId, recordId: run.recordId, was: run.was });

@@ -65,6 +65,7 @@ const ROUTES: [method: string, path: string, need: Need][] = [
   ["POST", "/api/v1/runs/:id/approve", "editor"],
   ["POST", "/api/v1/runs/:id/discard", "editor"],
   ["GET", "/api/v1/catalog/:table", "viewer"],
+  ["GET", "/api/v1/changes", "viewer"],
   ["GET", "/api/v1/setup", "viewer"],
   ["POST", "/api/v1/setup", "admin"],
   ["GET", "/api/v1/sis/:table", "viewer"],

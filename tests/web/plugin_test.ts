@@ -18,7 +18,7 @@ const HOST_ORIGIN = "https://sis.example.org";
  * Connect sign-in and the change feed. The integrator empties this set at merge, after
  * which every endpoint is checked.
  */
-const PENDING = new Set(["/oidc/login", "/oidc/callback", "/oidc/initiate", "/api/v1/changes"]);
+const PENDING = new Set(["/oidc/login", "/oidc/callback", "/oidc/initiate"]);
 
 function validator() {
   const ajv = new Ajv2020({ strict: true, allErrors: true });

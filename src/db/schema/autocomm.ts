@@ -201,3 +201,32 @@ export const webhookDeliveries = sqliteTable("webhook_deliveries", {
   runId: integer("run_id"),
   receivedAt: text("received_at").notNull(),
 });
+
+/**
+ * The change feed's memory of what retention removed: one row (`id` 1) holding the
+ * highest change-log id the hourly process has deleted. A feed cursor at or below it
+ * may have missed entries, and the feed answers a gap first (`src/host/feed.ts`).
+ */
+export const changeFeedState = sqliteTable("change_feed_state", {
+  id: integer("id").primaryKey(),
+  /** The highest `run_changes.id` deleted by retention (0: none yet). */
+  removedThrough: integer("removed_through").notNull().default(0),
+});
+
+/**
+ * The completion callback of a finished run to the host (`AUTOCOMM_HOST_CALLBACK_URL`):
+ * one row per run, made by its first delivery attempt, which also claims it.
+ */
+export const hostCallbacks = sqliteTable("host_callbacks", {
+  runId: integer("run_id").primaryKey(),
+  /** sending (an attempt holds it), pending (to be retried), delivered, failed (given up). */
+  status: text("status").notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  /** When the first attempt was made: retries stop 24 hours after it. */
+  firstAttemptAt: text("first_attempt_at").notNull(),
+  /** When a pending delivery is tried again; while sending, when the attempt's claim ends. */
+  nextAttemptAt: text("next_attempt_at"),
+  /** The last failure: an HTTP status or a network error, never a payload value. */
+  lastError: text("last_error"),
+  deliveredAt: text("delivered_at"),
+}, (t) => [index("host_callbacks_due").on(t.status, t.nextAttemptAt)]);

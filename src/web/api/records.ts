@@ -22,6 +22,7 @@ import {
   RunError,
   SchoolQuery,
 } from "./schemas.ts";
+import { callbackJson, hostCallbackOf } from "../../host/callback.ts";
 
 const notFoundResponse = jsonBody(ErrorBody, "No such record");
 
@@ -38,6 +39,7 @@ export async function runDetail(deps: AppDeps, runId: number) {
     notes: await runNotesOf(db, runId),
     errorCount: (await runErrorsPage(db, runId, { limit: 0 })).total,
     changeCount: await countChanges(db, runId),
+    callback: callbackJson(await hostCallbackOf(db, runId)),
   };
 }
 

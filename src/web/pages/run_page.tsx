@@ -10,6 +10,8 @@ import { bytes, isActiveStatus, tableLabel, TRIGGER_LABELS } from "../format.ts"
 import type { RunRow } from "../queries.ts";
 import { Csrf, Notice, Pager, Status, Time } from "./components.tsx";
 import { Layout } from "./layout.tsx";
+import { CallbackStatus } from "./callback_status.tsx";
+import type { HostCallbackRow } from "../../host/callback.ts";
 import {
   type ChangeRow,
   ChangesTable,
@@ -34,6 +36,8 @@ export interface RunPageProps {
   changeTotal: number;
   approvals: RunRow[];
   notice?: string | undefined;
+  /** The host completion callback of the run, if one was attempted. */
+  callback?: HostCallbackRow | undefined;
 }
 
 /**
@@ -68,7 +72,7 @@ export function RunPage(props: RunPageProps) {
         : ""}
       {run.message ? <p class={`message message-${run.status}`}>{run.message}</p> : ""}
 
-      <RunFacts run={run} record={record} zone={zone} />
+      <RunFacts run={run} record={record} zone={zone} callback={props.callback} />
 
       <h2>Counts</h2>
       <Counts run={run} />
@@ -95,14 +99,19 @@ interface RunFactProps {
 }
 
 /** The table of a run's facts, in row groups: summary, times, file, deliveries. */
-function RunFacts(props: RunFactProps & { record: StoredRecord | undefined }) {
+function RunFacts(
+  props: RunFactProps & {
+    record: StoredRecord | undefined;
+    callback: HostCallbackRow | undefined;
+  },
+) {
   return (
     <table class="facts">
       <tbody>
         <RunSummaryRows run={props.run} record={props.record} />
         <RunTimeRows run={props.run} zone={props.zone} />
         <RunFileRows run={props.run} />
-        <RunDeliveryRows run={props.run} zone={props.zone} />
+        <RunDeliveryRows run={props.run} zone={props.zone} callback={props.callback} />
       </tbody>
     </table>
   );
@@ -194,8 +203,11 @@ function RunFileRows(props: { run: RunRow }) {
   );
 }
 
-/** What went out about the run (the completion report), and how long a held run waits. */
-function RunDeliveryRows(props: RunFactProps) {
+/**
+ * What went out about the run (the completion report, the host's callback), and how
+ * long a held run waits.
+ */
+function RunDeliveryRows(props: RunFactProps & { callback: HostCallbackRow | undefined }) {
   const { run, zone } = props;
   return (
     <>
@@ -210,6 +222,7 @@ function RunDeliveryRows(props: RunFactProps) {
           </tr>
         )
         : ""}
+      <CallbackStatus callback={props.callback} zone={zone} />
       {run.status === "held" && run.heldUntil
         ? (
           <tr>
