@@ -669,7 +669,7 @@ async function stageFile(
     return { framer, digest, stats, stagedVersion, existing, staged, scope, candidates };
   } catch (error) {
     if (stagingOpen) await exec.exec("ROLLBACK");
-    return await stagingFailed(ctx, fetched, error, { digest, stats });
+    return await stagingFailed(ctx, error, { fetched, digest, stats });
   }
 }
 
@@ -786,10 +786,10 @@ async function stageBatches(
  */
 async function stagingFailed(
   ctx: RunContext,
-  fetched: FetchedFile,
   error: unknown,
-  read: { digest: FileDigest; stats: ParseStats },
+  read: { fetched: FetchedFile; digest: FileDigest; stats: ParseStats },
 ): Promise<RunOutcome> {
+  const { fetched } = read;
   if (error instanceof SourceChanged) return await fetched.wait(`${error.message}; trying again`);
   if (error instanceof FetchFailure) {
     return await finishRun(ctx, "failed", { message: error.message });

@@ -333,9 +333,9 @@ function checkEmailTo(c: Checking): string {
 /** The field list (an array, or text of one name per line or comma) against the catalog. */
 function checkFieldList(
   c: Checking,
-  table: ImportTable | undefined,
-  attendanceMode: AttendanceMode | null,
+  of: { table: ImportTable | undefined; attendanceMode: AttendanceMode | null },
 ): string[] {
+  const { table, attendanceMode } = of;
   const rawFields = Array.isArray(c.input["fields"])
     ? (c.input["fields"] as unknown[]).map(String)
     : str(c, "fields").split(/[\r\n,]+/);
@@ -364,7 +364,7 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
     message: "Sort Order is a whole number",
   });
   const emailTo = checkEmailTo(c);
-  const fields = checkFieldList(c, table, attendanceMode);
+  const fields = checkFieldList(c, { table, attendanceMode });
   const removalLimitPercent = optionalInt(c, "removalLimitPercent", {
     fallback: 10,
     min: 0,

@@ -121,27 +121,39 @@ async function schedulableRecords(db: Db): Promise<Schedulable[]> {
 }
 
 /** One tick under way: what it needs, its instant, what it did so far, its background jobs. */
-interface Ticking {
-  readonly deps: ScheduleDeps;
-  readonly instant: Date;
+class Ticking {
   readonly result: TickResult;
   /** Jobs (reports to send) run one after another once the tick's own work is done. */
-  readonly background: (() => Promise<unknown>)[];
-}
+  readonly background: (() => Promise<unknown>)[] = [];
 
-/**
- * Runs one step of a tick. A step that fails (typically: the database stayed locked
- * longer than the busy timeout) is logged and the tick goes on; the next tick does it
- * again.
- */
-async function step(t: Ticking, name: string, fn: () => Promise<unknown>): Promise<void> {
-  try {
-    await fn();
-  } catch (error) {
-    t.deps.logger.error("tick_step_failed", {
-      step: name,
-      error: error instanceof Error ? error.message : String(error),
-    });
+  constructor(readonly deps: ScheduleDeps, readonly instant: Date) {
+    this.result = {
+      wall: wallText(wallMinuteOf(instant, deps.config.timeZone)),
+      hourly: null,
+      interrupted: [],
+      requeued: [],
+      gaveUp: [],
+      claimed: [],
+      taken: [],
+      busy: [],
+      reports: Promise.resolve(),
+    };
+  }
+
+  /**
+   * Runs one step of the tick. A step that fails (typically: the database stayed
+   * locked longer than the busy timeout) is logged and the tick goes on; the next tick
+   * does it again.
+   */
+  async step(name: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (error) {
+      this.deps.logger.error("tick_step_failed", {
+        step: name,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 }
 
@@ -155,7 +167,7 @@ async function hourlyStep(t: Ticking, state: ScheduleState | undefined): Promise
   const hour = hourKey(instant, deps.config.timeZone);
   const wall = wallMinuteOf(instant, deps.config.timeZone);
   if (wall.minute !== 0 && (state === undefined || state.lastHourly === hour)) return;
-  await step(t, "hourly", async () => {
+  await t.step("hourly", async () => {
     result.hourly = await housekeeping(deps, instant);
     result.interrupted.push(...result.hourly.interrupted);
     if (state) state.lastHourly = hour;
@@ -171,7 +183,7 @@ async function afterInterrupted(t: Ticking): Promise<void> {
   const { deps } = t;
   for (const run of t.result.interrupted) {
     deps.logger.warn("run_interrupted", { runId: run.runId, recordId: run.recordId, was: run.was });
-    await step(t, "stage_files", () => removeRunStage(deps.config.databaseUrl, run.runId));
+    await t.step("stage_files", () => removeRunStage(deps.config.databaseUrl, run.runId));
     if (run.recordId !== null) t.background.push(() => sendCompletionReport(deps, run.runId));
   }
 }
@@ -280,31 +292,20 @@ export async function tick(
   options: TickOptions = {},
 ): Promise<TickResult> {
   const { db, config } = deps;
-  const result: TickResult = {
-    wall: wallText(wallMinuteOf(instant, config.timeZone)),
-    hourly: null,
-    interrupted: [],
-    requeued: [],
-    gaveUp: [],
-    claimed: [],
-    taken: [],
-    busy: [],
-    reports: Promise.resolve(),
-  };
-  const t: Ticking = { deps, instant, result, background: [] };
+  const t = new Ticking(deps, instant);
+  const result = t.result;
   // 1. Leases.
-  await step(t, "leases", async () => {
+  await t.step("leases", async () => {
     result.interrupted.push(...await expireLeases(db, instant, { own: deps.queue.pending ?? [] }));
   });
   await hourlyStep(t, options.state);
   await afterInterrupted(t);
-  await step(t, "waiting", () => waitingStep(t));
+  await t.step("waiting", () => waitingStep(t));
   await dueSlotsStep(t);
   // 5. Keep the leases of this process's queued runs fresh.
   const pending = deps.queue.pending;
   if (pending !== undefined && pending.length > 0) {
-    await step(
-      t,
+    await t.step(
       "renew_leases",
       () => renewQueuedLeases(db, pending, { now: instant, seconds: config.runLeaseSeconds }),
     );
