@@ -2,7 +2,7 @@
 import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { connections, runChanges, runErrors, runNotes, runs } from "../db/schema/autocomm.ts";
-import { schools } from "../db/schema/sis.ts";
+import { schools } from "../sis/schema.ts";
 import { changesOf } from "../pipeline/service.ts";
 
 /** A run row. */
