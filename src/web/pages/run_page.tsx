@@ -3,6 +3,7 @@
  * rejected-rows download, and for a held run what would be removed, with Approve
  * and Discard.
  */
+import type { StoredProblemCode } from "../../problems.ts";
 import type { StoredRecord } from "../../records/store.ts";
 import type { Identity } from "../context.ts";
 import { hasRole } from "../auth/roles.ts";
@@ -26,7 +27,7 @@ export interface RunPageProps {
   identity: Identity;
   run: RunRow;
   record: StoredRecord | undefined;
-  notes: { code: string; message: string; line: number | null }[];
+  notes: { code: StoredProblemCode; message: string; line: number | null }[];
   errors: ErrorRow[];
   errorTotal: number;
   errorPage: number;
