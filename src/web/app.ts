@@ -15,6 +15,7 @@ import { createHooksApp } from "./hooks/run_now.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { connectionPages } from "./routes/connection_pages.tsx";
+import { oidcRoutes } from "./routes/oidc_routes.ts";
 import { assetRoutes, authPages, fieldPages } from "./routes/other_pages.tsx";
 import { runPages } from "./routes/run_pages.tsx";
 import { setupPages } from "./routes/setup_pages.tsx";
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use("*", authenticate(deps));
   app.route("/", authPages(deps));
+  app.route("/", oidcRoutes(deps));
   app.route("/", setupPages(deps));
   app.route("/", runPages(deps));
   app.route("/", connectionPages(deps));
