@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import { VERSION } from "../version.ts";
 import { createApi } from "./api/app.ts";
 import { authenticate } from "./auth/middleware.ts";
+import { schoolScope } from "./auth/school_scope.ts";
 import { bodyLimits } from "./body_limits.ts";
 import { createHooksApp } from "./hooks/run_now.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
 
   app.use("*", authenticate(deps));
+  app.use("*", schoolScope(deps));
   app.route("/", authPages(deps));
   app.route("/", oidcRoutes(deps));
   app.route("/", setupPages(deps));

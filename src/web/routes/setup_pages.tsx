@@ -42,6 +42,7 @@ import type { PreviewResult } from "../pages/preview_panel.tsx";
 import { RecordForm } from "../pages/record_form.tsx";
 import { RecordRuns } from "../pages/record_runs.tsx";
 import { SetupList } from "../pages/setup_list.tsx";
+import { requestScope } from "../auth/school_scope.ts";
 import { AlreadyRunning, DeleteConfirm } from "../pages/simple_pages.tsx";
 
 /** Runs shown per page of a record's history. */
@@ -118,7 +119,7 @@ export function setupPages(deps: AppDeps): Hono<AppEnv> {
       timeZone: zone,
       identity,
       school,
-      schools: await listSchools(db),
+      schools: await listSchools(db, { scope: requestScope(c) }),
       records,
       lastRuns: await lastRuns(db, records.map((r) => r.id)),
       notice: done && NOTICES[done] ? NOTICES[done](c.req.query("n")) : undefined,
@@ -140,6 +141,7 @@ export function setupPages(deps: AppDeps): Hono<AppEnv> {
         db,
         inputOf(values, school.schoolNumber),
         values.duplicateToAllSchools && school.schoolNumber !== 0,
+        { schoolScope: requestScope(c) },
       );
       return c.redirect(`/?school=${school.schoolNumber}&done=created&n=${created.length}`, 303);
     } catch (error) {
