@@ -31,6 +31,12 @@ export interface DemoUser {
   role: string;
   /** Value of the claim `school` (School_Number; 0 is the District Office). */
   school: number;
+  /**
+   * Claims to add or replace in the ID token (scope `profile`), e.g. an array role
+   * `{ autocomm_role: ["staff", "lead"] }`, a `groups` claim, or `{ school: undefined }`
+   * to leave the school out.
+   */
+  claims?: Record<string, unknown>;
 }
 
 /** A relying party registered at the provider (a confidential client). */
@@ -146,6 +152,7 @@ export async function startOidcProvider(
   const port = await listen(server);
   const issuer = options.issuer ?? `http://127.0.0.1:${port}`;
   const keys = options.jwks?.keys ?? [await freshKey()];
+  const extraClaims = [...new Set(users.flatMap((u) => Object.keys(u.claims ?? {})))];
   const provider = new Provider(issuer, {
     clients: options.clients.map((c) => ({
       ...c,
@@ -166,12 +173,13 @@ export async function startOidcProvider(
           email_verified: true,
           autocomm_role: user.role,
           school: user.school,
+          ...user.claims,
         }),
       };
     },
     claims: {
       openid: ["sub"],
-      profile: ["name", "autocomm_role", "school"],
+      profile: [...new Set(["name", "autocomm_role", "school", ...extraClaims])],
       email: ["email", "email_verified"],
     },
     // Put the scopes' claims in the ID token (not only at the userinfo endpoint).
