@@ -65,7 +65,8 @@ export interface OidcProviderOptions {
   ttl?: Record<string, number>;
   /**
    * The issuer when the provider is reached through a proxy in front of it (a test's
-   * proxy that rewrites token responses); default `http://127.0.0.1:<port>`.
+   * proxy that rewrites token responses; it must send `X-Forwarded-Host` and
+   * `X-Forwarded-Proto`); default `http://127.0.0.1:<port>`.
    */
   issuer?: string;
 }
@@ -198,6 +199,8 @@ export async function startOidcProvider(
       ...options.ttl,
     },
   });
+  // Behind a proxy, trust its X-Forwarded-Host and -Proto, so endpoint URLs are the proxy's.
+  if (options.issuer) provider.proxy = true;
   const callback = provider.callback();
   server.on("request", callback);
   return {
