@@ -30,7 +30,7 @@ type Tamper = (idToken: string) => Promise<string>;
  * request, replaces the `id_token` of token responses with `tamper`'s, and answers 503
  * while `down`.
  */
-async function startProxy() {
+function startProxy() {
   const state: { target: string; tamper: Tamper | undefined; down: boolean } = {
     target: "",
     tamper: undefined,
@@ -63,7 +63,7 @@ async function fixture() {
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   const other = await generateKeyPair("RS256", { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: "test-key", alg: "RS256", use: "sig" };
-  const proxy = await startProxy();
+  const proxy = startProxy();
   const fx = await startOidcFixture({ provider: { jwks: { keys: [jwk] }, issuer: proxy.url } });
   proxy.state.target = `http://127.0.0.1:${fx.provider.port}`;
   /** Re-signs the provider's ID token with `change` applied to its claims. */
