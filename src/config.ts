@@ -212,7 +212,7 @@ function oidcRoles(env: Env): OidcConfig["roles"] {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError("AUTOCOMM_OIDC_ROLES", 'expected a JSON object like {"staff": "viewer"}');
   }
-  const roles: Record<string, OidcConfig["roles"][string]> = {};
+  const roles: [string, OidcConfig["roles"][string]][] = [];
   for (const [value, role] of Object.entries(parsed)) {
     if (!(OIDC_ROLE_NAMES as readonly unknown[]).includes(role)) {
       throw new ConfigError(
@@ -220,9 +220,10 @@ function oidcRoles(env: Env): OidcConfig["roles"] {
         `"${value}" maps to ${JSON.stringify(role)}; expected viewer, runner, editor or admin`,
       );
     }
-    roles[value] = role as OidcConfig["roles"][string];
+    roles.push([value, role as OidcConfig["roles"][string]]);
   }
-  return Object.freeze(roles);
+  // fromEntries defines own properties, so even a claim value "__proto__" is only a key.
+  return Object.freeze(Object.fromEntries(roles));
 }
 
 /** The OpenID Connect settings: all three of issuer, client id and secret, or none. */

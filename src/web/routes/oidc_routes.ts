@@ -7,7 +7,7 @@
  * - `target_link_uri`, if given, must be a path of this service or an absolute URL on
  *   the origin of `AUTOCOMM_PUBLIC_URL`, else 400; after sign-in the browser lands on
  *   its path and query (default `/`);
- * - `login_hint` is passed on to the provider.
+ * - `login_hint` (up to 500 characters) is passed on to the provider.
  *
  * Without OpenID Connect configured every `/oidc/` route answers 404 with a page saying so.
  * The rules of the flow itself are in `src/web/auth/oidc.ts`.
@@ -104,7 +104,9 @@ export function oidcRoutes(deps: AppDeps): Hono<AppEnv> {
         `This launch asks to open "${echo(target ?? "")}", which is not a page of this AutoComm.`,
       );
     }
-    const url = await signIn.start(c, { next, loginHint: params["login_hint"] });
+    const hint = params["login_hint"];
+    const loginHint = hint !== undefined && hint.length <= 500 ? hint : undefined;
+    const url = await signIn.start(c, { next, loginHint });
     return c.redirect(url, c.req.method === "POST" ? 303 : 302);
   });
 
