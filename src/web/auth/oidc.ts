@@ -83,6 +83,9 @@ export interface OidcSignIn {
 
 const LOOPBACK = ["127.0.0.1", "[::1]", "localhost"];
 
+const NOT_VERIFIED =
+  "The sign-in provider's answer could not be verified, so you are not signed in. Sign in again; if it happens again, tell your administrator.";
+
 /** A refusal of the callback: a sentence for the page, no session. */
 function refused(status: 400 | 401 | 403, code: string, message: string): HttpError {
   return new HttpError(status, code, message);
@@ -117,6 +120,88 @@ export function mapSchool(value: unknown): number | undefined {
   if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value;
   if (typeof value === "string" && /^\d{1,9}$/.test(value)) return Number(value);
   return undefined;
+}
+
+/** The user, role and school of verified ID token claims; a 403 page when there is no role or school. */
+export function subjectOf(
+  claims: Record<string, unknown> & { sub: string },
+  oidc: OidcConfig,
+  logger: Logger,
+): Omit<OidcSubject, "next"> {
+  const user = String(claims["name"] ?? claims["email"] ?? claims.sub).slice(0, 200);
+  const role = mapRole(claims[oidc.roleClaim], oidc.roles);
+  if (role === undefined) {
+    logger.warn("oidc_refused", { reason: "no_role", user });
+    throw refused(
+      403,
+      "oidc_no_role",
+      `You are signed in at ${oidc.issuer} as ${user}, but your account has no AutoComm role.`,
+    );
+  }
+  const schoolId = oidc.schoolClaim === undefined ? 0 : mapSchool(claims[oidc.schoolClaim]);
+  if (schoolId === undefined) {
+    logger.warn("oidc_refused", { reason: "no_school", user });
+    throw refused(
+      403,
+      "oidc_no_school",
+      `You are signed in at ${oidc.issuer} as ${user}, but your account names no school (claim "${oidc.schoolClaim}"), so AutoComm cannot tell which school's records you may see.`,
+    );
+  }
+  return { user, role, schoolId };
+}
+
+/** A pending sign-in: stored (hashed state), the browser cookie set; its secrets returned. */
+async function recordLogin(deps: OidcSignInDeps, c: Context, next: string) {
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const now = new Date();
+  // One value per browser, kept across sign-ins, so two tabs signing in both work.
+  const existing = getCookie(c, OIDC_BROWSER_COOKIE);
+  const browser = existing !== undefined && /^[\w-]{43}$/.test(existing)
+    ? existing
+    : randomToken(32);
+  await deps.db.delete(oidcLogins).where(lt(oidcLogins.expiresAt, now.toISOString()));
+  await deps.db.insert(oidcLogins).values({
+    stateHash: await sha256Hex(state),
+    browserHash: await sha256Hex(browser),
+    nonce,
+    codeVerifier,
+    nextPath: next,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + OIDC_LOGIN_TTL_SECONDS * 1000).toISOString(),
+  });
+  setAuthCookie(c, deps.config, OIDC_BROWSER_COOKIE, browser, {
+    path: "/oidc/",
+    maxAge: OIDC_LOGIN_TTL_SECONDS,
+  });
+  return { state, nonce, codeVerifier };
+}
+
+/**
+ * Takes the pending sign-in of `state` (deleted whatever happens next: single use);
+ * refuses an unknown, used or expired one, and one started in another browser.
+ */
+async function takeLogin(deps: OidcSignInDeps, c: Context, state: string) {
+  const [login] = await deps.db.delete(oidcLogins).where(
+    eq(oidcLogins.stateHash, await sha256Hex(state)),
+  ).returning();
+  if (!login || login.expiresAt <= new Date().toISOString()) {
+    throw refused(
+      400,
+      "oidc_unknown_state",
+      "This sign-in has expired or has already been used; sign in again.",
+    );
+  }
+  const browser = getCookie(c, OIDC_BROWSER_COOKIE) ?? "";
+  if (!(await constantTimeEqual(await sha256Hex(browser), login.browserHash))) {
+    throw refused(
+      400,
+      "oidc_other_browser",
+      "This sign-in was started in another browser (or its cookie is gone); sign in again here.",
+    );
+  }
+  return login;
 }
 
 /** Builds the sign-in flow of `deps.config.oidc`. */
@@ -156,29 +241,7 @@ export function createOidcSignIn(deps: OidcSignInDeps): OidcSignIn {
   return {
     async start(c, options) {
       const config = await configuration();
-      const state = client.randomState();
-      const nonce = client.randomNonce();
-      const codeVerifier = client.randomPKCECodeVerifier();
-      const now = new Date();
-      // One value per browser, kept across sign-ins, so two tabs signing in both work.
-      const existing = getCookie(c, OIDC_BROWSER_COOKIE);
-      const browser = existing !== undefined && /^[\w-]{43}$/.test(existing)
-        ? existing
-        : randomToken(32);
-      await deps.db.delete(oidcLogins).where(lt(oidcLogins.expiresAt, now.toISOString()));
-      await deps.db.insert(oidcLogins).values({
-        stateHash: await sha256Hex(state),
-        browserHash: await sha256Hex(browser),
-        nonce,
-        codeVerifier,
-        nextPath: options.next,
-        createdAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + OIDC_LOGIN_TTL_SECONDS * 1000).toISOString(),
-      });
-      setAuthCookie(c, deps.config, OIDC_BROWSER_COOKIE, browser, {
-        path: "/oidc/",
-        maxAge: OIDC_LOGIN_TTL_SECONDS,
-      });
+      const { state, nonce, codeVerifier } = await recordLogin(deps, c, options.next);
       const url = client.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri,
         scope: oidc.scopes,
@@ -197,24 +260,7 @@ export function createOidcSignIn(deps: OidcSignInDeps): OidcSignIn {
       if (state === null || state === "" || state.length > 500) {
         throw refused(400, "oidc_no_state", "This sign-in answer has no state; sign in again.");
       }
-      const [login] = await deps.db.delete(oidcLogins).where(
-        eq(oidcLogins.stateHash, await sha256Hex(state)),
-      ).returning();
-      if (!login || login.expiresAt <= new Date().toISOString()) {
-        throw refused(
-          400,
-          "oidc_unknown_state",
-          "This sign-in has expired or has already been used; sign in again.",
-        );
-      }
-      const browser = getCookie(c, OIDC_BROWSER_COOKIE) ?? "";
-      if (!(await constantTimeEqual(await sha256Hex(browser), login.browserHash))) {
-        throw refused(
-          400,
-          "oidc_other_browser",
-          "This sign-in was started in another browser (or its cookie is gone); sign in again here.",
-        );
-      }
+      const login = await takeLogin(deps, c, state);
       const providerError = current.searchParams.get("error");
       if (providerError !== null) {
         deps.logger.warn("oidc_refused", { reason: "provider_error", error: echo(providerError) });
@@ -241,33 +287,11 @@ export function createOidcSignIn(deps: OidcSignInDeps): OidcSignIn {
       } catch (error) {
         if (isUnreachable(error)) throw providerDown();
         deps.logger.warn("oidc_refused", { reason: errorCode(error) });
-        throw refused(
-          401,
-          "oidc_refused",
-          "The sign-in provider's answer could not be verified, so you are not signed in. Sign in again; if it happens again, tell your administrator.",
-        );
+        throw refused(401, "oidc_refused", NOT_VERIFIED);
       }
       const claims = tokens.claims();
       if (!claims) throw refused(401, "oidc_refused", "The sign-in provider sent no ID token.");
-      const user = String(claims["name"] ?? claims["email"] ?? claims.sub).slice(0, 200);
-      const role = mapRole(claims[oidc.roleClaim], oidc.roles);
-      if (role === undefined) {
-        deps.logger.warn("oidc_refused", { reason: "no_role", user });
-        throw refused(
-          403,
-          "oidc_no_role",
-          `You are signed in at ${oidc.issuer} as ${user}, but your account has no AutoComm role.`,
-        );
-      }
-      const schoolId = oidc.schoolClaim === undefined ? 0 : mapSchool(claims[oidc.schoolClaim]);
-      if (schoolId === undefined) {
-        deps.logger.warn("oidc_refused", { reason: "no_school", user });
-        throw refused(
-          403,
-          "oidc_no_school",
-          `You are signed in at ${oidc.issuer} as ${user}, but your account names no school (claim "${oidc.schoolClaim}"), so AutoComm cannot tell which school's records you may see.`,
-        );
-      }
+      const { user, role, schoolId } = subjectOf(claims, oidc, deps.logger);
       clearAuthCookie(c, deps.config, OIDC_BROWSER_COOKIE, { path: "/oidc/" });
       return { user, role, schoolId, next: login.nextPath };
     },
