@@ -44,7 +44,11 @@ export interface ProviderClient {
   client_id: string;
   client_secret: string;
   redirect_uris: string[];
-  /** The client's third-party-initiated login endpoint (`/oidc/initiate`). */
+  /**
+   * The client's third-party-initiated login endpoint (`/oidc/initiate`). The provider
+   * only records it (an http one, as in the loopback demo, is not even recorded): the
+   * host starts a launch by opening it.
+   */
   initiate_login_uri?: string;
 }
 
@@ -155,8 +159,11 @@ export async function startOidcProvider(
   const keys = options.jwks?.keys ?? [await freshKey()];
   const extraClaims = [...new Set(users.flatMap((u) => Object.keys(u.claims ?? {})))];
   const provider = new Provider(issuer, {
-    clients: options.clients.map((c) => ({
+    // oidc-provider only records initiate_login_uri, and refuses one that is not https:
+    // an http one (the loopback demo) is left out of its metadata.
+    clients: options.clients.map(({ initiate_login_uri, ...c }) => ({
       ...c,
+      ...(initiate_login_uri?.startsWith("https:") ? { initiate_login_uri } : {}),
       grant_types: ["authorization_code"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_basic",

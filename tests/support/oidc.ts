@@ -178,6 +178,7 @@ export async function startOidcFixture(options: OidcFixtureOptions = {}): Promis
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,
       redirect_uris: [`${publicUrl}/oidc/callback`],
+      initiate_login_uri: `${publicUrl}/oidc/initiate`,
     }],
     ...(options.users ? { users: options.users } : {}),
     ...options.provider,
