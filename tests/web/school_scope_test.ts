@@ -102,6 +102,18 @@ Deno.test("another school's record, run or school answers 404 to a school's sess
       ],
       ["api delete", f.s.apiAs(editor, `/api/v1/records/${f.washington}`, { method: "DELETE" })],
       ["api run now", f.s.apiAs(editor, `/api/v1/records/${f.washington}/run`, { method: "POST" })],
+      // Other spellings of the same id or school.
+      ["api record %-encoded", f.s.apiAs(editor, `/api/v1/records/%3${f.washington}`)],
+      ["page edit %-encoded", f.s.page(editor, `/records/%3${f.washington}/edit`)],
+      ["api runs ?recordId=N.0", f.s.apiAs(editor, `/api/v1/runs?recordId=${f.washington}.0`)],
+      [
+        "api runs ?recordId= x2",
+        f.s.apiAs(editor, `/api/v1/runs?recordId=${f.lincoln}&recordId=${f.washington}`),
+      ],
+      ["api list ?school=", f.s.apiAs(editor, "/api/v1/records?school=")],
+      ["api list ?school=200.0", f.s.apiAs(editor, "/api/v1/records?school=200.0")],
+      ["api list ?school= x2", f.s.apiAs(editor, "/api/v1/records?school=100&school=200")],
+      ["page ?school= x2", f.s.page(editor, "/?school=100&school=200")],
     ];
     for (const [what, answer] of refused) {
       const res = await answer;

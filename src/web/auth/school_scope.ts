@@ -9,8 +9,8 @@
  * - `/records/:id…`, `/runs/:id…`, `/api/v1/records/:id…`, `/api/v1/runs/:id…` and a
  *   `recordId` query: the record's or run's school is read once; another school's
  *   answers 404 exactly as a record or run that does not exist.
- * - a `school` query naming another school answers 404 as a school that does not
- *   exist; without one, the API's lists (`/api/v1/records`, `/api/v1/sis/…`) are
+ * - a `school` query naming another school (or empty) answers 404 as a school that
+ *   does not exist; without one, the API's lists (`/api/v1/records`, `/api/v1/sis/…`) are
  *   given the session's school (pages already default to it).
  *
  * The admin role's district-wide work (school setup, managed connections) is not
@@ -38,8 +38,26 @@ export function requestScope(c: Context<AppEnv>): number | undefined {
   return schoolScopeOf(c.get("identity"));
 }
 
-const RECORD_PATH = /^(?:\/api\/v1)?\/records\/(\d{1,15})(?:\/|$)/;
-const RUN_PATH = /^(?:\/api\/v1)?\/runs\/(\d{1,15})(?:\/|$)/;
+/** The id segment after `/records/` or `/runs/` (pages and API), still percent-encoded. */
+const ID_PATH = /^(?:\/api\/v1)?\/(records|runs)\/([^/]+)(?:\/|$)/;
+
+/**
+ * The record or run id a path segment or query value names, read as leniently as any
+ * handler might (percent-decoding, then `Number`, as `z.coerce.number` does), so that
+ * no spelling of an id slips past the check; undefined when it names no id at all.
+ */
+function idIn(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  let text = value;
+  try {
+    text = decodeURIComponent(value);
+  } catch {
+    // not percent-encoded
+  }
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
 /** API lists whose `school` query, when absent, becomes the session's school. */
 const SCHOOL_LISTS = /^\/api\/v1\/(?:records|sis\/[^/]+)\/?$/;
 
@@ -56,25 +74,27 @@ export function schoolScope(deps: AppDeps): MiddlewareHandler<AppEnv> {
     if (scope === undefined) return await next();
     const path = c.req.path;
     let outside: string | undefined;
-    const record = RECORD_PATH.exec(path)?.[1];
-    const run = RUN_PATH.exec(path)?.[1];
-    const recordId = c.req.query("recordId");
-    const school = c.req.query("school");
-    if (record !== undefined && await recordSchool(Number(record)) !== scope) {
-      outside = `record ${record}`;
-    } else if (run !== undefined && await runSchool(Number(run)) !== scope) {
-      outside = `run ${run}`;
-    } else if (
-      recordId !== undefined && /^\d{1,15}$/.test(recordId) &&
-      await recordSchool(Number(recordId)) !== scope
-    ) {
-      outside = `record ${recordId}`;
-    } else if (school !== undefined && school !== "" && school !== String(scope)) {
-      outside = `school ${school}`;
+    const [, kind, segment] = ID_PATH.exec(path) ?? [];
+    const pathId = idIn(segment);
+    // Every value of a repeated parameter counts; an empty `school` is not this school either.
+    const recordIds = (c.req.queries("recordId") ?? []).map(idIn);
+    const schools = c.req.queries("school");
+    const foreignSchool = schools?.find((v) => idIn(v) !== scope);
+    if (pathId !== undefined && kind === "records" && await recordSchool(pathId) !== scope) {
+      outside = `record ${pathId}`;
+    } else if (pathId !== undefined && kind === "runs" && await runSchool(pathId) !== scope) {
+      outside = `run ${pathId}`;
+    } else if (foreignSchool !== undefined) {
+      outside = `school ${foreignSchool}`;
+    }
+    for (const id of recordIds) {
+      if (outside === undefined && id !== undefined && await recordSchool(id) !== scope) {
+        outside = `record ${id}`;
+      }
     }
     if (outside !== undefined) c.set("outOfScope", outside);
     if (
-      outside === undefined && school === undefined && c.req.method === "GET" &&
+      outside === undefined && schools === undefined && c.req.method === "GET" &&
       SCHOOL_LISTS.test(path)
     ) {
       const url = new URL(c.req.url);
