@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  schoolYear,
   startTestService,
   studentsForm,
   studentsRecord,
@@ -32,7 +33,10 @@ async function twoSchools(): Promise<Fixture> {
   const lincoln = await make(100, "Lincoln students");
   const washington = await make(200, "Washington students");
   const run = async (id: number, school: number) => {
-    await s.writeImport(`s${school}.txt`, tsv([[`${school}1`, "Ann", "Lee", 5, "2025-08-20"]]));
+    await s.writeImport(
+      `s${school}.txt`,
+      tsv([[`${school}1`, "Ann", "Lee", 5, `${schoolYear()}-08-20`]]),
+    );
     const res = await s.api(`/api/v1/records/${id}/run`, { method: "POST" });
     assert.equal(res.status, 202);
     const { runId } = await res.json();
@@ -63,12 +67,17 @@ Deno.test("a school's session lists only its school's records and runs, and its 
     assert.deepEqual(runs.runs.map((r: { id: number }) => r.id), [f.lincolnRun]);
     assert.equal(runs.total, 1);
 
+    const sis = await (await f.s.apiAs(editor, "/api/v1/sis/students")).json();
+    assert.deepEqual(sis.rows.map((r: Record<string, unknown>) => r["Student_Number"]), [1001]);
+
     // District Office context sees both.
     const district = await f.s.session("editor", 0);
     const all = await (await f.s.apiAs(district, "/api/v1/records")).json();
     assert.equal(all.records.length, 2);
     const allRuns = await (await f.s.apiAs(district, "/api/v1/runs")).json();
     assert.equal(allRuns.total, 2);
+    const allSis = await (await f.s.apiAs(district, "/api/v1/sis/students")).json();
+    assert.equal(allSis.total, 2);
   } finally {
     await f.s.close();
   }
