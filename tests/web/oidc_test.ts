@@ -51,6 +51,13 @@ Deno.test("signing in at the provider opens a session with the role and school o
     assert.match(await page.text(), /Edith Editor \(Editor\)/);
     const row = await whoAmI(browser);
     assert.deepEqual([row.user, row.role, row.schoolId], ["Edith Editor", "editor", 100]);
+
+    // Signing in again in the same browser (the provider remembers the editor) replaces its session.
+    const cookie = browser.serviceCookie("autocomm_session");
+    const again = await signIn(browser, "/oidc/login", { login: "editor" });
+    assert.equal(again.response.status, 303);
+    assert.notEqual(browser.serviceCookie("autocomm_session"), cookie);
+    assert.equal(await sessionCount(fx.service), 1);
   } finally {
     await fx.close();
   }

@@ -17,7 +17,7 @@ import type { Context } from "hono";
 import { echo } from "../../util/echo.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
 import { createOidcSignIn, type OidcSignIn } from "../auth/oidc.ts";
-import { createSession, setSessionCookie } from "../auth/session.ts";
+import { createSession, endSession, sessionCookieOf, setSessionCookie } from "../auth/session.ts";
 import { HttpError } from "../errors.ts";
 import { safeNext } from "./other_pages.tsx";
 
@@ -112,6 +112,9 @@ export function oidcRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/oidc/callback", async (c) => {
     const subject = await configured().finish(c);
+    // A sign-in replaces the browser's earlier session, if any.
+    const earlier = sessionCookieOf(c);
+    if (earlier) await endSession(deps.database.db, earlier);
     const session = await createSession(deps.database.db, {
       user: subject.user,
       role: subject.role,
