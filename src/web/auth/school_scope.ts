@@ -11,7 +11,10 @@
  *   answers 404 exactly as a record or run that does not exist.
  * - a `school` query naming another school (or empty) answers 404 as a school that
  *   does not exist; without one, the API's lists (`/api/v1/records`, `/api/v1/sis/…`) are
- *   given the session's school (pages already default to it).
+ *   given the session's school (the request's URL gets `school=N` before its handler
+ *   reads the query; pages already default to the session's school).
+ * - ids and schools are read as leniently as a handler might coerce them (`5.0`,
+ *   percent-encoding), and every value of a repeated parameter counts.
  *
  * The admin role's district-wide work (school setup, managed connections) is not
  * about one school's records and is not confined.
