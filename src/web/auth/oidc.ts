@@ -131,7 +131,7 @@ export function subjectOf(
   const user = String(claims["name"] ?? claims["email"] ?? claims.sub).slice(0, 200);
   const role = mapRole(claims[oidc.roleClaim], oidc.roles);
   if (role === undefined) {
-    logger.warn("oidc_refused", { reason: "no_role", user });
+    logger.warn("oidc_refused", { reason: "no_role" });
     throw refused(
       403,
       "oidc_no_role",
@@ -140,7 +140,7 @@ export function subjectOf(
   }
   const schoolId = oidc.schoolClaim === undefined ? 0 : mapSchool(claims[oidc.schoolClaim]);
   if (schoolId === undefined) {
-    logger.warn("oidc_refused", { reason: "no_school", user });
+    logger.warn("oidc_refused", { reason: "no_school" });
     throw refused(
       403,
       "oidc_no_school",
