@@ -23,8 +23,9 @@
  *   session. School: the claim `schoolClaim`, a whole number ≥ 0 or a string of digits;
  *   missing or anything else → 403 and no session. With the school claim turned off,
  *   every session is District Office context (0).
- * - Refusals are pages with one sentence; neither they nor the log carry any token
- *   contents (the log gets the library's error code).
+ * - Refusals are pages with one sentence and carry nothing of a token, except that the
+ *   no-role and no-school pages name the (verified) user so they know which account
+ *   they used; the log gets only the reason (the library's error code).
  */
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
