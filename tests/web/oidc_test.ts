@@ -317,3 +317,22 @@ Deno.test("over https the sign-in cookies are Secure, SameSite=None, Partitioned
     await plain.close();
   }
 });
+
+Deno.test("a provider user's school confines the session; the District Office user sees every school", async () => {
+  const fx = await startOidcFixture();
+  try {
+    const school = await signedIn(fx, "editor");
+    const other = await school.request("/?school=200");
+    assert.equal(other.status, 404);
+    await other.body?.cancel();
+    const own = await school.request("/");
+    assert.match(await own.text(), /AutoComm Setup — Lincoln Elementary/);
+
+    const district = await signedIn(fx, "district-editor");
+    const any = await district.request("/?school=200");
+    assert.equal(any.status, 200);
+    assert.match(await any.text(), /AutoComm Setup — Washington High/);
+  } finally {
+    await fx.close();
+  }
+});
