@@ -184,6 +184,26 @@ export const oneTimeTokens = sqliteTable("one_time_tokens", {
 });
 
 /**
+ * OpenID Connect sign-ins under way: one row per authorization request, keyed by the
+ * SHA-256 of its `state`, bound to the browser that started it by the SHA-256 of a
+ * random value in a short-lived cookie. Used once (deleted by the callback whatever
+ * its outcome); expired rows are pruned when a new sign-in starts.
+ */
+export const oidcLogins = sqliteTable("oidc_logins", {
+  /** SHA-256 (hex) of the authorization request's `state`. */
+  stateHash: text("state_hash").primaryKey(),
+  /** SHA-256 (hex) of the browser-binding cookie's value. */
+  browserHash: text("browser_hash").notNull(),
+  nonce: text("nonce").notNull(),
+  /** The PKCE code verifier (S256). */
+  codeVerifier: text("code_verifier").notNull(),
+  /** The local path to land on after sign-in. */
+  nextPath: text("next_path").notNull(),
+  createdAt: text("created_at").notNull(),
+  expiresAt: text("expires_at").notNull(),
+}, (t) => [index("oidc_logins_expiry").on(t.expiresAt)]);
+
+/**
  * Webhook signatures seen while their timestamp is inside the window: each is
  * accepted once, whatever the answer was. Rows are pruned once expired.
  */

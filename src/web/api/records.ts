@@ -9,6 +9,7 @@ import { notFound } from "../errors.ts";
 import { countChanges, runErrorsPage, runNotesOf } from "../queries.ts";
 import { createRecords } from "../records_write.ts";
 import { startRecordRun } from "../start_run.ts";
+import { requestScope } from "../auth/school_scope.ts";
 import { changeJson, guardedRoute, newApi, recordJson, runJson } from "./common.ts";
 import {
   Change,
@@ -171,7 +172,9 @@ function registerRecordReadsAndCreate(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
 
   app.openapi(guardedRoute(cfg, "editor", createRecordRoute), async (c) => {
     const { duplicateToAllSchools, ...input } = c.req.valid("json");
-    const created = await createRecords(db, input, duplicateToAllSchools === true);
+    const created = await createRecords(db, input, duplicateToAllSchools === true, {
+      schoolScope: requestScope(c),
+    });
     c.header("Location", `/api/v1/records/${created[0]!.id}`);
     return c.json({ records: created.map(recordJson) }, 201);
   });

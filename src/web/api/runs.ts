@@ -11,6 +11,7 @@ import { countChanges, runErrorsPage } from "../queries.ts";
 import { csvHeaders } from "../routes/run_pages.tsx";
 import { changeJson, guardedRoute, newApi, runJson } from "./common.ts";
 import { runDetail } from "./records.ts";
+import { requestScope } from "../auth/school_scope.ts";
 import { approveHeldRun } from "../start_run.ts";
 import {
   Change,
@@ -161,11 +162,12 @@ function registerRunReads(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
     const { recordId, limit, offset } = c.req.valid("query");
     const runs = await listRuns(db, {
       ...(recordId !== undefined ? { recordId } : {}),
+      schoolId: requestScope(c),
       limit,
       offset,
     });
     return c.json({
-      total: await countRuns(db, recordId),
+      total: await countRuns(db, recordId, { schoolId: requestScope(c) }),
       limit,
       offset,
       runs: runs.map(runJson),

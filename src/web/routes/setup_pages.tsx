@@ -44,6 +44,7 @@ import type { PreviewResult } from "../pages/preview_panel.tsx";
 import { RecordForm } from "../pages/record_form.tsx";
 import { RecordRuns } from "../pages/record_runs.tsx";
 import { SetupList } from "../pages/setup_list.tsx";
+import { requestScope } from "../auth/school_scope.ts";
 import { AlreadyRunning, DeleteConfirm } from "../pages/simple_pages.tsx";
 
 /** Runs shown per page of a record's history. */
@@ -178,7 +179,7 @@ function registerListPage({ app, db, zone }: SetupRoutes) {
       timeZone: zone,
       identity,
       school,
-      schools: await listSchools(db),
+      schools: await listSchools(db, { scope: requestScope(c) }),
       records,
       lastRuns: await lastRuns(db, records.map((r) => r.id)),
       notice: done && NOTICES[done] ? NOTICES[done](c.req.query("n")) : undefined,
@@ -211,6 +212,7 @@ function registerFormRoutes(routes: SetupRoutes) {
         db,
         inputOf(values, school.schoolNumber),
         values.duplicateToAllSchools && school.schoolNumber !== 0,
+        { schoolScope: requestScope(c) },
       );
       return c.redirect(`/?school=${school.schoolNumber}&done=created&n=${created.length}`, 303);
     } catch (error) {
