@@ -5,6 +5,34 @@
  */
 import { isTimeZone } from "./util/time.ts";
 
+/** The AutoComm roles a provider's role claim can map to (the same list as `web/auth/roles.ts`). */
+const OIDC_ROLE_NAMES = ["viewer", "runner", "editor", "admin"] as const;
+
+/** Sign-in with OpenID Connect: set when the issuer, client id and client secret are. */
+export interface OidcConfig {
+  /** The provider's issuer URL, exactly (no trailing slash added or removed). `AUTOCOMM_OIDC_ISSUER`. */
+  readonly issuer: string;
+  /** The client id registered at the provider. `AUTOCOMM_OIDC_CLIENT_ID`. */
+  readonly clientId: string;
+  /** The client secret registered at the provider. `AUTOCOMM_OIDC_CLIENT_SECRET`. */
+  readonly clientSecret: string;
+  /** The ID token claim holding the role (a string or an array). `AUTOCOMM_OIDC_ROLE_CLAIM`, default `autocomm_role`. */
+  readonly roleClaim: string;
+  /**
+   * Claim values → AutoComm roles. `AUTOCOMM_OIDC_ROLES`, a JSON object; default each
+   * role name to itself. A value not in the map gives no role.
+   */
+  readonly roles: Readonly<Record<string, "viewer" | "runner" | "editor" | "admin">>;
+  /**
+   * The ID token claim holding the School_Number of the session's school context, or
+   * undefined (`AUTOCOMM_OIDC_SCHOOL_CLAIM=off`): every session is then District Office
+   * context. `AUTOCOMM_OIDC_SCHOOL_CLAIM`, default `school`.
+   */
+  readonly schoolClaim: string | undefined;
+  /** Scopes asked for. `AUTOCOMM_OIDC_SCOPES`, default `openid profile email` (must include openid). */
+  readonly scopes: string;
+}
+
 /** Everything the service reads from its environment, parsed. */
 export interface Config {
   /** TCP port the service listens on. `PORT`, default 8000. */
@@ -67,6 +95,25 @@ export interface Config {
   readonly secretKey: Uint8Array | undefined;
   /** The key before the last rotation, still able to decrypt. `AUTOCOMM_SECRET_KEY_PREVIOUS`. */
   readonly secretKeyPrevious: Uint8Array | undefined;
+  /** Sign-in with OpenID Connect, when configured (see {@linkcode OidcConfig}). */
+  readonly oidc: OidcConfig | undefined;
+  /**
+   * Whether the local administrator sign-in link works (printed at first start, by
+   * `autocomm admin-link`, opened at `/signin/link`). `AUTOCOMM_ADMIN_LINK`: `on`
+   * (default) or `off`.
+   */
+  readonly adminLink: boolean;
+  // Host SIS: the completion callback (`src/host/callback.ts`).
+  /**
+   * Where each finished run is POSTed for the host SIS (http or https). Off when unset.
+   * `AUTOCOMM_HOST_CALLBACK_URL`.
+   */
+  readonly hostCallbackUrl: string | undefined;
+  /**
+   * HMAC secret the completion callback is signed with, like the Run Now webhook;
+   * required when `AUTOCOMM_HOST_CALLBACK_URL` is set. `AUTOCOMM_HOST_CALLBACK_SECRET`.
+   */
+  readonly hostCallbackSecret: string | undefined;
 }
 
 /** Raised when a variable has a value the service cannot use. */
@@ -144,6 +191,123 @@ function key32(env: Env, name: string): Uint8Array | undefined {
   return bytes;
 }
 
+const LOOPBACK_HOSTS = ["127.0.0.1", "[::1]", "localhost"];
+
+/** The issuer URL: https, or http only on a loopback host (tests and the demo). */
+function oidcIssuer(raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError("AUTOCOMM_OIDC_ISSUER", `expected an https:// URL, got "${raw}"`);
+  }
+  if (parsed.protocol === "https:") return raw;
+  if (parsed.protocol === "http:" && LOOPBACK_HOSTS.includes(parsed.hostname)) return raw;
+  throw new ConfigError(
+    "AUTOCOMM_OIDC_ISSUER",
+    `expected an https:// URL (http:// only on 127.0.0.1, ::1 or localhost), got "${raw}"`,
+  );
+}
+
+function oidcRoles(env: Env): OidcConfig["roles"] {
+  const raw = text(env, "AUTOCOMM_OIDC_ROLES");
+  if (raw === undefined) {
+    return Object.freeze(Object.fromEntries(OIDC_ROLE_NAMES.map((r) => [r, r])));
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("AUTOCOMM_OIDC_ROLES", 'expected a JSON object like {"staff": "viewer"}');
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError("AUTOCOMM_OIDC_ROLES", 'expected a JSON object like {"staff": "viewer"}');
+  }
+  const roles: [string, OidcConfig["roles"][string]][] = [];
+  for (const [value, role] of Object.entries(parsed)) {
+    if (!(OIDC_ROLE_NAMES as readonly unknown[]).includes(role)) {
+      throw new ConfigError(
+        "AUTOCOMM_OIDC_ROLES",
+        `"${value}" maps to ${JSON.stringify(role)}; expected viewer, runner, editor or admin`,
+      );
+    }
+    roles.push([value, role as OidcConfig["roles"][string]]);
+  }
+  // fromEntries defines own properties, so even a claim value "__proto__" is only a key.
+  return Object.freeze(Object.fromEntries(roles));
+}
+
+/** The OpenID Connect settings: all three of issuer, client id and secret, or none. */
+function oidcConfig(env: Env): OidcConfig | undefined {
+  const names = ["AUTOCOMM_OIDC_ISSUER", "AUTOCOMM_OIDC_CLIENT_ID", "AUTOCOMM_OIDC_CLIENT_SECRET"];
+  const [issuer, clientId, clientSecret] = names.map((n) => text(env, n));
+  if (issuer === undefined && clientId === undefined && clientSecret === undefined) {
+    return undefined;
+  }
+  if (issuer === undefined || clientId === undefined || clientSecret === undefined) {
+    const missing = names.filter((n) => text(env, n) === undefined);
+    throw new ConfigError(
+      missing[0]!,
+      `OpenID Connect sign-in needs ${names.join(", ")} together; ${missing.join(", ")} ${
+        missing.length > 1 ? "are" : "is"
+      } not set`,
+    );
+  }
+  const scopes = (text(env, "AUTOCOMM_OIDC_SCOPES") ?? "openid profile email").split(/\s+/);
+  if (!scopes.includes("openid")) {
+    throw new ConfigError("AUTOCOMM_OIDC_SCOPES", "the scopes must include openid");
+  }
+  const school = text(env, "AUTOCOMM_OIDC_SCHOOL_CLAIM") ?? "school";
+  return Object.freeze({
+    issuer: oidcIssuer(issuer),
+    clientId,
+    clientSecret,
+    roleClaim: text(env, "AUTOCOMM_OIDC_ROLE_CLAIM") ?? "autocomm_role",
+    roles: oidcRoles(env),
+    schoolClaim: school.toLowerCase() === "off" ? undefined : school,
+    scopes: scopes.join(" "),
+  });
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === "on") return true;
+  if (raw === "off") return false;
+  throw new ConfigError(name, `expected on or off, got "${raw}"`);
+}
+
+/** The completion callback's URL and secret: both or neither. */
+function hostCallback(env: Env): { url: string | undefined; secret: string | undefined } {
+  const raw = text(env, "AUTOCOMM_HOST_CALLBACK_URL");
+  const secret = text(env, "AUTOCOMM_HOST_CALLBACK_SECRET");
+  if (raw === undefined) return { url: undefined, secret };
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    parsed = new URL("invalid:");
+  }
+  if (
+    (parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.username !== "" ||
+    parsed.password !== ""
+  ) {
+    throw new ConfigError(
+      "AUTOCOMM_HOST_CALLBACK_URL",
+      `expected an http(s) URL without a user name or password, such as https://sis.example.org/autocomm/callback, got "${
+        raw.replace(/\/\/[^@/]*@/, "//…@")
+      }"`,
+    );
+  }
+  if (secret === undefined) {
+    throw new ConfigError(
+      "AUTOCOMM_HOST_CALLBACK_SECRET",
+      "must be set when AUTOCOMM_HOST_CALLBACK_URL is: the callback is signed with it (e.g. `openssl rand -hex 32`)",
+    );
+  }
+  return { url: parsed.href, secret };
+}
+
 /** Options of {@linkcode loadConfig}. */
 export interface LoadConfigOptions {
   /** Variables to read instead of the process environment. */
@@ -183,6 +347,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       );
     }
   }
+  const callback = hostCallback(env);
   return Object.freeze({
     port,
     host: text(env, "HOST") ?? "127.0.0.1",
@@ -213,5 +378,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel,
     secretKey: key32(env, "AUTOCOMM_SECRET_KEY"),
     secretKeyPrevious: key32(env, "AUTOCOMM_SECRET_KEY_PREVIOUS"),
+    oidc: oidcConfig(env),
+    adminLink: onOff(env, "AUTOCOMM_ADMIN_LINK", true),
+    hostCallbackUrl: callback.url,
+    hostCallbackSecret: callback.secret,
   });
 }

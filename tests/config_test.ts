@@ -102,3 +102,142 @@ Deno.test("the service refuses to start on a bad variable and says which", async
     /AUTOCOMM_TIMEZONE: unknown time zone "Nowhere\/Land"/,
   );
 });
+
+// The completion callback to the host SIS.
+
+Deno.test("the host callback is off by default and read with its secret when set", () => {
+  const off = loadConfig({ env: {} });
+  assert.equal(off.hostCallbackUrl, undefined);
+  assert.equal(off.hostCallbackSecret, undefined);
+  const on = loadConfig({
+    env: {
+      AUTOCOMM_HOST_CALLBACK_URL: "https://sis.example.org/autocomm/callback?tenant=4",
+      AUTOCOMM_HOST_CALLBACK_SECRET: " s3cret ",
+    },
+  });
+  assert.equal(on.hostCallbackUrl, "https://sis.example.org/autocomm/callback?tenant=4");
+  assert.equal(on.hostCallbackSecret, "s3cret");
+});
+
+for (
+  const [env, variable, message] of [
+    [
+      { AUTOCOMM_HOST_CALLBACK_URL: "https://sis.example.org/cb" },
+      "AUTOCOMM_HOST_CALLBACK_SECRET",
+      /must be set when AUTOCOMM_HOST_CALLBACK_URL is/,
+    ],
+    [
+      {
+        AUTOCOMM_HOST_CALLBACK_URL: "ftp://sis.example.org/cb",
+        AUTOCOMM_HOST_CALLBACK_SECRET: "s",
+      },
+      "AUTOCOMM_HOST_CALLBACK_URL",
+      /expected an http\(s\) URL/,
+    ],
+    [
+      { AUTOCOMM_HOST_CALLBACK_URL: "not a url", AUTOCOMM_HOST_CALLBACK_SECRET: "s" },
+      "AUTOCOMM_HOST_CALLBACK_URL",
+      /expected an http\(s\) URL/,
+    ],
+    [
+      {
+        AUTOCOMM_HOST_CALLBACK_URL: "https://user:pw@sis.example.org/cb",
+        AUTOCOMM_HOST_CALLBACK_SECRET: "s",
+      },
+      "AUTOCOMM_HOST_CALLBACK_URL",
+      /without a user name or password, .*got "https:\/\/…@sis/,
+    ],
+  ] as [Record<string, string>, string, RegExp][]
+) {
+  Deno.test(`a host callback set up wrong fails naming ${variable} (${JSON.stringify(env)})`, () => {
+    assert.throws(() => loadConfig({ env }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.variable, variable);
+      assert.match(error.message, message);
+      assert.doesNotMatch(error.message, /pw/);
+      return true;
+    });
+  });
+}
+
+const OIDC = {
+  AUTOCOMM_OIDC_ISSUER: "https://login.district.example/oidc",
+  AUTOCOMM_OIDC_CLIENT_ID: "autocomm",
+  AUTOCOMM_OIDC_CLIENT_SECRET: "s3cret",
+};
+
+Deno.test("OpenID Connect sign-in is off by default and the admin link on", () => {
+  const config = loadConfig({ env: {} });
+  assert.equal(config.oidc, undefined);
+  assert.equal(config.adminLink, true);
+});
+
+Deno.test("OpenID Connect settings are read with their defaults: role and school claims, identity role map, scopes", () => {
+  const config = loadConfig({ env: OIDC });
+  assert.deepEqual({ ...config.oidc }, {
+    issuer: "https://login.district.example/oidc",
+    clientId: "autocomm",
+    clientSecret: "s3cret",
+    roleClaim: "autocomm_role",
+    roles: { viewer: "viewer", runner: "runner", editor: "editor", admin: "admin" },
+    schoolClaim: "school",
+    scopes: "openid profile email",
+  });
+  const custom = loadConfig({
+    env: {
+      ...OIDC,
+      AUTOCOMM_OIDC_ROLE_CLAIM: "groups",
+      AUTOCOMM_OIDC_ROLES: '{"AutoComm-Editors": "editor", "Staff": "viewer"}',
+      AUTOCOMM_OIDC_SCHOOL_CLAIM: "off",
+      AUTOCOMM_OIDC_SCOPES: "openid  profile",
+      AUTOCOMM_ADMIN_LINK: "OFF",
+    },
+  });
+  assert.equal(custom.oidc?.roleClaim, "groups");
+  assert.deepEqual({ ...custom.oidc?.roles }, { "AutoComm-Editors": "editor", Staff: "viewer" });
+  assert.equal(custom.oidc?.schoolClaim, undefined);
+  assert.equal(custom.oidc?.scopes, "openid profile");
+  assert.equal(custom.adminLink, false);
+  for (const host of ["http://127.0.0.1:9000", "http://localhost:9000", "http://[::1]:9000"]) {
+    assert.equal(loadConfig({ env: { ...OIDC, AUTOCOMM_OIDC_ISSUER: host } }).oidc?.issuer, host);
+  }
+});
+
+Deno.test("bad OpenID Connect settings stop start-up naming the variable", () => {
+  const refused: [Record<string, string>, string, RegExp][] = [
+    [{ AUTOCOMM_OIDC_ISSUER: OIDC.AUTOCOMM_OIDC_ISSUER }, "AUTOCOMM_OIDC_CLIENT_ID", /together/],
+    [
+      { ...OIDC, AUTOCOMM_OIDC_CLIENT_SECRET: "" },
+      "AUTOCOMM_OIDC_CLIENT_SECRET",
+      /AUTOCOMM_OIDC_CLIENT_SECRET is not set/,
+    ],
+    [
+      { ...OIDC, AUTOCOMM_OIDC_ISSUER: "http://login.district.example" },
+      "AUTOCOMM_OIDC_ISSUER",
+      /http:\/\/ only on 127\.0\.0\.1/,
+    ],
+    [
+      { ...OIDC, AUTOCOMM_OIDC_ISSUER: "http://127.0.0.1.evil.example" },
+      "AUTOCOMM_OIDC_ISSUER",
+      /https/,
+    ],
+    [{ ...OIDC, AUTOCOMM_OIDC_ISSUER: "login.example" }, "AUTOCOMM_OIDC_ISSUER", /https/],
+    [{ ...OIDC, AUTOCOMM_OIDC_ROLES: "[1]" }, "AUTOCOMM_OIDC_ROLES", /JSON object/],
+    [{ ...OIDC, AUTOCOMM_OIDC_ROLES: "{" }, "AUTOCOMM_OIDC_ROLES", /JSON object/],
+    [
+      { ...OIDC, AUTOCOMM_OIDC_ROLES: '{"Staff": "superuser"}' },
+      "AUTOCOMM_OIDC_ROLES",
+      /"Staff" maps to "superuser"/,
+    ],
+    [{ ...OIDC, AUTOCOMM_OIDC_SCOPES: "profile email" }, "AUTOCOMM_OIDC_SCOPES", /openid/],
+    [{ AUTOCOMM_ADMIN_LINK: "no" }, "AUTOCOMM_ADMIN_LINK", /on or off/],
+  ];
+  for (const [env, variable, message] of refused) {
+    assert.throws(() => loadConfig({ env }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.equal(error.variable, variable);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+});

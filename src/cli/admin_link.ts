@@ -5,6 +5,10 @@ import type { Command } from "./commands.ts";
 
 export const adminLink: Command = async (args, { config, database, out }) => {
   parse(args, {});
+  if (!config.adminLink) {
+    out("The local administrator sign-in link is turned off (AUTOCOMM_ADMIN_LINK=off).");
+    return 1;
+  }
   const link = await issueAdminLink(database.db, config);
   out(
     `Open this link to sign in as the local administrator (valid ${

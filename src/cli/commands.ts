@@ -10,6 +10,7 @@ import { seedDemo } from "./demo.ts";
 import { cell, type Output, printError } from "./output.ts";
 import { RUN_COMMANDS } from "./run_commands.ts";
 import { connectionsCommand, secretsCommand } from "./connection_commands.ts";
+import { pluginCommand } from "./plugin_command.ts";
 
 export { USAGE } from "./usage.ts";
 
@@ -174,4 +175,5 @@ export const COMMANDS: Record<string, Command> = {
   "admin-link": adminLink,
   connections: connectionsCommand,
   secrets: secretsCommand,
+  plugin: pluginCommand,
 };

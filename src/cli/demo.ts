@@ -96,8 +96,12 @@ const tsv = (rows: string[][]) => rows.map((r) => r.join("\t")).join("\r\n") + "
 
 /** The example files and records of the demo (tab-delimited, CRLF, Windows ANSI). */
 export function demoFiles(year: number = demoYear()): DemoFile[] {
+  return [...masterScheduleFiles(year), ...studentFiles(year)];
+}
+
+/** The school's teachers, courses and sections (a section per course, two terms). */
+function masterScheduleFiles(year: number): DemoFile[] {
   const y = yearTermId(year);
-  const first = `08/17/${year}`;
   return [
     {
       path: "demo/100/teachers.txt",
@@ -144,6 +148,14 @@ export function demoFiles(year: number = demoYear()): DemoFile[] {
         sortOrder: 3,
       },
     },
+  ];
+}
+
+/** The school's students (dates written several ways), their schedules and attendance. */
+function studentFiles(year: number): DemoFile[] {
+  const y = yearTermId(year);
+  const first = `08/17/${year}`;
+  return [
     {
       path: "demo/100/students.txt",
       content: tsv([

@@ -72,6 +72,73 @@ const runCommand: Command = async (args, context) => {
   }
 };
 
+/** `runs list [--record N] [--limit N] [--json]`: the latest runs, newest first. */
+async function listRunsCommand(
+  context: CommandContext,
+  values: { json?: boolean; record?: string; limit?: string },
+): Promise<number> {
+  const recordId = intFlag(values.record, "record");
+  const list = await listRuns(context.database.db, {
+    ...(recordId !== undefined ? { recordId } : {}),
+    limit: intFlag(values.limit, "limit") ?? 50,
+  });
+  if (values.json) {
+    context.data(JSON.stringify(list.map((r) => ({
+      runId: r.id,
+      recordId: r.recordId,
+      trigger: r.trigger,
+      status: r.status,
+      queuedAt: r.queuedAt,
+      endedAt: r.endedAt,
+      file: r.fileName,
+      read: r.read,
+      rejected: r.rejected,
+    }))));
+  } else {
+    for (const r of list) {
+      context.out(
+        `${r.id}\t${r.status}\t${r.trigger}\t${r.endedAt ?? r.queuedAt}\t${
+          cell(r.fileName)
+        }\tread ${r.read}, rejected ${r.rejected}`,
+      );
+    }
+  }
+  return 0;
+}
+
+/**
+ * `runs show <runId> [--json|--csv]`: the run's report and (not in JSON) the first 20
+ * entries of its change log, personal values masked; `--csv` prints its rejected rows.
+ */
+async function showRunCommand(
+  context: CommandContext,
+  runId: number,
+  values: { json?: boolean; csv?: boolean },
+): Promise<number> {
+  const db = context.database.db;
+  if (values.csv) {
+    const lines = await rejectedRowsCsvLines(db, runId);
+    // On a terminal the CSV is text for people; into a pipe or a file it stays raw.
+    if (context.terminal) { for (const line of lines) context.out(escapeControls(line)); }
+    else context.data(lines.map((line) => `${line}\r\n`).join(""));
+    return 0;
+  }
+  const code = await printReport(
+    reportReader(context),
+    runId,
+    values.json ?? false,
+    context,
+  );
+  if (!values.json) {
+    const changes = await runChangeLog(db, runId, { limit: 20 });
+    for (const c of changes) {
+      const masked = maskPersonalChanges(c.table, c.changes);
+      context.out(`${c.action} ${c.key}${masked ? ` ${masked}` : ""}`);
+    }
+  }
+  return code === 2 || code === 1 ? 0 : code;
+}
+
 const runsCommand: Command = async (args, context) => {
   const [sub, ...rest] = args;
   const db = context.database.db;
@@ -89,59 +156,10 @@ const runsCommand: Command = async (args, context) => {
   };
   try {
     switch (sub) {
-      case "list": {
-        const recordId = intFlag(values.record, "record");
-        const list = await listRuns(db, {
-          ...(recordId !== undefined ? { recordId } : {}),
-          limit: intFlag(values.limit, "limit") ?? 50,
-        });
-        if (values.json) {
-          context.data(JSON.stringify(list.map((r) => ({
-            runId: r.id,
-            recordId: r.recordId,
-            trigger: r.trigger,
-            status: r.status,
-            queuedAt: r.queuedAt,
-            endedAt: r.endedAt,
-            file: r.fileName,
-            read: r.read,
-            rejected: r.rejected,
-          }))));
-        } else {
-          for (const r of list) {
-            context.out(
-              `${r.id}\t${r.status}\t${r.trigger}\t${r.endedAt ?? r.queuedAt}\t${
-                cell(r.fileName)
-              }\tread ${r.read}, rejected ${r.rejected}`,
-            );
-          }
-        }
-        return 0;
-      }
-      case "show": {
-        const runId = id();
-        if (values.csv) {
-          const lines = await rejectedRowsCsvLines(db, runId);
-          // On a terminal the CSV is text for people; into a pipe or a file it stays raw.
-          if (context.terminal) { for (const line of lines) context.out(escapeControls(line)); }
-          else context.data(lines.map((line) => `${line}\r\n`).join(""));
-          return 0;
-        }
-        const code = await printReport(
-          reportReader(context),
-          runId,
-          values.json ?? false,
-          context,
-        );
-        if (!values.json) {
-          const changes = await runChangeLog(db, runId, { limit: 20 });
-          for (const c of changes) {
-            const masked = maskPersonalChanges(c.table, c.changes);
-            context.out(`${c.action} ${c.key}${masked ? ` ${masked}` : ""}`);
-          }
-        }
-        return code === 2 || code === 1 ? 0 : code;
-      }
+      case "list":
+        return await listRunsCommand(context, values);
+      case "show":
+        return await showRunCommand(context, id(), values);
       case "approve": {
         const approval = await approveRun(deps, id());
         await mailReport(context, approval);

@@ -30,5 +30,6 @@ Commands:
                                      --accept pins the host key shown
   connections remove <id>            delete a connection no record uses
   secrets rotate                     seal stored secrets again under AUTOCOMM_SECRET_KEY
+  plugin xml [--out FILE]            write the plugin.xml that installs AutoComm in PowerSchool
 
 Tables: students, teachers, courses, sections, schedules, attendance`;

@@ -190,8 +190,27 @@ function check(input: ConnectionInput, current: ConnectionView | undefined): Che
       add("hostKeyFingerprint", "The fingerprint reads SHA256: and 43 base64 characters");
     } else values.hostFingerprint = f.trim();
   }
+  const secret = checkSecret(input, current, { authType, add });
+  if (problems.length > 0) throw new ConnectionInvalid(problems);
+  return { values, secret };
+}
 
-  // Secrets: write-only; a new one replaces what is stored.
+/**
+ * The secret of a connection being created or changed: write-only, so a new one
+ * replaces what is stored; one is needed for a new connection, a changed
+ * authentication, or a stored connection without one. A private key must parse
+ * (OpenSSH or PEM), with its passphrase when it has one.
+ */
+function checkSecret(
+  input: ConnectionInput,
+  current: ConnectionView | undefined,
+  options: {
+    authType: ConnectionView["authType"] | undefined;
+    add: (f: string, m: string) => void;
+  },
+): Checked["secret"] {
+  const { authType, add } = options;
+  const has = (k: keyof ConnectionInput) => input[k] !== undefined;
   let secret: Checked["secret"];
   const password = has("password") ? input.password : undefined;
   const privateKey = has("privateKey") ? input.privateKey : undefined;
@@ -226,8 +245,7 @@ function check(input: ConnectionInput, current: ConnectionView | undefined): Che
       add("privateKey", "Paste the private key (OpenSSH or PEM)");
     }
   }
-  if (problems.length > 0) throw new ConnectionInvalid(problems);
-  return { values, secret };
+  return secret;
 }
 
 async function nameTaken(db: Db, name: string, except?: number): Promise<boolean> {

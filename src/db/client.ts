@@ -6,13 +6,16 @@
  */
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
-import * as schema from "./schema/mod.ts";
+import * as schema from "./schema/autocomm.ts";
 import { filePathOf } from "./url.ts";
 import { BusySafeClient, type BusySafeClientOptions } from "./busy.ts";
 
 export { filePathOf };
 
-/** The Drizzle database with the full schema. */
+/**
+ * The Drizzle database with AutoComm's own tables as its schema (the SIS tables'
+ * schema, `src/sis/schema.ts`, is above this layer; queries name its tables directly).
+ */
 export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
 /** An open database: the Drizzle handle and the client under it. */

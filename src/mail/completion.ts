@@ -26,7 +26,8 @@ import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { runErrors, runs } from "../db/schema/autocomm.ts";
-import type { Logger } from "../log.ts";
+import { errorText, type Logger } from "../log.ts";
+import { notifyHost } from "../host/callback.ts";
 import { getRun } from "../pipeline/launch.ts";
 import { runReport } from "../pipeline/service.ts";
 import type { RunReport } from "../pipeline/run_store.ts";
@@ -40,10 +41,12 @@ export const MAX_EMAIL_ATTEMPTS = 25;
 /** How long one send may hold its claim before another process may retry it. */
 const SEND_LEASE_SECONDS = 300;
 
-/** What reporting needs. */
+/** What reporting needs (with the callback's settings, the host is notified too). */
 export interface MailDeps {
   db: Db;
-  config: Pick<Config, "publicUrl" | "timeZone">;
+  config:
+    & Pick<Config, "publicUrl" | "timeZone">
+    & Partial<Pick<Config, "hostCallbackUrl" | "hostCallbackSecret">>;
   logger: Logger;
   mailer: Mailer;
 }
@@ -232,14 +235,52 @@ export interface SendReportOptions {
 const NOT_FINISHED = new Set(["queued", "running", "waiting"]);
 
 /**
- * Mails a finished run's completion report to its record's `emailTo` (as the run
- * snapshotted it). Suitable as the run queue's `onFinished`. Never throws for a
- * send failure: the failure is recorded on the run.
+ * Reports a finished run: mails its completion report to its record's `emailTo` (as
+ * the run snapshotted it) and, at the same time, makes the first attempt of the host's
+ * completion callback when `AUTOCOMM_HOST_CALLBACK_URL` is set (`src/host/callback.ts`;
+ * not on a retry, which is the e-mail's alone). Suitable as the run queue's
+ * `onFinished`; every place that reports a finished run calls it. Never throws for a
+ * send or delivery failure: the failure is recorded for the hourly retry. Returns what
+ * happened to the e-mail.
  */
 export async function sendCompletionReport(
   deps: MailDeps,
   runId: number,
   options: SendReportOptions = {},
+): Promise<ReportOutcome> {
+  if (options.retry) return await mailCompletionReport(deps, runId, options);
+  const [outcome] = await Promise.all([
+    mailCompletionReport(deps, runId, options),
+    notifyHostQuietly(deps, runId, options.now),
+  ]);
+  return outcome;
+}
+
+/** The host callback's first attempt; a database failure is logged, never thrown. */
+async function notifyHostQuietly(deps: MailDeps, runId: number, now?: Date): Promise<void> {
+  try {
+    await notifyHost(
+      {
+        db: deps.db,
+        logger: deps.logger,
+        config: {
+          hostCallbackUrl: deps.config.hostCallbackUrl,
+          hostCallbackSecret: deps.config.hostCallbackSecret,
+        },
+      },
+      runId,
+      now ? { now } : {},
+    );
+  } catch (error) {
+    deps.logger.error("host_callback_error", { runId, error: errorText(error) });
+  }
+}
+
+/** The e-mail part of {@linkcode sendCompletionReport}. */
+async function mailCompletionReport(
+  deps: MailDeps,
+  runId: number,
+  options: SendReportOptions,
 ): Promise<ReportOutcome> {
   const now = options.now ?? new Date();
   const run = await getRun(deps.db, runId);
@@ -316,7 +357,7 @@ export async function retryUnsentReports(deps: MailDeps, now: Date): Promise<Ret
   )).orderBy(runs.id);
   const result: RetryResult = { sent: [], failed: [] };
   for (const { id } of due) {
-    const outcome = await sendCompletionReport(deps, id, { retry: true, now });
+    const outcome = await mailCompletionReport(deps, id, { retry: true, now });
     if (outcome === "sent" || outcome === "logged") result.sent.push(id);
     else if (outcome === "failed") result.failed.push(id);
   }

@@ -22,6 +22,7 @@
  * record back). So only the rows that need it are ever rewritten, and the counts
  * come from the small tables (errors, flags) and the inserts.
  */
+import { ROW_ERROR_CODES, type RowErrorCode, sqlCode } from "../problems.ts";
 import type { ImportTable } from "../sis/catalog.ts";
 import { tableRules } from "../sis/tables/registry.ts";
 import {
@@ -241,12 +242,15 @@ function targetKeyJson(plan: ImportPlan): string {
   })`;
 }
 
-/** Writes a row error for every staged row `s` matching `where` (optionally joined). */
+/**
+ * Writes a row error for every staged row `s` matching `where` (optionally joined).
+ * `message` is SQL; where it comes out NULL the code's default message stands in.
+ */
 async function reject(
   ctx: Ctx,
   where: string,
   field: string,
-  code: string,
+  code: RowErrorCode,
   message: string,
   ord: number,
   join = "",
@@ -254,8 +258,8 @@ async function reject(
   const { names } = ctx;
   await ctx.exec.run(
     `INSERT INTO ${names.errors} (line, field, code, message, ord)
-     SELECT s.line, ${lit(field)}, ${lit(code)}, coalesce(${message}, ${
-      lit(`${field}: ${code}`)
+     SELECT s.line, ${lit(field)}, ${sqlCode(code)}, coalesce(${message}, ${
+      lit(`${field}: ${ROW_ERROR_CODES[code].message}`)
     }), ${ord}
      FROM ${names.rows} s ${join} WHERE ${where} ORDER BY s.line`,
   );
@@ -283,7 +287,7 @@ async function checkDuplicates(ctx: Ctx): Promise<void> {
   // The keys found twice first (one scan of the key index), then the lines of each.
   await ctx.exec.run(
     `INSERT INTO ${names.errors} (line, field, code, message, ord)
-     SELECT s.line, ${lit(plan.keys[0]!.field.name)}, 'duplicate_key',
+     SELECT s.line, ${lit(plan.keys[0]!.field.name)}, ${sqlCode("duplicate_key")},
        'The same match key (' || ${keyText} || ') is on lines ' ||
          (SELECT group_concat(o.line, ', ') FROM ${from} o WHERE ${same("o")}) ||
          '; both rows are rejected', ${ORD.duplicate}

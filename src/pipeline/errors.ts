@@ -2,8 +2,10 @@
  * Problems in data are data: row errors and file notes are values collected into
  * the run's report. A whole-file refusal is a {@linkcode FileRejection}, thrown by
  * the stage that finds it and caught by the orchestrator, which ends the run
- * `rejected` and changes nothing.
+ * `rejected` and changes nothing. Every code is one of the registry's
+ * (`src/problems.ts`), with its default message and description there.
  */
+import type { FileNoteCode, RejectionCode, RowErrorCode } from "../problems.ts";
 
 /** A problem with one data record. The file goes on without it. */
 export interface RowError {
@@ -15,14 +17,14 @@ export interface RowError {
    * Short code such as `bad_date`, `bad_character` (a control character the field does
    * not accept), `missing_reference`, `duplicate_key`.
    */
-  code: string;
+  code: RowErrorCode;
   /** Human message. Never contains the value of a personal field. */
   message: string;
 }
 
 /** Something worth telling about the file as a whole; it does not stop the run. */
 export interface FileNote {
-  code: string;
+  code: FileNoteCode;
   message: string;
   /** Line the note is about, when there is one. */
   line?: number;
@@ -40,12 +42,12 @@ export interface FileRejectionOptions {
 
 /** The file is refused whole: nothing in it is applied. */
 export class FileRejection extends Error {
-  readonly code: string;
+  readonly code: RejectionCode;
   readonly line: number | undefined;
   readonly column: number | undefined;
   readonly byteOffset: number | undefined;
 
-  constructor(code: string, message: string, options: FileRejectionOptions = {}) {
+  constructor(code: RejectionCode, message: string, options: FileRejectionOptions = {}) {
     super(message);
     this.name = "FileRejection";
     this.code = code;

@@ -20,6 +20,7 @@ import {
   isNumericCode,
   type TableCatalog,
 } from "../sis/catalog.ts";
+import type { RowErrorCode } from "../problems.ts";
 import { tableRules } from "../sis/tables/registry.ts";
 import {
   FREE_TEXT_FIELDS,
@@ -224,7 +225,7 @@ const BAD: unique symbol = Symbol("bad");
 type Converter = (text: string) => SqlValue | typeof BAD;
 
 /** The reason of the last {@linkcode BAD}: set by a converter just before it returns BAD. */
-let failure: { code: string; message: string } = { code: "", message: "" };
+let failure: { code: RowErrorCode; message: string } | undefined;
 
 function fromResult(r: ValueResult<SqlValue>): SqlValue | typeof BAD {
   if (r.ok) return r.value;
@@ -547,8 +548,8 @@ export class RowMapper {
     errors.push({
       line,
       field: name,
-      code: failure.code,
-      message: `${name}: ${failure.message}`,
+      code: failure!.code,
+      message: `${name}: ${failure!.message}`,
     });
   }
 }

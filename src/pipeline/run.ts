@@ -12,6 +12,7 @@ import { type FileNote, FileRejection, type RowError } from "./errors.ts";
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 import {
   type FieldDelimiter,
+  type ParsedRecord,
   parseRecords,
   type ParseStats,
   type RecordDelimiter,
@@ -623,19 +624,13 @@ async function stageFile(
   fetched: FetchedFile,
   prepared: PreparedStaging,
 ): Promise<StagedFile | RunOutcome> {
-  const { exec, env, notes, counts, safePoints, today } = ctx;
+  const { exec, notes, counts } = ctx;
   const s = ctx.run.settings;
   const { source, stat } = fetched;
-  const { plan, names, mapper, check } = prepared;
+  const { plan, names } = prepared;
   const digest: FileDigest = { bytes: 0, sha256: null };
   const stats: ParseStats = { blankLines: 0, records: 0, lines: 0 };
   let stagingOpen = false;
-  let stagedVersion: number | null = null;
-  let existing: number | null = null;
-  let staged = 0;
-  /** Records read when the last "stage" progress was reported. */
-  let reported = 0;
-  const scope = new Set<string | number>();
   const framer = new Framer(plan, { expectRecordCount: s.expectRecordCount, notes, counts });
   await createStage(exec, plan, names);
   try {
@@ -658,95 +653,159 @@ async function stageFile(
       await exec.exec("BEGIN");
       stagingOpen = true;
     }
-    // Into an empty table (a first load) every row is new: nothing to look up. The
-    // largest id bounds the table's size without counting it.
-    const [top] = exec.embedded
-      ? await exec.all(`SELECT max(id) AS n FROM ${TARGET[plan.table]}`)
-      : [];
-    existing = exec.embedded ? Number(top?.["n"] ?? 0) : null;
-    const resolveTargets = existing !== null && existing > 0;
-    const lookups = await Lookups.load(exec, plan, mapper, {
-      updateExisting: s.updateExisting,
-      today,
-      // Loading every existing record's key costs about a third of looking one up
-      // per row: worth it for a table up to a few times the file's rows (64 bytes a
-      // row, as below), not for a short file into a large table.
-      targetsInMemory: resolveTargets && existing! <= 4 * (stat.size / 64),
+    const snapshot = await openSnapshot(ctx, stat, prepared);
+    const { staged, scope } = await stageBatches(ctx, records, {
+      ...prepared,
+      ...snapshot,
+      framer,
     });
-    if (exec.embedded) stagedVersion = await dataVersion(exec);
-    const stager = new Stager(exec, plan, names, {
-      resolveTargets,
-      targetOf: lookups.targetOf,
-      // A guess of the rows from the file's size (64 bytes a row: most files' rows
-      // are longer), so that the table of key hashes seldom grows.
-      expectedRows: stat.size / 64,
-    });
-    const rowErrors: RowError[] = [];
-    // The terms (sections, schedules) or dates (attendance) the file names.
-    const scopeSlot = mapper.scopeSlot;
-    for await (const batch of records) {
-      safePoints.check();
-      const rows: SqlValue[][] = [];
-      const sink = {
-        errors: [] as StagedError[],
-        conditional: [] as ConditionalError[],
-        marks: [] as number[],
-      };
-      /** Rows of a school whose sections are not loaded yet, checked after the batch. */
-      const pending: { row: SqlValue[]; errors: RowError[] }[] = [];
-      for (const record of batch) {
-        if (!framer.accept(record)) continue;
-        rowErrors.length = 0;
-        const row = mapper.map(record.line, record.fields, rowErrors, check);
-        if (rowErrors.length > 0) {
-          const json = JSON.stringify(record.fields);
-          for (const e of rowErrors) sink.errors.push({ ...e, row: json, ord: 0 });
-        }
-        if (row === null) continue; // the key cannot be read: rejected, not staged
-        rows.push(row);
-        if (lookups.pending(row) === null) lookups.check(row, rowErrors, sink);
-        else pending.push({ row, errors: [...rowErrors] });
-      }
-      for (const p of pending) {
-        await lookups.loadSchool(lookups.pending(p.row)!);
-        lookups.check(p.row, p.errors, sink);
-      }
-      await stager.write(rows, sink.errors, sink.conditional, sink.marks);
-      if (scopeSlot >= 0) {
-        for (const row of rows) scope.add(row[scopeSlot] as string | number);
-      }
-      staged += rows.length;
-      if (framer.dataRecords - reported >= PROGRESS_ROWS) {
-        reported = framer.dataRecords;
-        env.onProgress?.({ phase: "stage", rows: framer.dataRecords });
-      }
-    }
-    const candidates = await stager.flush();
+    const candidates = await snapshot.stager.flush();
     if (stagingOpen) {
       stagingOpen = false;
       await exec.exec("COMMIT");
     }
     framer.finish();
+    const { stagedVersion, existing } = snapshot;
     return { framer, digest, stats, stagedVersion, existing, staged, scope, candidates };
   } catch (error) {
     if (stagingOpen) await exec.exec("ROLLBACK");
-    if (error instanceof SourceChanged) return await fetched.wait(`${error.message}; trying again`);
-    if (error instanceof FetchFailure) {
-      return await finishRun(ctx, "failed", { message: error.message });
-    }
-    if (error instanceof FileRejection) {
-      counts.blankLines = stats.blankLines;
-      return await finishRun(ctx, "rejected", {
-        message: error.message,
-        extra: {
-          file_name: source.fileName,
-          file_size: digest.bytes || stat.size,
-          file_sha256: null,
-        },
-      });
-    }
-    throw error;
+    return await stagingFailed(ctx, error, { fetched, digest, stats });
   }
+}
+
+/** What staging looks existing records up in, and writes the staged rows with. */
+interface StagingSnapshot {
+  lookups: Lookups;
+  stager: Stager;
+  /** Data version of the embedded file (null: a remote server). */
+  stagedVersion: number | null;
+  /** The target's largest id (embedded; 0: the table is empty; null: a remote server). */
+  existing: number | null;
+}
+
+/**
+ * The lookups (reference data, existing records' keys) and the stager of a run, read
+ * inside the staging transaction on the embedded file (see {@linkcode stageFile}).
+ */
+async function openSnapshot(
+  ctx: RunContext,
+  stat: SourceStat,
+  prepared: PreparedStaging,
+): Promise<StagingSnapshot> {
+  const { exec, today } = ctx;
+  const s = ctx.run.settings;
+  const { plan, names, mapper } = prepared;
+  // Into an empty table (a first load) every row is new: nothing to look up. The
+  // largest id bounds the table's size without counting it.
+  const [top] = exec.embedded
+    ? await exec.all(`SELECT max(id) AS n FROM ${TARGET[plan.table]}`)
+    : [];
+  const existing = exec.embedded ? Number(top?.["n"] ?? 0) : null;
+  const resolveTargets = existing !== null && existing > 0;
+  const lookups = await Lookups.load(exec, plan, mapper, {
+    updateExisting: s.updateExisting,
+    today,
+    // Loading every existing record's key costs about a third of looking one up
+    // per row: worth it for a table up to a few times the file's rows (64 bytes a
+    // row, as below), not for a short file into a large table.
+    targetsInMemory: resolveTargets && existing! <= 4 * (stat.size / 64),
+  });
+  const stagedVersion = exec.embedded ? await dataVersion(exec) : null;
+  const stager = new Stager(exec, plan, names, {
+    resolveTargets,
+    targetOf: lookups.targetOf,
+    // A guess of the rows from the file's size (64 bytes a row: most files' rows
+    // are longer), so that the table of key hashes seldom grows.
+    expectedRows: stat.size / 64,
+  });
+  return { lookups, stager, stagedVersion, existing };
+}
+
+/**
+ * The batches of parsed records: each record framed, mapped and checked against the
+ * lookups, then the batch written to the stage. Returns the rows staged and the scope
+ * (the terms — sections, schedules — or dates — attendance — the file names).
+ */
+async function stageBatches(
+  ctx: RunContext,
+  records: AsyncIterable<ParsedRecord[]>,
+  staging: PreparedStaging & StagingSnapshot & { framer: Framer },
+): Promise<{ staged: number; scope: Set<string | number> }> {
+  const { env, safePoints } = ctx;
+  const { mapper, check, lookups, stager, framer } = staging;
+  const scope = new Set<string | number>();
+  let staged = 0;
+  /** Records read when the last "stage" progress was reported. */
+  let reported = 0;
+  const rowErrors: RowError[] = [];
+  const scopeSlot = mapper.scopeSlot;
+  for await (const batch of records) {
+    safePoints.check();
+    const rows: SqlValue[][] = [];
+    const sink = {
+      errors: [] as StagedError[],
+      conditional: [] as ConditionalError[],
+      marks: [] as number[],
+    };
+    /** Rows of a school whose sections are not loaded yet, checked after the batch. */
+    const pending: { row: SqlValue[]; errors: RowError[] }[] = [];
+    for (const record of batch) {
+      if (!framer.accept(record)) continue;
+      rowErrors.length = 0;
+      const row = mapper.map(record.line, record.fields, rowErrors, check);
+      if (rowErrors.length > 0) {
+        const json = JSON.stringify(record.fields);
+        for (const e of rowErrors) sink.errors.push({ ...e, row: json, ord: 0 });
+      }
+      if (row === null) continue; // the key cannot be read: rejected, not staged
+      rows.push(row);
+      if (lookups.pending(row) === null) lookups.check(row, rowErrors, sink);
+      else pending.push({ row, errors: [...rowErrors] });
+    }
+    for (const p of pending) {
+      await lookups.loadSchool(lookups.pending(p.row)!);
+      lookups.check(p.row, p.errors, sink);
+    }
+    await stager.write(rows, sink.errors, sink.conditional, sink.marks);
+    if (scopeSlot >= 0) {
+      for (const row of rows) scope.add(row[scopeSlot] as string | number);
+    }
+    staged += rows.length;
+    if (framer.dataRecords - reported >= PROGRESS_ROWS) {
+      reported = framer.dataRecords;
+      env.onProgress?.({ phase: "stage", rows: framer.dataRecords });
+    }
+  }
+  return { staged, scope };
+}
+
+/**
+ * How staging ended early: a file that changed while it was read waits to be tried
+ * again, a failed download fails the run, a refused file rejects it; anything else is
+ * thrown on.
+ */
+async function stagingFailed(
+  ctx: RunContext,
+  error: unknown,
+  read: { fetched: FetchedFile; digest: FileDigest; stats: ParseStats },
+): Promise<RunOutcome> {
+  const { fetched } = read;
+  if (error instanceof SourceChanged) return await fetched.wait(`${error.message}; trying again`);
+  if (error instanceof FetchFailure) {
+    return await finishRun(ctx, "failed", { message: error.message });
+  }
+  if (error instanceof FileRejection) {
+    ctx.counts.blankLines = read.stats.blankLines;
+    return await finishRun(ctx, "rejected", {
+      message: error.message,
+      extra: {
+        file_name: fetched.source.fileName,
+        file_size: read.digest.bytes || fetched.stat.size,
+        file_sha256: null,
+      },
+    });
+  }
+  throw error;
 }
 
 /**

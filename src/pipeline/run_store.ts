@@ -5,6 +5,7 @@
  * (`borrowExecutor`), and `autocomm import` through the `node:sqlite` connection it
  * executes the run on, so that command loads neither Drizzle nor the libSQL client.
  */
+import type { StoredProblemCode } from "../problems.ts";
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 import type { RunSettings } from "./run.ts";
 import { insertRunStatement, type QueueRunOptions, type Trigger } from "./run_state.ts";
@@ -52,8 +53,12 @@ export interface RunReport {
   startedAt: string | null;
   endedAt: string | null;
   counts: ReportCounts;
-  errors: { line: number; field: string; code: string; message: string }[];
-  notes: ({ code: string; message: string } | { code: string; message: string; line: number })[];
+  /** Codes as stored: an older run may hold a code since renamed. */
+  errors: { line: number; field: string; code: StoredProblemCode; message: string }[];
+  notes: (
+    | { code: StoredProblemCode; message: string }
+    | { code: StoredProblemCode; message: string; line: number }
+  )[];
 }
 
 const text = (v: SqlValue | undefined) => (v === null || v === undefined ? null : String(v));

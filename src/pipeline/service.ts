@@ -343,19 +343,32 @@ export async function runChangeLog(
   }));
 }
 
-/** Runs, newest first. */
+/** Which runs {@linkcode listRuns} and {@linkcode countRuns} take: a record's, a school's (both: and). */
+function runFilter(recordId: number | undefined, schoolId: number | undefined) {
+  return and(
+    recordId === undefined ? undefined : eq(runs.recordId, recordId),
+    schoolId === undefined ? undefined : eq(runs.schoolId, schoolId),
+  );
+}
+
+/** Runs, newest first (of a record, of a school). */
 export async function listRuns(
   db: Db,
-  options: { recordId?: number; limit?: number; offset?: number } = {},
+  options: { recordId?: number; schoolId?: number | undefined; limit?: number; offset?: number } =
+    {},
 ) {
-  const q = db.select().from(runs);
-  return await (options.recordId === undefined ? q : q.where(eq(runs.recordId, options.recordId)))
+  return await db.select().from(runs).where(runFilter(options.recordId, options.schoolId))
     .orderBy(desc(runs.id)).limit(options.limit ?? 50).offset(options.offset ?? 0);
 }
 
-/** Number of runs (of a record). */
-export async function countRuns(db: Db, recordId?: number): Promise<number> {
-  const q = db.select({ n: sql<number>`count(*)` }).from(runs);
-  const [row] = await (recordId === undefined ? q : q.where(eq(runs.recordId, recordId)));
+/** Number of runs (of a record, of a school). */
+export async function countRuns(
+  db: Db,
+  recordId?: number,
+  options: { schoolId?: number | undefined } = {},
+): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)` }).from(runs).where(
+    runFilter(recordId, options.schoolId),
+  );
   return Number(row?.n ?? 0);
 }

@@ -2,7 +2,7 @@
 import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { connections, records } from "../db/schema/autocomm.ts";
-import { schools } from "../db/schema/sis.ts";
+import { schools } from "../sis/schema.ts";
 import { readExtensions } from "../sis/setup.ts";
 import {
   checkRecord,

@@ -168,146 +168,220 @@ function controlProblem(label: string, text: string): string | undefined {
     : `${label} contains the control character ${found}; it must be one line of printable characters`;
 }
 
-/** Checks an input (API JSON or form fields) against every rule of a record. */
-export function checkRecord(input: Record<string, unknown>, context: RecordContext): RecordCheck {
-  const problems: FieldProblem[] = [];
-  const add = (field: string, message: string) => problems.push({ field, message });
-  const str = (k: string) =>
-    (typeof input[k] === "string"
-      ? (input[k] as string)
-      : input[k] === undefined || input[k] === null
-      ? ""
-      : String(input[k])).trim();
+/** An input being checked: its settings, the context, and the problems found so far. */
+interface Checking {
+  readonly input: Record<string, unknown>;
+  readonly context: RecordContext;
+  readonly problems: FieldProblem[];
+}
 
-  const schoolId = intOf(input["schoolId"]);
-  if (schoolId === undefined) add("schoolId", "Choose the school the record belongs to");
-  else if (!context.school) add("schoolId", `There is no school ${schoolId}`);
+function add(c: Checking, field: string, message: string): void {
+  c.problems.push({ field, message });
+}
 
-  const name = str("name");
-  const nameControl = controlProblem("The name", name);
-  if (name === "") add("name", "Enter a name");
-  else if (nameControl) add("name", nameControl);
-  else if (name.length > 100) add("name", "The name is longer than 100 characters");
-  else if (context.otherNames.some((n) => n.toLowerCase() === name.toLowerCase())) {
-    add("name", `This school already has a record named "${name}"`);
+/** A setting of the input as trimmed text ("" when absent). */
+function str(c: Checking, key: string): string {
+  const v = c.input[key];
+  return (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v)).trim();
+}
+
+/** An optional whole-number setting: `fallback` when blank, `message` when out of range. */
+function optionalInt<T extends number | null>(
+  c: Checking,
+  key: string,
+  options: { fallback: T; min?: number; max?: number; message: string },
+): number | T {
+  if (str(c, key) === "") return options.fallback;
+  const n = intOf(c.input[key]);
+  const { min = -Infinity, max = Infinity } = options;
+  if (n === undefined || n < min || n > max) {
+    add(c, key, options.message);
+    return options.fallback;
   }
+  return n;
+}
 
-  const tableText = str("table").toLowerCase();
+/** The school: one that exists. */
+function checkSchool(c: Checking): number | undefined {
+  const schoolId = intOf(c.input["schoolId"]);
+  if (schoolId === undefined) add(c, "schoolId", "Choose the school the record belongs to");
+  else if (!c.context.school) add(c, "schoolId", `There is no school ${schoolId}`);
+  return schoolId;
+}
+
+/** The name: one line of at most 100 characters, unique in the school (any case). */
+function checkName(c: Checking): string {
+  const name = str(c, "name");
+  const nameControl = controlProblem("The name", name);
+  if (name === "") add(c, "name", "Enter a name");
+  else if (nameControl) add(c, "name", nameControl);
+  else if (name.length > 100) add(c, "name", "The name is longer than 100 characters");
+  else if (c.context.otherNames.some((n) => n.toLowerCase() === name.toLowerCase())) {
+    add(c, "name", `This school already has a record named "${name}"`);
+  }
+  return name;
+}
+
+/** The import table: one of the six, and in District Office context one it may load. */
+function checkTable(c: Checking, schoolId: number | undefined): ImportTable | undefined {
+  const tableText = str(c, "table").toLowerCase();
   const table = (IMPORT_TABLES as readonly string[]).includes(tableText)
     ? tableText as ImportTable
     : undefined;
-  if (!table) add("table", `Choose the table to import: ${IMPORT_TABLES.join(", ")}`);
+  if (!table) add(c, "table", `Choose the table to import: ${IMPORT_TABLES.join(", ")}`);
   else if (schoolId === DISTRICT_OFFICE && !tableRules(table).districtOffice) {
     add(
+      c,
       "table",
       "In District Office context only Students and Teachers records may be created or changed",
     );
   }
+  return table;
+}
 
-  let attendanceMode: AttendanceMode | null = null;
-  if (table !== undefined && tableRules(table).hasModes) {
-    const allowed = allowedModes(context.school?.attendanceMethod);
-    const mode = str("attendanceMode").toLowerCase();
-    if (mode === "" && allowed.length === 1) attendanceMode = allowed[0]!;
-    else if (mode === "daily" || mode === "meeting") {
-      if (allowed.includes(mode)) attendanceMode = mode;
-      else {
-        add(
-          "attendanceMode",
-          `This school records attendance by ${
-            allowed.join(" and ")
-          } only (Attendance Preferences)`,
-        );
-      }
-    } else add("attendanceMode", `Choose ${allowed.join(" or ")} attendance`);
+/**
+ * The attendance mode of a table that has modes: one the school's recording method
+ * allows, and that one when it allows only one and none is given; null for the others.
+ */
+function checkAttendanceMode(c: Checking, table: ImportTable | undefined): AttendanceMode | null {
+  if (table === undefined || !tableRules(table).hasModes) return null;
+  const allowed = allowedModes(c.context.school?.attendanceMethod);
+  const mode = str(c, "attendanceMode").toLowerCase();
+  if (mode === "" && allowed.length === 1) return allowed[0]!;
+  if (mode !== "daily" && mode !== "meeting") {
+    add(c, "attendanceMode", `Choose ${allowed.join(" or ")} attendance`);
+  } else if (allowed.includes(mode)) return mode;
+  else {
+    add(
+      c,
+      "attendanceMode",
+      `This school records attendance by ${allowed.join(" and ")} only (Attendance Preferences)`,
+    );
   }
+  return null;
+}
 
-  const hour = intOf(input["hour"] ?? 0);
-  if (hour === undefined || hour < 0 || hour > 23) add("hour", "The hour is 0 to 23");
-  const minute = intOf(input["minute"] ?? 0);
-  if (minute === undefined || minute < 0 || minute > 59) add("minute", "The minute is 0 to 59");
-
-  const daysText = str("days").toUpperCase().replace(/\s+/g, "");
-  if (/[^MTWHFSU]/.test(daysText)) {
-    add("days", "Use the letters MTWHFSU (H is Thursday, U is Sunday)");
-  } else if (new Set(daysText).size !== daysText.length) {
-    add("days", "A day letter appears more than once");
+/** The time of day (hour 0–23, minute 0–59; default midnight) and the day letters. */
+function checkSchedule(
+  c: Checking,
+): { hour: number | undefined; minute: number | undefined; days: string } {
+  const hour = intOf(c.input["hour"] ?? 0);
+  if (hour === undefined || hour < 0 || hour > 23) add(c, "hour", "The hour is 0 to 23");
+  const minute = intOf(c.input["minute"] ?? 0);
+  if (minute === undefined || minute < 0 || minute > 59) add(c, "minute", "The minute is 0 to 59");
+  const days = str(c, "days").toUpperCase().replace(/\s+/g, "");
+  if (/[^MTWHFSU]/.test(days)) {
+    add(c, "days", "Use the letters MTWHFSU (H is Thursday, U is Sunday)");
+  } else if (new Set(days).size !== days.length) {
+    add(c, "days", "A day letter appears more than once");
   }
+  return { hour, minute, days };
+}
 
-  const source = (str("source") || "local").toLowerCase();
+/** Where the file comes from: local (the default), or a managed connection that allows download. */
+function checkSource(c: Checking): { source: string; connectionId: number | null } {
+  const source = (str(c, "source") || "local").toLowerCase();
   let connectionId: number | null = null;
   if (source === "managed") {
-    const id = intOf(input["connectionId"]);
-    if (id === undefined) add("connectionId", "Choose a managed connection");
-    else if (!context.downloadConnections.includes(id)) {
-      add("connectionId", "That managed connection does not exist or does not allow download");
+    const id = intOf(c.input["connectionId"]);
+    if (id === undefined) add(c, "connectionId", "Choose a managed connection");
+    else if (!c.context.downloadConnections.includes(id)) {
+      add(c, "connectionId", "That managed connection does not exist or does not allow download");
     } else connectionId = id;
-  } else if (source !== "local") add("source", "Get Input From is local or managed");
+  } else if (source !== "local") add(c, "source", "Get Input From is local or managed");
+  return { source, connectionId };
+}
 
-  const path = str("path");
+/** The path: one line, and a path the school's records may read (`checkRecordPath`). */
+function checkPath(c: Checking, schoolId: number | undefined): string {
+  const path = str(c, "path");
   const pathControl = controlProblem("The path", path);
   const pathCheck = pathControl ? undefined : checkRecordPath(path, schoolId);
-  if (pathControl) add("path", pathControl);
-  else if (pathCheck && !pathCheck.ok) add("path", pathCheck.message);
+  if (pathControl) add(c, "path", pathControl);
+  else if (pathCheck && !pathCheck.ok) add(c, "path", pathCheck.message);
+  return path;
+}
 
-  const fieldDelimiter = (str("fieldDelimiter") || "tab").toLowerCase();
+/** The file format; defaults tab, CRLF, windows-1252. */
+function checkFileFormat(
+  c: Checking,
+): { fieldDelimiter: string; recordDelimiter: string; charset: string } {
+  const fieldDelimiter = (str(c, "fieldDelimiter") || "tab").toLowerCase();
   if (!(FIELD_DELIMITERS as readonly string[]).includes(fieldDelimiter)) {
-    add("fieldDelimiter", "Field Delimiter is tab or comma");
+    add(c, "fieldDelimiter", "Field Delimiter is tab or comma");
   }
-  const recordDelimiter = (str("recordDelimiter") || "CRLF").toUpperCase();
+  const recordDelimiter = (str(c, "recordDelimiter") || "CRLF").toUpperCase();
   if (!(RECORD_DELIMITERS as readonly string[]).includes(recordDelimiter)) {
-    add("recordDelimiter", "Record Delimiter is CRLF, CR or LF");
+    add(c, "recordDelimiter", "Record Delimiter is CRLF, CR or LF");
   }
-  const charset = (str("charset") || "windows-1252").toLowerCase();
+  const charset = (str(c, "charset") || "windows-1252").toLowerCase();
   if (!(CHARSETS as readonly string[]).includes(charset)) {
-    add("charset", `Character Set is one of ${CHARSETS.join(", ")}`);
+    add(c, "charset", `Character Set is one of ${CHARSETS.join(", ")}`);
   }
+  return { fieldDelimiter, recordDelimiter, charset };
+}
 
-  let sortOrder: number | null = null;
-  if (str("sortOrder") !== "") {
-    const n = intOf(input["sortOrder"]);
-    if (n === undefined) add("sortOrder", "Sort Order is a whole number");
-    else sortOrder = n;
-  }
+/** The completion e-mail list: one line of addresses; returned tidied. */
+function checkEmailTo(c: Checking): string {
+  const emailControl = controlProblem("The e-mail list", str(c, "emailTo"));
+  const emails = checkEmails(str(c, "emailTo"));
+  if (emailControl) add(c, "emailTo", emailControl);
+  else if (emails.problem) add(c, "emailTo", emails.problem);
+  return emails.value;
+}
 
-  const emailControl = controlProblem("The e-mail list", str("emailTo"));
-  const emails = checkEmails(str("emailTo"));
-  if (emailControl) add("emailTo", emailControl);
-  else if (emails.problem) add("emailTo", emails.problem);
+/** The field list (an array, or text of one name per line or comma) against the catalog. */
+function checkFieldList(
+  c: Checking,
+  of: { table: ImportTable | undefined; attendanceMode: AttendanceMode | null },
+): string[] {
+  const { table, attendanceMode } = of;
+  const rawFields = Array.isArray(c.input["fields"])
+    ? (c.input["fields"] as unknown[]).map(String)
+    : str(c, "fields").split(/[\r\n,]+/);
+  if (!table) return [];
+  const checked = checkFields(rawFields, table, {
+    ...(attendanceMode ? { mode: attendanceMode } : {}),
+    extensions: c.context.extensions ?? [],
+  });
+  for (const p of checked.problems) add(c, "fields", p);
+  return checked.fields;
+}
 
-  const rawFields = Array.isArray(input["fields"])
-    ? (input["fields"] as unknown[]).map(String)
-    : str("fields").split(/[\r\n,]+/);
-  let fields: string[] = [];
-  if (table) {
-    const checked = checkFields(rawFields, table, {
-      ...(attendanceMode ? { mode: attendanceMode } : {}),
-      extensions: context.extensions ?? [],
-    });
-    fields = checked.fields;
-    for (const p of checked.problems) add("fields", p);
-  }
-
-  let removalLimitPercent = 10;
-  if (str("removalLimitPercent") !== "") {
-    const n = intOf(input["removalLimitPercent"]);
-    if (n === undefined || n < 0 || n > 100) {
-      add("removalLimitPercent", "Removal limit is a percentage from 0 to 100");
-    } else removalLimitPercent = n;
-  }
-  let minFileAgeSeconds: number | null = null;
-  if (str("minFileAgeSeconds") !== "") {
-    const n = intOf(input["minFileAgeSeconds"]);
-    if (n === undefined || n < 0 || n > 86_400) {
-      add("minFileAgeSeconds", "Minimum file age is 0 to 86400 seconds");
-    } else minFileAgeSeconds = n;
-  }
-
+/** Checks an input (API JSON or form fields) against every rule of a record. */
+export function checkRecord(input: Record<string, unknown>, context: RecordContext): RecordCheck {
+  const c: Checking = { input, context, problems: [] };
+  const schoolId = checkSchool(c);
+  const name = checkName(c);
+  const table = checkTable(c, schoolId);
+  const attendanceMode = checkAttendanceMode(c, table);
+  const { hour, minute, days } = checkSchedule(c);
+  const { source, connectionId } = checkSource(c);
+  const path = checkPath(c, schoolId);
+  const { fieldDelimiter, recordDelimiter, charset } = checkFileFormat(c);
+  const sortOrder = optionalInt(c, "sortOrder", {
+    fallback: null,
+    message: "Sort Order is a whole number",
+  });
+  const emailTo = checkEmailTo(c);
+  const fields = checkFieldList(c, { table, attendanceMode });
+  const removalLimitPercent = optionalInt(c, "removalLimitPercent", {
+    fallback: 10,
+    min: 0,
+    max: 100,
+    message: "Removal limit is a percentage from 0 to 100",
+  });
+  const minFileAgeSeconds = optionalInt(c, "minFileAgeSeconds", {
+    fallback: null,
+    min: 0,
+    max: 86_400,
+    message: "Minimum file age is 0 to 86400 seconds",
+  });
   if (
-    problems.length > 0 || schoolId === undefined || !table || hour === undefined ||
+    c.problems.length > 0 || schoolId === undefined || !table || hour === undefined ||
     minute === undefined
   ) {
-    return { ok: false, problems };
+    return { ok: false, problems: c.problems };
   }
   return {
     ok: true,
@@ -318,7 +392,7 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
       attendanceMode,
       hour,
       minute,
-      days: daysText,
+      days,
       executionOff: bool(input["executionOff"]),
       source: source as "local" | "managed",
       connectionId,
@@ -331,7 +405,7 @@ export function checkRecord(input: Record<string, unknown>, context: RecordConte
       updateExisting: bool(input["updateExisting"]),
       inactivateExited: bool(input["inactivateExited"]),
       expectRecordCount: bool(input["expectRecordCount"]),
-      emailTo: emails.value,
+      emailTo,
       fields,
       ignoreBlankCells: bool(input["ignoreBlankCells"]),
       removalLimitPercent,

@@ -6,9 +6,12 @@
  * 2. held runs not approved within 24 hours (`held_until`) are discarded and
  *    their kept files deleted;
  * 3. finished runs older than `AUTOCOMM_RUN_RETENTION_DAYS` are deleted with their
- *    errors, notes and change log; webhook delivery ids older than a day too;
+ *    errors, notes and change log (the highest change id of a committed run deleted
+ *    is kept, so that the change feed reports the gap to a host that had not read
+ *    it: `src/host/feed.ts`); webhook delivery ids older than a day too;
  * 4. completion reports whose send failed are retried
- *    ({@linkcode retryUnsentReports}).
+ *    ({@linkcode retryUnsentReports}), and host completion callbacks that are due
+ *    ({@linkcode retryHostCallbacks}: with backoff, for up to 24 hours).
  *
  * Every step claims row by row (conditional updates and deletes), so two service
  * processes running it in the same hour do each thing once.
@@ -16,10 +19,19 @@
 import { and, between, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { runChanges, runErrors, runNotes, runs, webhookDeliveries } from "../db/schema/autocomm.ts";
+import {
+  hostCallbacks,
+  runChanges,
+  runErrors,
+  runNotes,
+  runs,
+  webhookDeliveries,
+} from "../db/schema/autocomm.ts";
 import type { Logger } from "../log.ts";
 import { type MailDeps, type RetryResult, retryUnsentReports } from "../mail/completion.ts";
 import { discardRun, RunStateError } from "../pipeline/service.ts";
+import { inFeed, noteRemoved } from "../host/feed.ts";
+import { type CallbackRetryResult, retryHostCallbacks } from "../host/callback.ts";
 import { type ExpiredRun, expireLeases } from "./claim.ts";
 
 /** What the housekeeping needs. */
@@ -73,8 +85,13 @@ export async function applyRetention(deps: HousekeepingDeps, now: Date): Promise
   );
   let deleted = 0;
   for (;;) {
-    const found = await deps.db.select({ id: runs.id, from: runs.changesFrom, to: runs.changesTo })
-      .from(runs).where(old).limit(RETENTION_BATCH);
+    const found = await deps.db.select({
+      id: runs.id,
+      from: runs.changesFrom,
+      to: runs.changesTo,
+      status: runs.status,
+      preview: runs.preview,
+    }).from(runs).where(old).limit(RETENTION_BATCH);
     const batch = found.map((r) => r.id);
     if (batch.length === 0) break;
     // A run's change log is the range of ids on its row (the entries have no run index).
@@ -83,9 +100,13 @@ export async function applyRetention(deps: HousekeepingDeps, now: Date): Promise
         ? []
         : [deps.db.delete(runChanges).where(between(runChanges.id, r.from, r.to))]
     );
+    // The change feed's gap mark: the highest entry of a committed run removed.
+    const removed = Math.max(0, ...found.map((r) => inFeed(r) ? r.to ?? 0 : 0));
     await deps.db.batch([
+      noteRemoved(deps.db, removed),
       deps.db.delete(runErrors).where(inArray(runErrors.runId, batch)),
       deps.db.delete(runNotes).where(inArray(runNotes.runId, batch)),
+      deps.db.delete(hostCallbacks).where(inArray(hostCallbacks.runId, batch)),
       ...changes,
       deps.db.delete(runs).where(and(inArray(runs.id, batch), old)),
     ]);
@@ -122,14 +143,19 @@ export async function housekeeping(
 /** What the whole hourly process did. */
 export interface HourlyResult extends HousekeepingResult {
   reports: RetryResult;
+  callbacks: CallbackRetryResult;
 }
 
-/** The whole hourly process: housekeeping, then the retry of unsent reports. */
+/**
+ * The whole hourly process: housekeeping, then the retry of unsent reports and of
+ * host callbacks that are due (the tick runs those two in the background).
+ */
 export async function runHourly(
   deps: HousekeepingDeps & MailDeps,
   now: Date,
 ): Promise<HourlyResult> {
   const done = await housekeeping(deps, now);
   const reports = await retryUnsentReports(deps, now);
-  return { ...done, reports };
+  const callbacks = await retryHostCallbacks(deps, now);
+  return { ...done, reports, callbacks };
 }

@@ -42,6 +42,7 @@ import {
   wallText,
 } from "./due.ts";
 import { housekeeping, type HousekeepingResult } from "./hourly.ts";
+import { retryHostCallbacks } from "../host/callback.ts";
 import { removeRunStage } from "../pipeline/stage.ts";
 import { leaseEnd } from "../pipeline/run_state.ts";
 import { renewQueuedLeases } from "../pipeline/run_state_db.ts";
@@ -120,124 +121,149 @@ async function schedulableRecords(db: Db): Promise<Schedulable[]> {
   }).from(records).where(eq(records.executionOff, false));
 }
 
-/** The minute tick (see the module's notes). Never waits for a run to execute. */
-export async function tick(
-  deps: ScheduleDeps,
-  instant: Date,
-  options: TickOptions = {},
-): Promise<TickResult> {
-  const { db, config, logger } = deps;
-  const wall = wallMinuteOf(instant, config.timeZone);
-  const background: (() => Promise<unknown>)[] = [];
-  const result: TickResult = {
-    wall: wallText(wall),
-    hourly: null,
-    interrupted: [],
-    requeued: [],
-    gaveUp: [],
-    claimed: [],
-    taken: [],
-    busy: [],
-    reports: Promise.resolve(),
-  };
+/** One tick under way: what it needs, its instant, what it did so far, its background jobs. */
+class Ticking {
+  readonly result: TickResult;
+  /** Jobs (reports to send) run one after another once the tick's own work is done. */
+  readonly background: (() => Promise<unknown>)[] = [];
 
-  // A step that fails (typically: the database stayed locked longer than the busy
-  // timeout) is logged and the tick goes on; the next tick does it again.
-  const step = async (name: string, fn: () => Promise<void>) => {
+  constructor(readonly deps: ScheduleDeps, readonly instant: Date) {
+    this.result = {
+      wall: wallText(wallMinuteOf(instant, deps.config.timeZone)),
+      hourly: null,
+      interrupted: [],
+      requeued: [],
+      gaveUp: [],
+      claimed: [],
+      taken: [],
+      busy: [],
+      reports: Promise.resolve(),
+    };
+  }
+
+  /**
+   * Runs one step of the tick. A step that fails (typically: the database stayed
+   * locked longer than the busy timeout) is logged and the tick goes on; the next tick
+   * does it again.
+   */
+  async step(name: string, fn: () => Promise<unknown>): Promise<void> {
     try {
       await fn();
     } catch (error) {
-      logger.error("tick_step_failed", {
+      this.deps.logger.error("tick_step_failed", {
         step: name,
         error: error instanceof Error ? error.message : String(error),
       });
     }
-  };
+  }
+}
 
-  // 1. Leases.
-  await step("leases", async () => {
-    result.interrupted.push(...await expireLeases(db, instant, { own: deps.queue.pending ?? [] }));
+/**
+ * Step 2: the hourly process, at minute 00 or on the first tick of an hour this
+ * process has not seen (with a state); its retry of unsent reports goes to the
+ * background.
+ */
+async function hourlyStep(t: Ticking, state: ScheduleState | undefined): Promise<void> {
+  const { deps, instant, result } = t;
+  const hour = hourKey(instant, deps.config.timeZone);
+  const wall = wallMinuteOf(instant, deps.config.timeZone);
+  if (wall.minute !== 0 && (state === undefined || state.lastHourly === hour)) return;
+  await t.step("hourly", async () => {
+    result.hourly = await housekeeping(deps, instant);
+    result.interrupted.push(...result.hourly.interrupted);
+    if (state) state.lastHourly = hour;
   });
+  t.background.push(
+    () => retryUnsentReports(deps, instant),
+    () => retryHostCallbacks(deps, instant),
+  );
+}
 
-  // 2. The hourly process.
-  const hour = hourKey(instant, config.timeZone);
-  const state = options.state;
-  if (wall.minute === 0 || (state !== undefined && state.lastHourly !== hour)) {
-    await step("hourly", async () => {
-      result.hourly = await housekeeping(deps, instant);
-      result.interrupted.push(...result.hourly.interrupted);
-      if (state) state.lastHourly = hour;
-    });
-    background.push(() => retryUnsentReports(deps, instant));
+/**
+ * After steps 1 and 2: each interrupted run is logged, its left-behind stage file
+ * removed (its process died), and a record's run reported in the background.
+ */
+async function afterInterrupted(t: Ticking): Promise<void> {
+  const { deps } = t;
+  for (const run of t.result.interrupted) {
+    deps.logger.warn("run_interrupted", { runId: run.runId, recordId: run.recordId, was: run.was });
+    await t.step("stage_files", () => removeRunStage(deps.config.databaseUrl, run.runId));
+    if (run.recordId !== null) t.background.push(() => sendCompletionReport(deps, run.runId));
   }
-  for (const run of result.interrupted) {
-    logger.warn("run_interrupted", { runId: run.runId, recordId: run.recordId, was: run.was });
-    // Its process died: the stage file of a large file's run may be left behind.
-    await step("stage_files", () => removeRunStage(config.databaseUrl, run.runId));
-    if (run.recordId !== null) background.push(() => sendCompletionReport(deps, run.runId));
-  }
+}
 
-  // 3. Waiting runs.
-  await step("waiting", async () => {
-    for (const run of await waitingRuns(db)) {
-      if (instant.getTime() - Date.parse(run.queuedAt) >= WAIT_LIMIT_MS) {
-        const ended = await giveUpWaiting(db, run.id, { now: instant });
-        if (ended) {
-          result.gaveUp.push(run.id);
-          logger.warn("run_gave_up_waiting", { runId: run.id, recordId: run.recordId });
-          background.push(() => sendCompletionReport(deps, run.id));
-        }
-      } else if (
-        !run.preview &&
-        await requeueWaiting(db, run.id, {
-          leaseUntil: deps.queue.pending !== undefined
-            ? leaseEnd(instant, config.runLeaseSeconds)
-            : null,
-        })
-      ) {
-        result.requeued.push(run.id);
-        deps.queue.enqueue(run.id);
+/**
+ * Step 3: waiting runs (not previews) are queued again, until an hour after they were
+ * first queued; then they end `no_file` and are reported.
+ */
+async function waitingStep(t: Ticking): Promise<void> {
+  const { deps, instant, result } = t;
+  const { db, config, logger } = deps;
+  for (const run of await waitingRuns(db)) {
+    if (instant.getTime() - Date.parse(run.queuedAt) >= WAIT_LIMIT_MS) {
+      const ended = await giveUpWaiting(db, run.id, { now: instant });
+      if (ended) {
+        result.gaveUp.push(run.id);
+        logger.warn("run_gave_up_waiting", { runId: run.id, recordId: run.recordId });
+        t.background.push(() => sendCompletionReport(deps, run.id));
       }
+    } else if (
+      !run.preview &&
+      await requeueWaiting(db, run.id, {
+        leaseUntil: deps.queue.pending !== undefined
+          ? leaseEnd(instant, config.runLeaseSeconds)
+          : null,
+      })
+    ) {
+      result.requeued.push(run.id);
+      deps.queue.enqueue(run.id);
     }
-  });
+  }
+}
 
-  // 4. Due slots.
+/**
+ * Claims `todo` in one write transaction, in order (a queue that holds leases renews
+ * the claimed runs' leases in it). When the transaction fails (typically the database
+ * stayed locked longer than the busy timeout) nothing is claimed: the slots stay open
+ * and the next tick of the hour claims them.
+ */
+async function claimTogether(t: Ticking, todo: DueSlot[]): Promise<[DueSlot, ClaimResult][]> {
+  const { deps: { db, config, logger, queue }, instant } = t;
+  try {
+    return await db.transaction(async (tx) => {
+      const txDeps = { db: tx as unknown as Db, config };
+      const out: [DueSlot, ClaimResult][] = [];
+      for (const d of todo) {
+        out.push([d, await claimSlot(txDeps, d.record.id, { slotKey: d.key })]);
+      }
+      if (queue.pending !== undefined) {
+        const ids = out.flatMap(([, r]) => r.outcome === "claimed" ? [r.runId] : []);
+        await renewQueuedLeases(txDeps.db, ids, { now: instant, seconds: config.runLeaseSeconds });
+      }
+      return out;
+    });
+  } catch (error) {
+    logger.warn("schedule_claim_failed", {
+      slots: todo.map((d) => d.key),
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return [];
+  }
+}
+
+/** Step 4: the due slots not yet claimed are claimed together; claimed runs are enqueued. */
+async function dueSlotsStep(t: Ticking): Promise<void> {
+  const { deps: { db, config, logger, queue }, instant, result } = t;
   const due = dueThisHour(await schedulableRecords(db), instant, config.timeZone);
   const already = await claimedKeys(db, due.map((d) => d.key));
   const todo = due.filter((d) => !already.has(d.key));
-  let outcomes: [DueSlot, ClaimResult][] = [];
-  if (todo.length > 0) {
-    try {
-      outcomes = await db.transaction(async (tx) => {
-        const txDeps = { db: tx as unknown as Db, config };
-        const out: [DueSlot, ClaimResult][] = [];
-        for (const d of todo) {
-          out.push([d, await claimSlot(txDeps, d.record.id, { slotKey: d.key })]);
-        }
-        if (deps.queue.pending !== undefined) {
-          const ids = out.flatMap(([, r]) => r.outcome === "claimed" ? [r.runId] : []);
-          await renewQueuedLeases(txDeps.db, ids, {
-            now: instant,
-            seconds: config.runLeaseSeconds,
-          });
-        }
-        return out;
-      });
-    } catch (error) {
-      // Typically the database stayed locked longer than the busy timeout; the
-      // slots stay open and the next tick of the hour claims them.
-      logger.warn("schedule_claim_failed", {
-        slots: todo.map((d) => d.key),
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
-  }
+  const outcomes = todo.length > 0 ? await claimTogether(t, todo) : [];
   for (const key of already) result.taken.push(key);
   for (const [d, r] of outcomes) {
     if (r.outcome === "claimed") {
       result.claimed.push({ runId: r.runId, recordId: d.record.id, slotKey: d.key });
       logger.info("schedule_claimed", { recordId: d.record.id, slot: d.key, runId: r.runId });
-      deps.queue.enqueue(r.runId);
+      queue.enqueue(r.runId);
     } else if (r.outcome === "taken") {
       result.taken.push(d.key);
     } else if (r.outcome === "busy") {
@@ -250,24 +276,44 @@ export async function tick(
       });
     }
   }
+}
 
+/** Runs the background jobs one after another; a job that fails is logged. */
+async function runBackground(t: Ticking): Promise<void> {
+  for (const job of t.background) {
+    try {
+      await job();
+    } catch (error) {
+      t.deps.logger.error("report_job_failed", { error: String(error) });
+    }
+  }
+}
+
+/** The minute tick (see the module's notes). Never waits for a run to execute. */
+export async function tick(
+  deps: ScheduleDeps,
+  instant: Date,
+  options: TickOptions = {},
+): Promise<TickResult> {
+  const { db, config } = deps;
+  const t = new Ticking(deps, instant);
+  const result = t.result;
+  // 1. Leases.
+  await t.step("leases", async () => {
+    result.interrupted.push(...await expireLeases(db, instant, { own: deps.queue.pending ?? [] }));
+  });
+  await hourlyStep(t, options.state);
+  await afterInterrupted(t);
+  await t.step("waiting", () => waitingStep(t));
+  await dueSlotsStep(t);
   // 5. Keep the leases of this process's queued runs fresh.
   const pending = deps.queue.pending;
   if (pending !== undefined && pending.length > 0) {
-    await step(
+    await t.step(
       "renew_leases",
       () => renewQueuedLeases(db, pending, { now: instant, seconds: config.runLeaseSeconds }),
     );
   }
-
-  result.reports = (async () => {
-    for (const job of background) {
-      try {
-        await job();
-      } catch (error) {
-        logger.error("report_job_failed", { error: String(error) });
-      }
-    }
-  })();
+  result.reports = runBackground(t);
   return result;
 }

@@ -16,7 +16,7 @@ import {
   periods,
   schools,
   terms,
-} from "../db/schema/sis.ts";
+} from "./schema.ts";
 import { issueMessage } from "../util/echo.ts";
 import { DISTRICT_OFFICE, IMPORT_TABLES, type ImportTable } from "./catalog.ts";
 

@@ -5,14 +5,21 @@
  * hold. Results are values, not exceptions, and messages never repeat the value (it
  * may be personal data).
  */
+import type { RowErrorCode } from "../problems.ts";
 import { describeCharacter } from "../util/text.ts";
 import { zonedDate } from "../util/time.ts";
 
 /** A read value, or why it could not be read. */
-export type ValueResult<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+export type ValueResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; code: RowErrorCode; message: string };
 
 const ok = <T>(value: T): ValueResult<T> => ({ ok: true, value });
-const bad = <T>(code: string, message: string): ValueResult<T> => ({ ok: false, code, message });
+const bad = <T>(code: RowErrorCode, message: string): ValueResult<T> => ({
+  ok: false,
+  code,
+  message,
+});
 
 /**
  * Free-text fields (comments): a line feed or carriage return inside their quotes is

@@ -10,11 +10,14 @@ import { Hono } from "hono";
 import { VERSION } from "../version.ts";
 import { createApi } from "./api/app.ts";
 import { authenticate } from "./auth/middleware.ts";
+import { schoolScope } from "./auth/school_scope.ts";
 import { bodyLimits } from "./body_limits.ts";
 import { createHooksApp } from "./hooks/run_now.ts";
+import { pluginRoutes } from "./plugin.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { connectionPages } from "./routes/connection_pages.tsx";
+import { oidcRoutes } from "./routes/oidc_routes.ts";
 import { assetRoutes, authPages, fieldPages } from "./routes/other_pages.tsx";
 import { runPages } from "./routes/run_pages.tsx";
 import { setupPages } from "./routes/setup_pages.tsx";
@@ -51,9 +54,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       queue: deps.queue,
     }),
   );
+  app.route("/plugin", pluginRoutes(deps.config)); // public: the host reads it before sign-in
 
   app.use("*", authenticate(deps));
+  app.use("*", schoolScope(deps));
   app.route("/", authPages(deps));
+  app.route("/", oidcRoutes(deps));
   app.route("/", setupPages(deps));
   app.route("/", runPages(deps));
   app.route("/", connectionPages(deps));

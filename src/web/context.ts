@@ -30,5 +30,7 @@ export interface Identity {
 export interface AppEnv {
   Variables: {
     identity: Identity | undefined;
+    /** Set by `schoolScope`: what the request names outside the session's school (answered 404). */
+    outOfScope?: string | undefined;
   };
 }

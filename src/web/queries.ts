@@ -2,7 +2,7 @@
 import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { connections, runChanges, runErrors, runNotes, runs } from "../db/schema/autocomm.ts";
-import { schools } from "../db/schema/sis.ts";
+import { schools } from "../sis/schema.ts";
 import { changesOf } from "../pipeline/service.ts";
 
 /** A run row. */
@@ -15,9 +15,17 @@ export interface SchoolRow {
   attendanceMethod: string;
 }
 
-/** Every school, District Office (0) first. */
-export async function listSchools(db: Db): Promise<SchoolRow[]> {
-  return await db.select().from(schools).orderBy(asc(schools.schoolNumber));
+/**
+ * Every school, District Office (0) first; with `scope` (a session confined to a
+ * school, see `auth/school_scope.ts`) only that school.
+ */
+export async function listSchools(
+  db: Db,
+  options: { scope?: number | undefined } = {},
+): Promise<SchoolRow[]> {
+  return await db.select().from(schools).where(
+    options.scope === undefined ? undefined : eq(schools.schoolNumber, options.scope),
+  ).orderBy(asc(schools.schoolNumber));
 }
 
 /** One school, if it exists. */

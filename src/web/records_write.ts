@@ -3,16 +3,39 @@ import type { Db } from "../db/client.ts";
 import { checkInput, createRecord, RecordInvalid, type StoredRecord } from "../records/store.ts";
 import { listSchools } from "./queries.ts";
 
+/** Options of {@linkcode createRecords}. */
+export interface CreateRecordsOptions {
+  /** The session's school (undefined or 0: District Office context, any school). */
+  schoolScope?: number | undefined;
+}
+
 /**
  * Creates a record, and with `duplicateToAllSchools` one per school. Every copy is
  * checked in its own school's context before anything is written, and a problem of
- * a copy names its school.
+ * a copy names its school. A session confined to a school (`schoolScope` ≠ 0)
+ * creates only for that school and never duplicates: a field error otherwise.
  */
 export async function createRecords(
   db: Db,
   input: Record<string, unknown>,
   duplicateToAllSchools: boolean,
+  options: CreateRecordsOptions = {},
 ): Promise<StoredRecord[]> {
+  const scope = options.schoolScope;
+  if (scope !== undefined && scope !== 0) {
+    if (Number(input["schoolId"]) !== scope) {
+      throw new RecordInvalid([{
+        field: "schoolId",
+        message: `You can create records only for school ${scope}, the school you are signed in to`,
+      }]);
+    }
+    if (duplicateToAllSchools) {
+      throw new RecordInvalid([{
+        field: "duplicateToAllSchools",
+        message: "Only District Office context can copy a record to every school",
+      }]);
+    }
+  }
   const settings = await checkInput(db, input);
   if (duplicateToAllSchools) {
     const problems = [];

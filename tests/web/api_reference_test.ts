@@ -193,6 +193,7 @@ Deno.test("the OpenAPI document describes every API route with its role", async 
       "DELETE /connections/{id} admin",
       "DELETE /records/{id} editor",
       "GET /catalog/{table} viewer",
+      "GET /changes viewer",
       "GET /connections admin",
       "GET /connections/{id} admin",
       "GET /records viewer",

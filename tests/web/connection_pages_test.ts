@@ -130,10 +130,10 @@ Deno.test("only admins see and manage the connections pages; the setup page link
 Deno.test("the plugin manifest names the connections page for admins, where the app serves it", async () => {
   const manifest = JSON.parse(
     await Deno.readTextFile(new URL("../../plugin/manifest.json", import.meta.url)),
-  ) as { pages: { path: string; roles: string[]; navigation: string[] }[] };
+  ) as { pages: { path: string; role: string; navigation: string[] }[] };
   const page = manifest.pages.find((p) => p.path === "/connections");
   assert.ok(page, "plugin/manifest.json lists /connections");
-  assert.deepEqual(page.roles, ["admin"]);
+  assert.equal(page.role, "admin");
   assert.equal(page.navigation.at(-1), "Managed Connections");
 });
 

@@ -53,8 +53,9 @@ Deno.test("the setup list shows the school's records in order with schedule, zon
     await s.api(`/api/v1/records/${first}/run`, { method: "POST" });
     await s.queue.idle();
 
-    const editor = await s.session("editor", 100);
-    const page = await html(await s.page(editor, "/"));
+    // District Office context: its school switch offers every school.
+    const editor = await s.session("editor", 0);
+    const page = await html(await s.page(editor, "/?school=100"));
     const text = textOf(page);
     assert.match(text, /AutoComm Setup — Lincoln Elementary/);
     const order = ["Ordered", "Alpha", "Zulu"].map((n) => text.indexOf(`${n} `));
@@ -281,7 +282,7 @@ Deno.test("a form with problems comes back with a linked summary, each problem b
 Deno.test("duplicating from the form creates the record in every school", async () => {
   const s = await startTestService();
   try {
-    const editor = await s.session("editor", 100);
+    const editor = await s.session("editor", 0); // only District Office context duplicates
     const res = await s.page(
       editor,
       "/records",

@@ -184,6 +184,26 @@ export const oneTimeTokens = sqliteTable("one_time_tokens", {
 });
 
 /**
+ * OpenID Connect sign-ins under way: one row per authorization request, keyed by the
+ * SHA-256 of its `state`, bound to the browser that started it by the SHA-256 of a
+ * random value in a short-lived cookie. Used once (deleted by the callback whatever
+ * its outcome); expired rows are pruned when a new sign-in starts.
+ */
+export const oidcLogins = sqliteTable("oidc_logins", {
+  /** SHA-256 (hex) of the authorization request's `state`. */
+  stateHash: text("state_hash").primaryKey(),
+  /** SHA-256 (hex) of the browser-binding cookie's value. */
+  browserHash: text("browser_hash").notNull(),
+  nonce: text("nonce").notNull(),
+  /** The PKCE code verifier (S256). */
+  codeVerifier: text("code_verifier").notNull(),
+  /** The local path to land on after sign-in. */
+  nextPath: text("next_path").notNull(),
+  createdAt: text("created_at").notNull(),
+  expiresAt: text("expires_at").notNull(),
+}, (t) => [index("oidc_logins_expiry").on(t.expiresAt)]);
+
+/**
  * Webhook signatures seen while their timestamp is inside the window: each is
  * accepted once, whatever the answer was. Rows are pruned once expired.
  */
@@ -201,3 +221,32 @@ export const webhookDeliveries = sqliteTable("webhook_deliveries", {
   runId: integer("run_id"),
   receivedAt: text("received_at").notNull(),
 });
+
+/**
+ * The change feed's memory of what retention removed: one row (`id` 1) holding the
+ * highest change-log id the hourly process has deleted. A feed cursor at or below it
+ * may have missed entries, and the feed answers a gap first (`src/host/feed.ts`).
+ */
+export const changeFeedState = sqliteTable("change_feed_state", {
+  id: integer("id").primaryKey(),
+  /** The highest `run_changes.id` deleted by retention (0: none yet). */
+  removedThrough: integer("removed_through").notNull().default(0),
+});
+
+/**
+ * The completion callback of a finished run to the host (`AUTOCOMM_HOST_CALLBACK_URL`):
+ * one row per run, made by its first delivery attempt, which also claims it.
+ */
+export const hostCallbacks = sqliteTable("host_callbacks", {
+  runId: integer("run_id").primaryKey(),
+  /** sending (an attempt holds it), pending (to be retried), delivered, failed (given up). */
+  status: text("status").notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  /** When the first attempt was made: retries stop 24 hours after it. */
+  firstAttemptAt: text("first_attempt_at").notNull(),
+  /** When a pending delivery is tried again; while sending, when the attempt's claim ends. */
+  nextAttemptAt: text("next_attempt_at"),
+  /** The last failure: an HTTP status or a network error, never a payload value. */
+  lastError: text("last_error"),
+  deliveredAt: text("delivered_at"),
+}, (t) => [index("host_callbacks_due").on(t.status, t.nextAttemptAt)]);

@@ -6,6 +6,7 @@
  * loaded data directly — no per-row maps, closures or queries.
  */
 import type { ImportTable } from "../catalog.ts";
+import type { RowErrorCode } from "../../problems.ts";
 
 /** A value of a staged row. */
 export type Cell = string | number | bigint | null | Uint8Array;
@@ -100,7 +101,7 @@ export interface RowCheckSink {
   errors: {
     line: number;
     field: string;
-    code: string;
+    code: RowErrorCode;
     message: string;
     row: string | null;
     ord: number;
@@ -110,7 +111,7 @@ export interface RowCheckSink {
     line: number;
     when: 0 | 1;
     field: string;
-    code: string;
+    code: RowErrorCode;
     message: string;
     ord: number;
   }[];

@@ -8,6 +8,7 @@
  * table's existing records `t`.
  */
 import type { AttendanceMode, ImportTable, TableCatalog } from "../catalog.ts";
+import type { RowErrorCode } from "../../problems.ts";
 import type { References, RowCheckFn, RowLayout } from "./checks.ts";
 
 /** A value bound to a statement's `?`. */
@@ -173,7 +174,7 @@ export interface TableRules {
   /** SQL: the existing record is active at another school (a row error), when checked. */
   elsewhere?(ctx: SqlContext): string;
   /** The error of {@linkcode elsewhere}: field, code and the message (SQL over `s`, `t`). */
-  readonly elsewhereError?: { field: string; code: string; message: string };
+  readonly elsewhereError?: { field: string; code: RowErrorCode; message: string };
   /** SQL: the row's dates are out of order once the existing record's are taken in. */
   badDates?(ctx: SqlContext): string;
   /**

@@ -159,7 +159,7 @@ export const SCHEDULES: TableRules = {
         line,
         ord: ordBadDate,
         field: dateField,
-        code: "bad_date",
+        code: "bad_date" as const,
         message: DATE_ORDER.message,
       };
       // With both dates in the row the check does not depend on the existing record;

@@ -5,6 +5,7 @@ import type { AppDeps, AppEnv } from "../context.ts";
 import { SESSION_COOKIE } from "../auth/session.ts";
 import { CSRF_HEADER } from "../auth/middleware.ts";
 import { newApi } from "./common.ts";
+import { changesApi } from "./changes.ts";
 import { connectionsApi } from "./connections.ts";
 import { recordsApi } from "./records.ts";
 import { referenceApi } from "./reference.ts";
@@ -31,6 +32,7 @@ export function createApi(deps: AppDeps): OpenAPIHono<AppEnv> {
   api.route("/", runsApi(deps));
   api.route("/", referenceApi(deps));
   api.route("/", connectionsApi(deps));
+  api.route("/", changesApi(deps));
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -1,15 +1,17 @@
 /** `/runs`: list, read, errors and changes (paged), rejected rows as CSV, approve and discard. */
 import { z } from "@hono/zod-openapi";
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono, RouteConfig } from "@hono/zod-openapi";
 import { getRun } from "../../pipeline/launch.ts";
 import { rejectedRowsCsv } from "../../pipeline/report.ts";
 import { countRuns, discardRun, listRuns, runChangeLog } from "../../pipeline/service.ts";
+import type { Db } from "../../db/client.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
 import { notFound } from "../errors.ts";
 import { countChanges, runErrorsPage } from "../queries.ts";
 import { csvHeaders } from "../routes/run_pages.tsx";
 import { changeJson, guardedRoute, newApi, runJson } from "./common.ts";
 import { runDetail } from "./records.ts";
+import { requestScope } from "../auth/school_scope.ts";
 import { approveHeldRun } from "../start_run.ts";
 import {
   Change,
@@ -25,199 +27,206 @@ import {
 
 const notFoundResponse = jsonBody(ErrorBody, "No such run");
 
+const listRunsRoute = {
+  method: "get",
+  path: "/runs",
+  tags: ["Runs"],
+  summary: "List runs",
+  description: "Newest first; all runs or one record's.",
+  request: {
+    query: PageQuery.extend({
+      recordId: z.coerce.number().int().min(1).optional().openapi({
+        param: { name: "recordId", in: "query" },
+        type: "integer",
+      }),
+    }),
+  },
+  responses: {
+    200: jsonBody(
+      pageOf("runs", RunSchema),
+      "A page of runs",
+    ),
+  },
+} satisfies RouteConfig;
+
+const readRunRoute = {
+  method: "get",
+  path: "/runs/{id}",
+  tags: ["Runs"],
+  summary: "Read a run",
+  description:
+    "Status, trigger, times, file, counts and notes; errors and changes are paged apart.",
+  request: { params: IdParam },
+  responses: { 200: jsonBody(RunDetail, "The run"), 404: notFoundResponse },
+} satisfies RouteConfig;
+
+const runErrorsRoute = {
+  method: "get",
+  path: "/runs/{id}/errors",
+  tags: ["Runs"],
+  summary: "A run's row errors",
+  description: "In file order (line), paged.",
+  request: { params: IdParam, query: PageQuery },
+  responses: {
+    200: jsonBody(
+      pageOf("errors", RunError),
+      "A page of row errors",
+    ),
+    404: notFoundResponse,
+  },
+} satisfies RouteConfig;
+
+const runChangesRoute = {
+  method: "get",
+  path: "/runs/{id}/changes",
+  tags: ["Runs"],
+  summary: "A run's change log",
+  description:
+    "What the run did, or for a held run or a preview would do (a held run: the keys that would be removed). " +
+    'Both values of a personal field read "(personal)", as on the run page.',
+  request: { params: IdParam, query: PageQuery },
+  responses: {
+    200: jsonBody(
+      pageOf("changes", Change),
+      "A page of changes",
+    ),
+    404: notFoundResponse,
+  },
+} satisfies RouteConfig;
+
+const rejectedRowsRoute = {
+  method: "get",
+  path: "/runs/{id}/rejected.csv",
+  tags: ["Runs"],
+  summary: "A run's rejected rows as CSV",
+  description: "line, errors, then the row's cells; formula-like cells are neutralised.",
+  request: { params: IdParam },
+  responses: {
+    200: { description: "CSV", content: { "text/csv": { schema: z.string() } } },
+    404: notFoundResponse,
+  },
+} satisfies RouteConfig;
+
+const approveRoute = {
+  method: "post",
+  path: "/runs/{id}/approve",
+  tags: ["Runs"],
+  summary: "Approve a held run",
+  description:
+    "Applies the held run's kept file exactly once and answers when the approval run has finished.",
+  request: { params: IdParam },
+  responses: {
+    200: jsonBody(
+      z.object({ approvalRunId: z.number().int(), run: RunDetail }),
+      "The approval run",
+    ),
+    404: notFoundResponse,
+    409: jsonBody(ErrorBody, "The run is not held (any more), or the record is running"),
+  },
+} satisfies RouteConfig;
+
+const discardRoute = {
+  method: "post",
+  path: "/runs/{id}/discard",
+  tags: ["Runs"],
+  summary: "Discard a held run",
+  description: "Deletes the kept file; nothing is applied.",
+  request: { params: IdParam },
+  responses: {
+    200: jsonBody(RunDetail, "The discarded run"),
+    404: notFoundResponse,
+    409: jsonBody(ErrorBody, "The run is not held"),
+  },
+} satisfies RouteConfig;
+
+/** The runs API: reading runs (viewers), and deciding held runs (editors). */
 export function runsApi(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = newApi();
+  registerRunReads(app, deps);
+  registerHeldRunDecisions(app, deps);
+  return app;
+}
+
+/** Run `id`, or a 404. */
+async function existing(db: Db, id: number) {
+  const run = await getRun(db, id);
+  if (!run) throw notFound(`run ${id}`);
+  return run;
+}
+
+/** List, read, a run's errors and changes (paged), and its rejected rows as CSV. */
+function registerRunReads(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   const { db } = deps.database;
-  const runDeps = { db, config: deps.config };
   const cfg = deps.config;
-
-  async function existing(id: number) {
-    const run = await getRun(db, id);
-    if (!run) throw notFound(`run ${id}`);
-    return run;
-  }
-
-  app.openapi(
-    guardedRoute(cfg, "viewer", {
-      method: "get",
-      path: "/runs",
-      tags: ["Runs"],
-      summary: "List runs",
-      description: "Newest first; all runs or one record's.",
-      request: {
-        query: PageQuery.extend({
-          recordId: z.coerce.number().int().min(1).optional().openapi({
-            param: { name: "recordId", in: "query" },
-            type: "integer",
-          }),
-        }),
-      },
-      responses: {
-        200: jsonBody(
-          pageOf("runs", RunSchema),
-          "A page of runs",
-        ),
-      },
-    }),
-    async (c) => {
-      const { recordId, limit, offset } = c.req.valid("query");
-      const runs = await listRuns(db, {
-        ...(recordId !== undefined ? { recordId } : {}),
-        limit,
-        offset,
-      });
-      return c.json({
-        total: await countRuns(db, recordId),
-        limit,
-        offset,
-        runs: runs.map(runJson),
-      }, 200);
-    },
-  );
+  app.openapi(guardedRoute(cfg, "viewer", listRunsRoute), async (c) => {
+    const { recordId, limit, offset } = c.req.valid("query");
+    const runs = await listRuns(db, {
+      ...(recordId !== undefined ? { recordId } : {}),
+      schoolId: requestScope(c),
+      limit,
+      offset,
+    });
+    return c.json({
+      total: await countRuns(db, recordId, { schoolId: requestScope(c) }),
+      limit,
+      offset,
+      runs: runs.map(runJson),
+    }, 200);
+  });
 
   app.openapi(
-    guardedRoute(cfg, "viewer", {
-      method: "get",
-      path: "/runs/{id}",
-      tags: ["Runs"],
-      summary: "Read a run",
-      description:
-        "Status, trigger, times, file, counts and notes; errors and changes are paged apart.",
-      request: { params: IdParam },
-      responses: { 200: jsonBody(RunDetail, "The run"), 404: notFoundResponse },
-    }),
+    guardedRoute(cfg, "viewer", readRunRoute),
     async (c) => c.json(await runDetail(deps, c.req.valid("param").id), 200),
   );
 
-  app.openapi(
-    guardedRoute(cfg, "viewer", {
-      method: "get",
-      path: "/runs/{id}/errors",
-      tags: ["Runs"],
-      summary: "A run's row errors",
-      description: "In file order (line), paged.",
-      request: { params: IdParam, query: PageQuery },
-      responses: {
-        200: jsonBody(
-          pageOf("errors", RunError),
-          "A page of row errors",
-        ),
-        404: notFoundResponse,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const { limit, offset } = c.req.valid("query");
-      await existing(id);
-      const page = await runErrorsPage(db, id, { limit, offset });
-      return c.json({ total: page.total, limit, offset, errors: page.errors }, 200);
-    },
-  );
+  app.openapi(guardedRoute(cfg, "viewer", runErrorsRoute), async (c) => {
+    const { id } = c.req.valid("param");
+    const { limit, offset } = c.req.valid("query");
+    await existing(db, id);
+    const page = await runErrorsPage(db, id, { limit, offset });
+    return c.json({ total: page.total, limit, offset, errors: page.errors }, 200);
+  });
 
-  app.openapi(
-    guardedRoute(cfg, "viewer", {
-      method: "get",
-      path: "/runs/{id}/changes",
-      tags: ["Runs"],
-      summary: "A run's change log",
-      description:
-        "What the run did, or for a held run or a preview would do (a held run: the keys that would be removed). " +
-        'Both values of a personal field read "(personal)", as on the run page.',
-      request: { params: IdParam, query: PageQuery },
-      responses: {
-        200: jsonBody(
-          pageOf("changes", Change),
-          "A page of changes",
-        ),
-        404: notFoundResponse,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const { limit, offset } = c.req.valid("query");
-      await existing(id);
-      const changes = await runChangeLog(db, id, { limit, offset });
-      return c.json({
-        total: await countChanges(db, id),
-        limit,
-        offset,
-        changes: changes.map(changeJson),
-      }, 200);
-    },
-  );
+  app.openapi(guardedRoute(cfg, "viewer", runChangesRoute), async (c) => {
+    const { id } = c.req.valid("param");
+    const { limit, offset } = c.req.valid("query");
+    await existing(db, id);
+    const changes = await runChangeLog(db, id, { limit, offset });
+    return c.json({
+      total: await countChanges(db, id),
+      limit,
+      offset,
+      changes: changes.map(changeJson),
+    }, 200);
+  });
 
-  app.openapi(
-    guardedRoute(cfg, "viewer", {
-      method: "get",
-      path: "/runs/{id}/rejected.csv",
-      tags: ["Runs"],
-      summary: "A run's rejected rows as CSV",
-      description: "line, errors, then the row's cells; formula-like cells are neutralised.",
-      request: { params: IdParam },
-      responses: {
-        200: { description: "CSV", content: { "text/csv": { schema: z.string() } } },
-        404: notFoundResponse,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      await existing(id);
-      return c.body(await rejectedRowsCsv(db, id), 200, csvHeaders(`run-${id}-rejected-rows.csv`));
-    },
-  );
+  app.openapi(guardedRoute(cfg, "viewer", rejectedRowsRoute), async (c) => {
+    const { id } = c.req.valid("param");
+    await existing(db, id);
+    return c.body(await rejectedRowsCsv(db, id), 200, csvHeaders(`run-${id}-rejected-rows.csv`));
+  });
+}
 
-  app.openapi(
-    guardedRoute(cfg, "editor", {
-      method: "post",
-      path: "/runs/{id}/approve",
-      tags: ["Runs"],
-      summary: "Approve a held run",
-      description:
-        "Applies the held run's kept file exactly once and answers when the approval run has finished.",
-      request: { params: IdParam },
-      responses: {
-        200: jsonBody(
-          z.object({ approvalRunId: z.number().int(), run: RunDetail }),
-          "The approval run",
-        ),
-        404: notFoundResponse,
-        409: jsonBody(ErrorBody, "The run is not held (any more), or the record is running"),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      await existing(id);
-      const approval = await approveHeldRun(deps, id);
-      deps.logger.info("run_approved", {
-        runId: id,
-        approvalRunId: approval,
-        user: c.get("identity")?.user,
-      });
-      return c.json({ approvalRunId: approval, run: await runDetail(deps, approval) }, 200);
-    },
-  );
+/** Approve (apply the kept file once) or discard a held run. */
+function registerHeldRunDecisions(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
+  const { db } = deps.database;
+  const cfg = deps.config;
+  app.openapi(guardedRoute(cfg, "editor", approveRoute), async (c) => {
+    const { id } = c.req.valid("param");
+    await existing(db, id);
+    const approval = await approveHeldRun(deps, id);
+    deps.logger.info("run_approved", {
+      runId: id,
+      approvalRunId: approval,
+      user: c.get("identity")?.user,
+    });
+    return c.json({ approvalRunId: approval, run: await runDetail(deps, approval) }, 200);
+  });
 
-  app.openapi(
-    guardedRoute(cfg, "editor", {
-      method: "post",
-      path: "/runs/{id}/discard",
-      tags: ["Runs"],
-      summary: "Discard a held run",
-      description: "Deletes the kept file; nothing is applied.",
-      request: { params: IdParam },
-      responses: {
-        200: jsonBody(RunDetail, "The discarded run"),
-        404: notFoundResponse,
-        409: jsonBody(ErrorBody, "The run is not held"),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      await existing(id);
-      await discardRun(runDeps, id, { by: c.get("identity")?.user });
-      return c.json(await runDetail(deps, id), 200);
-    },
-  );
-
-  return app;
+  app.openapi(guardedRoute(cfg, "editor", discardRoute), async (c) => {
+    const { id } = c.req.valid("param");
+    await existing(db, id);
+    await discardRun({ db, config: cfg }, id, { by: c.get("identity")?.user });
+    return c.json(await runDetail(deps, id), 200);
+  });
 }

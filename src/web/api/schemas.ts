@@ -162,6 +162,16 @@ export const RunDetail = RunSchema.extend({
   ),
   errorCount: z.number().int(),
   changeCount: z.number().int(),
+  callback: z.object({
+    status: z.enum(["sending", "pending", "delivered", "failed"]),
+    attempts: z.number().int(),
+    firstAttemptAt: z.string(),
+    nextAttemptAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+    deliveredAt: z.string().nullable(),
+  }).nullable().openapi({
+    description: "The host completion callback (AUTOCOMM_HOST_CALLBACK_URL); null: none attempted",
+  }),
 }).openapi("RunDetail");
 
 export const RunError = z.object({

@@ -61,8 +61,8 @@ export interface FirstStartOptions {
 }
 
 /**
- * On the first start of a standalone service (no host origins configured, no
- * session and no sign-in link ever created), prints a one-time local administrator
+ * On the first start of a standalone service (no host origins configured, the link
+ * not turned off, no session and no sign-in link ever created), prints a one-time local administrator
  * sign-in link. Returns the link, or undefined when nothing was printed. Later,
  * `deno task autocomm admin-link` prints a new one.
  */
@@ -70,7 +70,7 @@ export async function printAdminLinkOnFirstStart(
   deps: FirstStartDeps,
   options: FirstStartOptions = {},
 ): Promise<string | undefined> {
-  if (deps.config.hostOrigins.length > 0) return undefined;
+  if (deps.config.hostOrigins.length > 0 || !deps.config.adminLink) return undefined;
   const { db } = deps.database;
   const [links] = await db.select({ n: count() }).from(oneTimeTokens).where(
     eq(oneTimeTokens.kind, "admin_link"),

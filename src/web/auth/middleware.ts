@@ -7,7 +7,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../../config.ts";
 import type { AppDeps, AppEnv, Identity } from "../context.ts";
-import { HttpError } from "../errors.ts";
+import { HttpError, notFound } from "../errors.ts";
 import { CSRF_FIELD, CSRF_HEADER } from "./csrf.ts";
 import { hasRole, type Role } from "./roles.ts";
 import { findSession, sessionCookieOf } from "./session.ts";
@@ -44,6 +44,8 @@ export type Audience = "api" | "page";
 /**
  * Lets the request through only for `role` or a higher one. Anonymous API calls get
  * 401; anonymous page requests are sent to the sign-in page; a lower role gets 403.
+ * Then a request that `schoolScope` found reaching outside the session's school gets
+ * 404, as if what it names did not exist.
  */
 export function requireRole(role: Role, audience: Audience): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -70,6 +72,9 @@ export function requireRole(role: Role, audience: Audience): MiddlewareHandler<A
         `This needs the ${role} role; you are signed in as ${identity.role}`,
       );
     }
+    // Another school's record, run or school: missing, as far as this session can tell.
+    const outside = c.get("outOfScope");
+    if (outside !== undefined) throw notFound(outside);
     return await next();
   };
 }

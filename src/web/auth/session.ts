@@ -1,11 +1,10 @@
 /**
  * Sessions: a random cookie value, stored only as its SHA-256, with the user, role,
- * school context and the session's anti-CSRF token. The standalone sign-in link
- * creates one today; a host launch (signed token) will create one the same way
- * through {@linkcode createSession}.
+ * school context and the session's anti-CSRF token. The standalone sign-in link and
+ * OpenID Connect sign-in (`oidc.ts`) create one through {@linkcode createSession}.
  */
 import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { getCookie, setCookie } from "hono/cookie";
 import { eq, lt } from "drizzle-orm";
 import type { Config } from "../../config.ts";
 import type { Db } from "../../db/client.ts";
@@ -92,22 +91,63 @@ export function sessionCookieOf(c: Context): string | undefined {
   return getCookie(c, SESSION_COOKIE);
 }
 
-/** Sets the session cookie: HttpOnly, SameSite=Lax, Secure when the service is served over https. */
+/** Where and how long a cookie of {@linkcode setAuthCookie} lives. */
+export interface AuthCookieOptions {
+  path?: string;
+  maxAge?: number;
+  expires?: Date;
+}
+
+/** True when the service is served over https (its public URL). */
+function overHttps(config: Pick<Config, "publicUrl">): boolean {
+  return config.publicUrl.startsWith("https:");
+}
+
+/**
+ * Sets a cookie of the sign-in (the session, the OpenID Connect browser binding). Always
+ * HttpOnly. Over https it is `Secure; SameSite=None; Partitioned`, so that it is sent
+ * inside the host's cross-site frame and kept under third-party-cookie restrictions
+ * (CHIPS); forms stay protected by the session's CSRF token and the Origin check, not
+ * by SameSite. Over http (a loopback test or demo) it is `SameSite=Lax`.
+ */
+export function setAuthCookie(
+  c: Context,
+  config: Pick<Config, "publicUrl">,
+  name: string,
+  value: string,
+  options: AuthCookieOptions = {},
+): void {
+  setCookie(c, name, value, {
+    path: options.path ?? "/",
+    httpOnly: true,
+    ...(overHttps(config)
+      ? { secure: true, sameSite: "None" as const, partitioned: true }
+      : { sameSite: "Lax" as const }),
+    ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
+    ...(options.expires !== undefined ? { expires: options.expires } : {}),
+  });
+}
+
+/** Clears a cookie set by {@linkcode setAuthCookie} (same path and attributes). */
+export function clearAuthCookie(
+  c: Context,
+  config: Pick<Config, "publicUrl">,
+  name: string,
+  options: { path?: string } = {},
+): void {
+  setAuthCookie(c, config, name, "", { path: options.path ?? "/", maxAge: 0 });
+}
+
+/** Sets the session cookie (see {@linkcode setAuthCookie}) until the session expires. */
 export function setSessionCookie(
   c: Context,
   config: Pick<Config, "publicUrl">,
   session: NewSession,
 ): void {
-  setCookie(c, SESSION_COOKIE, session.cookieValue, {
-    path: "/",
-    httpOnly: true,
-    sameSite: "Lax",
-    secure: config.publicUrl.startsWith("https:"),
-    expires: session.expiresAt,
-  });
+  setAuthCookie(c, config, SESSION_COOKIE, session.cookieValue, { expires: session.expiresAt });
 }
 
 /** Clears the session cookie. */
 export function clearSessionCookie(c: Context, config: Pick<Config, "publicUrl">): void {
-  deleteCookie(c, SESSION_COOKIE, { path: "/", secure: config.publicUrl.startsWith("https:") });
+  clearAuthCookie(c, config, SESSION_COOKIE);
 }

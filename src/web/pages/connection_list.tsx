@@ -43,6 +43,7 @@ export interface ConnectionListProps {
   noSecretKey: boolean;
 }
 
+/** The list page: what connections are for, New, and the table of connections. */
 export function ConnectionList(props: ConnectionListProps) {
   const { identity } = props;
   return (
@@ -72,74 +73,82 @@ export function ConnectionList(props: ConnectionListProps) {
       </p>
       {props.connections.length === 0
         ? <p class="empty">No managed connections yet.</p>
-        : (
-          <table class="list">
-            <caption class="visually-hidden">Managed connections</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Server</th>
-                <th scope="col">Login</th>
-                <th scope="col">Allows</th>
-                <th scope="col">Host key</th>
-                <th scope="col">Used by</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.connections.map((c) => {
-                const used = props.usage.get(c.id) ?? 0;
-                return (
-                  <tr>
-                    <td>
-                      <a href={`/connections/${c.id}/edit`}>{c.name}</a>
-                      {c.description ? <div class="small muted">{c.description}</div> : ""}
-                    </td>
-                    <td>
-                      <code>sftp://{c.host}:{String(c.port)}</code>
-                      {c.allowLegacyCiphers
-                        ? <div class="small muted">Legacy ciphers allowed</div>
-                        : ""}
-                    </td>
-                    <td>
-                      {c.username}
-                      <div class="small muted">{authText(c)}</div>
-                    </td>
-                    <td>{allowsText(c)}</td>
-                    <td>
-                      {c.hostKeyFingerprint ? <code class="small">{c.hostKeyFingerprint}</code> : (
-                        <>
-                          <span class="off">Not accepted yet</span>
-                          <div class="small muted">Test the connection to accept one</div>
-                        </>
-                      )}
-                    </td>
-                    <td>{used === 0 ? "No records" : `${used} record${used === 1 ? "" : "s"}`}</td>
-                    <td class="actions">
-                      <a href={`/connections/${c.id}/edit`}>Edit</a>
-                      <a href={`/connections/${c.id}/delete`}>Delete</a>
-                      <form method="post" action={`/connections/${c.id}/test`} class="inline">
-                        <Csrf token={identity.csrfToken} />
-                        <button
-                          type="submit"
-                          class="button small"
-                          aria-label={`Test connection: ${c.name}`}
-                        >
-                          Test connection
-                        </button>
-                      </form>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        )}
+        : <ConnectionTable {...props} />}
       <p>
         <a href="/">Back to AutoComm Setup</a>
       </p>
     </Layout>
+  );
+}
+
+/** The connections, one row each, with what each allows and how many records use it. */
+function ConnectionTable(props: ConnectionListProps) {
+  return (
+    <table class="list">
+      <caption class="visually-hidden">Managed connections</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Server</th>
+          <th scope="col">Login</th>
+          <th scope="col">Allows</th>
+          <th scope="col">Host key</th>
+          <th scope="col">Used by</th>
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.connections.map((c) => (
+          <ConnectionRow
+            connection={c}
+            used={props.usage.get(c.id) ?? 0}
+            identity={props.identity}
+          />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** One connection: name, server, login, permissions, host key, use, and its actions. */
+function ConnectionRow(props: { connection: ConnectionView; used: number; identity: Identity }) {
+  const { connection: c, used } = props;
+  return (
+    <tr>
+      <td>
+        <a href={`/connections/${c.id}/edit`}>{c.name}</a>
+        {c.description ? <div class="small muted">{c.description}</div> : ""}
+      </td>
+      <td>
+        <code>sftp://{c.host}:{String(c.port)}</code>
+        {c.allowLegacyCiphers ? <div class="small muted">Legacy ciphers allowed</div> : ""}
+      </td>
+      <td>
+        {c.username}
+        <div class="small muted">{authText(c)}</div>
+      </td>
+      <td>{allowsText(c)}</td>
+      <td>
+        {c.hostKeyFingerprint ? <code class="small">{c.hostKeyFingerprint}</code> : (
+          <>
+            <span class="off">Not accepted yet</span>
+            <div class="small muted">Test the connection to accept one</div>
+          </>
+        )}
+      </td>
+      <td>{used === 0 ? "No records" : `${used} record${used === 1 ? "" : "s"}`}</td>
+      <td class="actions">
+        <a href={`/connections/${c.id}/edit`}>Edit</a>
+        <a href={`/connections/${c.id}/delete`}>Delete</a>
+        <form method="post" action={`/connections/${c.id}/test`} class="inline">
+          <Csrf token={props.identity.csrfToken} />
+          <button type="submit" class="button small" aria-label={`Test connection: ${c.name}`}>
+            Test connection
+          </button>
+        </form>
+      </td>
+    </tr>
   );
 }

@@ -29,9 +29,9 @@ export function keyState(connection: ConnectionView, result: ConnectionTest): Ke
   return connection.hostKeyFingerprint === result.fingerprint ? "accepted" : "differs";
 }
 
+/** The test page: the outcome, the host key (with Accept), and the login folder. */
 export function ConnectionTestPage(props: ConnectionTestProps) {
   const { connection: c, result } = props;
-  const state = keyState(c, result);
   const title = `Test connection: ${c.name}`;
   return (
     <Layout
@@ -53,6 +53,28 @@ export function ConnectionTestPage(props: ConnectionTestProps) {
         )}
 
       <h2>Host key</h2>
+      <HostKey {...props} />
+
+      {result.ok ? <LoginFolder entries={result.entries} timeZone={props.timeZone} /> : ""}
+
+      <p>
+        <a href={`/connections/${c.id}/edit`}>Edit this connection</a>
+        {" · "}
+        <a href="/connections">Back to Managed Connections</a>
+      </p>
+    </Layout>
+  );
+}
+
+/**
+ * The server's fingerprint beside the accepted one, what their comparison means, and
+ * the button that accepts the server's when it is not the accepted one.
+ */
+function HostKey(props: ConnectionTestProps) {
+  const { connection: c, result } = props;
+  const state = keyState(c, result);
+  return (
+    <>
       {state === "unreachable"
         ? <p class="muted">No host key to show: the test stopped before it could report one.</p>
         : (
@@ -104,47 +126,42 @@ export function ConnectionTestPage(props: ConnectionTestProps) {
           </form>
         )
         : ""}
+    </>
+  );
+}
 
-      {result.ok
-        ? (
-          <>
-            <h2>Login folder</h2>
-            {result.entries.length === 0
-              ? <p class="empty">The login folder is empty.</p>
-              : (
-                <table class="list" id="listing">
-                  <caption class="visually-hidden">Files in the login folder</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Name</th>
-                      <th scope="col" class="num">Size</th>
-                      <th scope="col">Modified</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {result.entries.map((e) => (
-                      <tr>
-                        <td>
-                          <code>{e.name}</code>
-                        </td>
-                        <td class="num">{bytes(e.size)}</td>
-                        <td>
-                          <Time iso={e.modified} zone={props.timeZone} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-          </>
-        )
-        : ""}
-
-      <p>
-        <a href={`/connections/${c.id}/edit`}>Edit this connection</a>
-        {" · "}
-        <a href="/connections">Back to Managed Connections</a>
-      </p>
-    </Layout>
+/** The login folder's files: name, size and when each was modified. */
+function LoginFolder(props: { entries: ConnectionTest["entries"]; timeZone: string }) {
+  return (
+    <>
+      <h2>Login folder</h2>
+      {props.entries.length === 0
+        ? <p class="empty">The login folder is empty.</p>
+        : (
+          <table class="list" id="listing">
+            <caption class="visually-hidden">Files in the login folder</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col" class="num">Size</th>
+                <th scope="col">Modified</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.entries.map((e) => (
+                <tr>
+                  <td>
+                    <code>{e.name}</code>
+                  </td>
+                  <td class="num">{bytes(e.size)}</td>
+                  <td>
+                    <Time iso={e.modified} zone={props.timeZone} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+    </>
   );
 }

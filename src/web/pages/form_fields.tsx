@@ -74,5 +74,5 @@ export function formFields({ errorsOf, checked }: FormFieldsOptions) {
       </div>
     </div>
   );
-  return { aria, FieldErrors, Row, Check };
+  return { aria, FieldErrors, Row, Check, errorsOf };
 }

@@ -1,4 +1,5 @@
 /** What a preview (or a held run) would change: counts, a sample of the change log, errors. */
+import type { StoredProblemCode } from "../../problems.ts";
 import { changesText, keyText, maskPersonalChanges } from "../format.ts";
 import type { RunRow } from "../queries.ts";
 import { Status, Time } from "./components.tsx";
@@ -15,7 +16,7 @@ export interface ChangeRow {
 export interface ErrorRow {
   line: number;
   field: string;
-  code: string;
+  code: StoredProblemCode;
   message: string;
 }
 

@@ -18,6 +18,7 @@ export interface RecordRunsProps {
   pageSize: number;
 }
 
+/** The history page: the record's settings in a line, its actions, and a page of its runs. */
 export function RecordRuns(props: RecordRunsProps) {
   const { record: r, identity } = props;
   const zone = props.timeZone;
@@ -38,75 +39,10 @@ export function RecordRuns(props: RecordRunsProps) {
         <span class="zone">{zone}</span> · {daysText(r.days)} · execution{" "}
         {r.executionOff ? "off" : "on"}
       </p>
-      <div class="buttons">
-        {hasRole(identity.role, "runner")
-          ? (
-            <form method="post" action={`/records/${r.id}/run`} class="inline">
-              <Csrf token={identity.csrfToken} />
-              <button type="submit" class="button">Run Now</button>
-            </form>
-          )
-          : ""}
-        {hasRole(identity.role, "runner")
-          ? (
-            <form method="post" action={`/records/${r.id}/preview`} class="inline">
-              <Csrf token={identity.csrfToken} />
-              <button type="submit" class="button secondary">Preview</button>
-            </form>
-          )
-          : ""}
-        {hasRole(identity.role, "editor")
-          ? <a class="button secondary" href={`/records/${r.id}/edit`}>Edit</a>
-          : ""}
-      </div>
+      <RecordActions record={r} identity={identity} />
       {props.runs.length === 0
         ? <p class="empty">This record has not run yet.</p>
-        : (
-          <table class="list">
-            <caption class="visually-hidden">Runs of {r.name}, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">Status</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Started ({zone})</th>
-                <th scope="col">Ended ({zone})</th>
-                <th scope="col" class="num">Read</th>
-                <th scope="col" class="num">Inserted</th>
-                <th scope="col" class="num">Updated</th>
-                <th scope="col" class="num">Rejected</th>
-                <th scope="col" class="num">Removed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.runs.map((run) => (
-                <tr>
-                  <td>
-                    <a href={`/runs/${run.id}`}>#{run.id}</a>
-                  </td>
-                  <td>
-                    <Status status={run.status} />
-                  </td>
-                  <td>
-                    {TRIGGER_LABELS[run.trigger] ?? run.trigger}
-                    {run.preview ? " (preview)" : ""}
-                  </td>
-                  <td>
-                    <Time iso={run.startedAt ?? run.queuedAt} zone={zone} />
-                  </td>
-                  <td>
-                    <Time iso={run.endedAt} zone={zone} />
-                  </td>
-                  <td class="num">{run.read}</td>
-                  <td class="num">{run.inserted}</td>
-                  <td class="num">{run.updated}</td>
-                  <td class="num">{run.rejected}</td>
-                  <td class="num">{run.removed}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        : <RunTable runs={props.runs} zone={zone} recordName={r.name} />}
       <Pager
         page={props.page}
         pageSize={props.pageSize}
@@ -115,5 +51,84 @@ export function RecordRuns(props: RecordRunsProps) {
         label="Pages of runs"
       />
     </Layout>
+  );
+}
+
+/** Run Now and Preview for runners, Edit for editors. */
+function RecordActions(props: { record: StoredRecord; identity: Identity }) {
+  const { record: r, identity } = props;
+  return (
+    <div class="buttons">
+      {hasRole(identity.role, "runner")
+        ? (
+          <form method="post" action={`/records/${r.id}/run`} class="inline">
+            <Csrf token={identity.csrfToken} />
+            <button type="submit" class="button">Run Now</button>
+          </form>
+        )
+        : ""}
+      {hasRole(identity.role, "runner")
+        ? (
+          <form method="post" action={`/records/${r.id}/preview`} class="inline">
+            <Csrf token={identity.csrfToken} />
+            <button type="submit" class="button secondary">Preview</button>
+          </form>
+        )
+        : ""}
+      {hasRole(identity.role, "editor")
+        ? <a class="button secondary" href={`/records/${r.id}/edit`}>Edit</a>
+        : ""}
+    </div>
+  );
+}
+
+/** A page of runs, newest first: status, trigger, times and the main counts. */
+function RunTable(props: { runs: RunRow[]; zone: string; recordName: string }) {
+  const { zone } = props;
+  return (
+    <table class="list">
+      <caption class="visually-hidden">Runs of {props.recordName}, newest first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Run</th>
+          <th scope="col">Status</th>
+          <th scope="col">Trigger</th>
+          <th scope="col">Started ({zone})</th>
+          <th scope="col">Ended ({zone})</th>
+          <th scope="col" class="num">Read</th>
+          <th scope="col" class="num">Inserted</th>
+          <th scope="col" class="num">Updated</th>
+          <th scope="col" class="num">Rejected</th>
+          <th scope="col" class="num">Removed</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.runs.map((run) => (
+          <tr>
+            <td>
+              <a href={`/runs/${run.id}`}>#{run.id}</a>
+            </td>
+            <td>
+              <Status status={run.status} />
+            </td>
+            <td>
+              {TRIGGER_LABELS[run.trigger] ?? run.trigger}
+              {run.preview ? " (preview)" : ""}
+            </td>
+            <td>
+              <Time iso={run.startedAt ?? run.queuedAt} zone={zone} />
+            </td>
+            <td>
+              <Time iso={run.endedAt} zone={zone} />
+            </td>
+            <td class="num">{run.read}</td>
+            <td class="num">{run.inserted}</td>
+            <td class="num">{run.updated}</td>
+            <td class="num">{run.rejected}</td>
+            <td class="num">{run.removed}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -18,10 +18,13 @@ export interface SetupListProps {
   notice?: string | undefined;
 }
 
+/**
+ * The list page: the school context switch, what the role may do (New, Managed
+ * connections), and the table of records with their last run and actions.
+ */
 export function SetupList(props: SetupListProps) {
   const { identity, school } = props;
   const canEdit = hasRole(identity.role, "editor");
-  const canRun = hasRole(identity.role, "runner");
   const isAdmin = hasRole(identity.role, "admin");
   const q = `?school=${school.schoolNumber}`;
   return (
@@ -33,20 +36,7 @@ export function SetupList(props: SetupListProps) {
     >
       <div class="title-row">
         <h1>AutoComm Setup — {school.name}</h1>
-        <form method="get" action="/" class="context-switch">
-          <label for="school-switch">School context</label>
-          <select id="school-switch" name="school">
-            {props.schools.map((s) => (
-              <option
-                value={String(s.schoolNumber)}
-                selected={s.schoolNumber === school.schoolNumber}
-              >
-                {s.schoolNumber === 0 ? "District Office" : `${s.name} (${s.schoolNumber})`}
-              </option>
-            ))}
-          </select>
-          <button type="submit" class="button secondary">Switch</button>
-        </form>
+        <SchoolSwitch school={school} schools={props.schools} />
       </div>
       {props.notice ? <Notice>{props.notice}</Notice> : ""}
       {school.schoolNumber === 0
@@ -74,82 +64,117 @@ export function SetupList(props: SetupListProps) {
         : ""}
       {props.records.length === 0
         ? <p class="empty">No AutoComm records in this school yet.</p>
-        : (
-          <table class="list">
-            <caption class="visually-hidden">AutoComm records of {school.name}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Table</th>
-                <th scope="col">When ({props.timeZone})</th>
-                <th scope="col">Days</th>
-                <th scope="col">Execution</th>
-                <th scope="col">Last run</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.records.map((r) => {
-                const last = props.lastRuns.get(r.id);
-                return (
-                  <tr>
-                    <td>
-                      <a href={canEdit ? `/records/${r.id}/edit` : `/records/${r.id}/runs`}>
-                        {r.name}
-                      </a>
-                      {r.sortOrder !== null ? <span class="muted small">#{r.sortOrder}</span> : ""}
-                    </td>
-                    <td>{tableLabel(r.table, r.attendanceMode)}</td>
-                    <td>
-                      {clock(r.hour, r.minute)} <span class="zone">{props.timeZone}</span>
-                    </td>
-                    <td>{daysText(r.days)}</td>
-                    <td>
-                      {r.executionOff ? <span class="off">Off</span> : <span class="on">On</span>}
-                    </td>
-                    <td>
-                      {last
-                        ? (
-                          <a href={`/runs/${last.id}`}>
-                            <Status status={last.status} />
-                            <br />
-                            <span class="small">
-                              <Time
-                                iso={last.endedAt ?? last.startedAt ?? last.queuedAt}
-                                zone={props.timeZone}
-                              />
-                            </span>
-                          </a>
-                        )
-                        : <span class="muted">Never run</span>}
-                    </td>
-                    <td class="actions">
-                      {canEdit ? <a href={`/records/${r.id}/edit`}>Edit</a> : ""}
-                      {canEdit ? <a href={`/records/${r.id}/delete`}>Delete</a> : ""}
-                      <a href={`/records/${r.id}/runs`}>Runs</a>
-                      {canRun
-                        ? (
-                          <form method="post" action={`/records/${r.id}/run`} class="inline">
-                            <Csrf token={identity.csrfToken} />
-                            <button
-                              type="submit"
-                              class="button small"
-                              aria-label={`Run Now: ${r.name}`}
-                            >
-                              Run Now
-                            </button>
-                          </form>
-                        )
-                        : ""}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        )}
+        : <RecordTable {...props} />}
     </Layout>
+  );
+}
+
+/** The school context switch (a GET form, so it works without script). */
+function SchoolSwitch(props: { school: SchoolRow; schools: SchoolRow[] }) {
+  return (
+    <form method="get" action="/" class="context-switch">
+      <label for="school-switch">School context</label>
+      <select id="school-switch" name="school">
+        {props.schools.map((s) => (
+          <option
+            value={String(s.schoolNumber)}
+            selected={s.schoolNumber === props.school.schoolNumber}
+          >
+            {s.schoolNumber === 0 ? "District Office" : `${s.name} (${s.schoolNumber})`}
+          </option>
+        ))}
+      </select>
+      <button type="submit" class="button secondary">Switch</button>
+    </form>
+  );
+}
+
+/** The records of the school context, one row each. */
+function RecordTable(props: SetupListProps) {
+  return (
+    <table class="list">
+      <caption class="visually-hidden">AutoComm records of {props.school.name}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Table</th>
+          <th scope="col">When ({props.timeZone})</th>
+          <th scope="col">Days</th>
+          <th scope="col">Execution</th>
+          <th scope="col">Last run</th>
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.records.map((r) => (
+          <RecordRow
+            record={r}
+            last={props.lastRuns.get(r.id)}
+            identity={props.identity}
+            timeZone={props.timeZone}
+          />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * One record: its name (to Edit for editors, to its runs for others), table, time,
+ * days, execution, last run, and the actions the role allows.
+ */
+function RecordRow(
+  props: { record: StoredRecord; last: RunRow | undefined; identity: Identity; timeZone: string },
+) {
+  const { record: r, last, identity } = props;
+  const canEdit = hasRole(identity.role, "editor");
+  const canRun = hasRole(identity.role, "runner");
+  return (
+    <tr>
+      <td>
+        <a href={canEdit ? `/records/${r.id}/edit` : `/records/${r.id}/runs`}>
+          {r.name}
+        </a>
+        {r.sortOrder !== null ? <span class="muted small">#{r.sortOrder}</span> : ""}
+      </td>
+      <td>{tableLabel(r.table, r.attendanceMode)}</td>
+      <td>
+        {clock(r.hour, r.minute)} <span class="zone">{props.timeZone}</span>
+      </td>
+      <td>{daysText(r.days)}</td>
+      <td>
+        {r.executionOff ? <span class="off">Off</span> : <span class="on">On</span>}
+      </td>
+      <td>
+        {last
+          ? (
+            <a href={`/runs/${last.id}`}>
+              <Status status={last.status} />
+              <br />
+              <span class="small">
+                <Time iso={last.endedAt ?? last.startedAt ?? last.queuedAt} zone={props.timeZone} />
+              </span>
+            </a>
+          )
+          : <span class="muted">Never run</span>}
+      </td>
+      <td class="actions">
+        {canEdit ? <a href={`/records/${r.id}/edit`}>Edit</a> : ""}
+        {canEdit ? <a href={`/records/${r.id}/delete`}>Delete</a> : ""}
+        <a href={`/records/${r.id}/runs`}>Runs</a>
+        {canRun
+          ? (
+            <form method="post" action={`/records/${r.id}/run`} class="inline">
+              <Csrf token={identity.csrfToken} />
+              <button type="submit" class="button small" aria-label={`Run Now: ${r.name}`}>
+                Run Now
+              </button>
+            </form>
+          )
+          : ""}
+      </td>
+    </tr>
   );
 }

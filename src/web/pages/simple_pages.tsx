@@ -60,12 +60,33 @@ export function AlreadyRunning(
   );
 }
 
-/** The sign-in page: how to get a link (standalone) or open from the host. */
-export function SignIn(props: { hostConfigured: boolean; signedOut?: boolean }) {
+/**
+ * The sign-in page: "Sign in with <provider>" when OpenID Connect is configured, how
+ * to open AutoComm from the host, and how to get a local administrator link (unless
+ * that link is turned off).
+ */
+export function SignIn(
+  props: {
+    hostConfigured: boolean;
+    signedOut?: boolean;
+    provider?: string | undefined;
+    next?: string;
+    adminLink?: boolean;
+  },
+) {
   return (
     <Layout title="Sign in">
       <h1>Sign in to AutoComm</h1>
       {props.signedOut ? <Notice>You are signed out.</Notice> : ""}
+      {props.provider
+        ? (
+          <p>
+            <a class="button" href={`/oidc/login?next=${encodeURIComponent(props.next ?? "/")}`}>
+              Sign in with {props.provider}
+            </a>
+          </p>
+        )
+        : ""}
       {props.hostConfigured
         ? (
           <p class="lead">
@@ -74,15 +95,19 @@ export function SignIn(props: { hostConfigured: boolean; signedOut?: boolean }) 
           </p>
         )
         : ""}
-      <h2>Local administrator</h2>
-      <p>
-        On the server, in the service's folder, run
-      </p>
-      <pre><code>deno task autocomm admin-link</code></pre>
-      <p>
-        and open the link it prints. A link works once and for 15 minutes, and signs you in as the
-        local administrator. The first start of a new service prints one by itself.
-      </p>
+      {props.adminLink === false ? "" : (
+        <>
+          <h2>Local administrator</h2>
+          <p>
+            On the server, in the service's folder, run
+          </p>
+          <pre><code>deno task autocomm admin-link</code></pre>
+          <p>
+            and open the link it prints. A link works once and for 15 minutes, and signs you in as
+            the local administrator. The first start of a new service prints one by itself.
+          </p>
+        </>
+      )}
     </Layout>
   );
 }

@@ -8,8 +8,9 @@
  */
 import { asc, count, eq, isNotNull } from "drizzle-orm";
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import {
+  type ConnectionDeps,
   type ConnectionInput,
   ConnectionInUse,
   ConnectionInvalid,
@@ -132,63 +133,97 @@ async function usage(db: Db): Promise<Map<number, number>> {
   return new Map(rows.map((r) => [r.id!, r.n]));
 }
 
+/** What the connection page routes share. */
+interface ConnectionRoutes {
+  app: Hono<AppEnv>;
+  deps: AppDeps;
+  /** The connection store, with the keys that seal secrets. */
+  store: ConnectionDeps;
+  /** The CSRF check of form posts. */
+  csrf: MiddlewareHandler<AppEnv>;
+  /** Admins only. */
+  admin: MiddlewareHandler<AppEnv>;
+  zone: string;
+}
+
+/** The Managed Connections pages, in groups: the list and the form; delete; test and accept. */
 export function connectionPages(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  const { db } = deps.database;
-  const store = {
-    db,
-    keys: { current: deps.config.secretKey, previous: deps.config.secretKeyPrevious },
-  };
-  const csrf = csrfProtection(deps.config, "form");
-  const zone = deps.config.timeZone;
-  const admin = requireRole("admin", "page");
-
-  async function connectionOf(value: string | undefined): Promise<ConnectionView> {
-    const id = idOf(value, "such connection");
-    const connection = await getConnection(db, id);
-    if (!connection) throw notFound(`connection ${id}`);
-    return connection;
-  }
-
-  function renderForm(
-    c: Context<AppEnv>,
-    options: {
-      values: ConnectionFormValues;
-      problems?: ConnectionProblem[];
-      stored?: ConnectionView;
+  const routes: ConnectionRoutes = {
+    app: new Hono<AppEnv>(),
+    deps,
+    store: {
+      db: deps.database.db,
+      keys: { current: deps.config.secretKey, previous: deps.config.secretKeyPrevious },
     },
-    status: 200 | 400 = 200,
-  ) {
-    const { stored } = options;
-    return c.html(
-      ConnectionForm({
-        mode: stored ? "edit" : "new",
-        ...(stored ? { connectionId: stored.id } : {}),
-        timeZone: zone,
-        identity: identityOf(c),
-        values: options.values,
-        problems: options.problems ?? [],
-        stored: stored
-          ? { authType: stored.authType, hasSecret: stored.hasSecret, name: stored.name }
-          : undefined,
-      }),
-      status,
-    );
-  }
+    csrf: csrfProtection(deps.config, "form"),
+    admin: requireRole("admin", "page"),
+    zone: deps.config.timeZone,
+  };
+  registerListAndForm(routes);
+  registerDelete(routes);
+  registerTest(routes);
+  return routes.app;
+}
 
+/** The connection a path id names, or a 404. */
+async function connectionOf(db: Db, value: string | undefined): Promise<ConnectionView> {
+  const id = idOf(value, "such connection");
+  const connection = await getConnection(db, id);
+  if (!connection) throw notFound(`connection ${id}`);
+  return connection;
+}
+
+/** What {@linkcode renderForm} shows: the values, problems, and the stored connection (edit). */
+interface FormView {
+  values: ConnectionFormValues;
+  problems?: ConnectionProblem[];
+  stored?: ConnectionView;
+  /** 400 when the form comes back with problems. */
+  status?: 200 | 400;
+}
+
+/** The connection form page: New without a stored connection, Edit with one. */
+function renderForm(c: Context<AppEnv>, routes: ConnectionRoutes, view: FormView) {
+  const { stored } = view;
+  return c.html(
+    ConnectionForm({
+      mode: stored ? "edit" : "new",
+      ...(stored ? { connectionId: stored.id } : {}),
+      timeZone: routes.zone,
+      identity: identityOf(c),
+      values: view.values,
+      problems: view.problems ?? [],
+      stored: stored
+        ? { authType: stored.authType, hasSecret: stored.hasSecret, name: stored.name }
+        : undefined,
+    }),
+    view.status ?? 200,
+  );
+}
+
+/**
+ * The list, New / Edit and their posts. A post that breaks a connection rule comes
+ * back as the form (400) with the problems and what was typed, secrets excepted.
+ */
+function registerListAndForm(routes: ConnectionRoutes) {
+  const { app, deps, store, csrf, admin } = routes;
   app.get("/connections", admin, async (c) => {
     const done = c.req.query("done");
     return c.html(ConnectionList({
-      timeZone: zone,
+      timeZone: routes.zone,
       identity: identityOf(c),
-      connections: await listConnections(db),
-      usage: await usage(db),
+      connections: await listConnections(store.db),
+      usage: await usage(store.db),
       notice: done ? NOTICES[done] : undefined,
       noSecretKey: deps.config.secretKey === undefined,
     }));
   });
 
-  app.get("/connections/new", admin, (c) => renderForm(c, { values: emptyConnectionValues() }));
+  app.get(
+    "/connections/new",
+    admin,
+    (c) => renderForm(c, routes, { values: emptyConnectionValues() }),
+  );
 
   app.post("/connections", admin, csrf, async (c) => {
     const body = await c.req.parseBody();
@@ -201,21 +236,18 @@ export function connectionPages(deps: AppDeps): Hono<AppEnv> {
       return c.redirect("/connections?done=created", 303);
     } catch (error) {
       if (!(error instanceof ConnectionInvalid)) throw error;
-      return renderForm(
-        c,
-        { values: connectionValuesFromBody(body), problems: error.problems },
-        400,
-      );
+      const values = connectionValuesFromBody(body);
+      return renderForm(c, routes, { values, problems: error.problems, status: 400 });
     }
   });
 
   app.get("/connections/:id/edit", admin, async (c) => {
-    const stored = await connectionOf(c.req.param("id"));
-    return renderForm(c, { values: connectionValuesOf(stored), stored });
+    const stored = await connectionOf(store.db, c.req.param("id"));
+    return renderForm(c, routes, { values: connectionValuesOf(stored), stored });
   });
 
   app.post("/connections/:id", admin, csrf, async (c) => {
-    const stored = await connectionOf(c.req.param("id"));
+    const stored = await connectionOf(store.db, c.req.param("id"));
     const body = await c.req.parseBody();
     try {
       const saved = await updateConnection(store, stored.id, connectionInputOf(body));
@@ -224,16 +256,17 @@ export function connectionPages(deps: AppDeps): Hono<AppEnv> {
       return c.redirect("/connections?done=saved", 303);
     } catch (error) {
       if (!(error instanceof ConnectionInvalid)) throw error;
-      return renderForm(
-        c,
-        { values: connectionValuesFromBody(body), problems: error.problems, stored },
-        400,
-      );
+      const values = connectionValuesFromBody(body);
+      return renderForm(c, routes, { values, problems: error.problems, stored, status: 400 });
     }
   });
+}
 
+/** Delete after a confirmation; a connection records use is not deleted (409, listing them). */
+function registerDelete({ app, deps, store, csrf, admin, zone }: ConnectionRoutes) {
+  const { db } = store;
   app.get("/connections/:id/delete", admin, async (c) => {
-    const connection = await connectionOf(c.req.param("id"));
+    const connection = await connectionOf(db, c.req.param("id"));
     return c.html(ConnectionDelete({
       timeZone: zone,
       identity: identityOf(c),
@@ -243,7 +276,7 @@ export function connectionPages(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.post("/connections/:id/delete", admin, csrf, async (c) => {
-    const connection = await connectionOf(c.req.param("id"));
+    const connection = await connectionOf(db, c.req.param("id"));
     try {
       await deleteConnection(db, connection.id);
     } catch (error) {
@@ -264,9 +297,12 @@ export function connectionPages(deps: AppDeps): Hono<AppEnv> {
     });
     return c.redirect("/connections?done=deleted", 303);
   });
+}
 
+/** Test connection, and accepting the server's host-key fingerprint it showed. */
+function registerTest({ app, deps, store, csrf, admin, zone }: ConnectionRoutes) {
   app.post("/connections/:id/test", admin, csrf, async (c) => {
-    const connection = await connectionOf(c.req.param("id"));
+    const connection = await connectionOf(store.db, c.req.param("id"));
     const result = await testConnection(store, connection.id);
     if (!result) throw notFound(`connection ${connection.id}`);
     return c.html(ConnectionTestPage({
@@ -278,7 +314,7 @@ export function connectionPages(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.post("/connections/:id/fingerprint", admin, csrf, async (c) => {
-    const connection = await connectionOf(c.req.param("id"));
+    const connection = await connectionOf(store.db, c.req.param("id"));
     const fingerprint = field(await c.req.parseBody(), "fingerprint").trim();
     try {
       await updateConnection(store, connection.id, { hostKeyFingerprint: fingerprint || "-" });
@@ -293,6 +329,4 @@ export function connectionPages(deps: AppDeps): Hono<AppEnv> {
     });
     return c.redirect("/connections?done=accepted", 303);
   });
-
-  return app;
 }

@@ -51,15 +51,29 @@ export function authPages(deps: AppDeps): Hono<AppEnv> {
     c.html(SignIn({
       hostConfigured: deps.config.hostOrigins.length > 0,
       signedOut: c.req.query("signed_out") !== undefined,
+      provider: deps.config.oidc ? new URL(deps.config.oidc.issuer).host : undefined,
+      next: safeNext(c.req.query("next")),
+      adminLink: deps.config.adminLink,
     })));
 
-  app.get("/signin/link", (c) =>
-    c.html(SignInLink({
+  /** With `AUTOCOMM_ADMIN_LINK=off` the local administrator link does not exist. */
+  const linkOff = () =>
+    new HttpError(
+      404,
+      "admin_link_off",
+      "The local administrator sign-in link is turned off here (AUTOCOMM_ADMIN_LINK=off)",
+    );
+
+  app.get("/signin/link", (c) => {
+    if (!deps.config.adminLink) throw linkOff();
+    return c.html(SignInLink({
       token: c.req.query("token") ?? "",
       next: safeNext(c.req.query("next")),
-    })));
+    }));
+  });
 
   app.post("/signin/link", async (c) => {
+    if (!deps.config.adminLink) throw linkOff();
     checkOrigin(c, deps.config);
     const body = await c.req.parseBody();
     const token = typeof body["token"] === "string" ? body["token"] : "";

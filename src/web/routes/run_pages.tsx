@@ -12,6 +12,7 @@ import { approvalsOf, countChanges, runErrorsPage, runNotesOf } from "../queries
 import { pageOf } from "../pages/components.tsx";
 import { RunPage } from "../pages/run_page.tsx";
 import { idOf } from "./setup_pages.tsx";
+import { hostCallbackOf } from "../../host/callback.ts";
 
 /** Row errors shown per page of a run. */
 export const ERRORS_PAGE_SIZE = 50;
@@ -64,6 +65,7 @@ export function runPages(deps: AppDeps): Hono<AppEnv> {
       changeTotal: await countChanges(db, id),
       approvals: await approvalsOf(db, id),
       notice: done ? NOTICES[done] : undefined,
+      callback: await hostCallbackOf(db, id),
     }));
   });
 

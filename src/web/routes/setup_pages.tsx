@@ -4,17 +4,19 @@
  * checked for CSRF.
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import {
   deleteRecord,
   getRecord,
   listRecords,
   RecordInvalid,
+  type StoredRecord,
   updateRecord,
 } from "../../records/store.ts";
 import type { FieldProblem } from "../../records/validate.ts";
 import { countRuns, listRuns, runChangeLog, RunInProgress } from "../../pipeline/service.ts";
 import { getRun } from "../../pipeline/launch.ts";
+import type { Db } from "../../db/client.ts";
 import type { AppDeps, AppEnv, Identity } from "../context.ts";
 import { csrfProtection, requireRole } from "../auth/middleware.ts";
 import { hasRole } from "../auth/roles.ts";
@@ -42,6 +44,7 @@ import type { PreviewResult } from "../pages/preview_panel.tsx";
 import { RecordForm } from "../pages/record_form.tsx";
 import { RecordRuns } from "../pages/record_runs.tsx";
 import { SetupList } from "../pages/setup_list.tsx";
+import { requestScope } from "../auth/school_scope.ts";
 import { AlreadyRunning, DeleteConfirm } from "../pages/simple_pages.tsx";
 
 /** Runs shown per page of a record's history. */
@@ -67,139 +70,202 @@ const NOTICES: Record<string, (n: string | undefined) => string> = {
   deleted: () => "The record was deleted.",
 };
 
+/** What the setup page routes share. */
+interface SetupRoutes {
+  app: Hono<AppEnv>;
+  deps: AppDeps;
+  db: Db;
+  /** The CSRF check of form posts. */
+  csrf: MiddlewareHandler<AppEnv>;
+  zone: string;
+}
+
+/** The AutoComm Setup pages, in groups: the list, the form, the actions, the run history. */
 export function setupPages(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  const { db } = deps.database;
-  const csrf = csrfProtection(deps.config, "form");
-  const zone = deps.config.timeZone;
+  const routes: SetupRoutes = {
+    app: new Hono<AppEnv>(),
+    deps,
+    db: deps.database.db,
+    csrf: csrfProtection(deps.config, "form"),
+    zone: deps.config.timeZone,
+  };
+  registerListPage(routes);
+  registerFormRoutes(routes);
+  registerActionRoutes(routes);
+  registerRunsPage(routes);
+  return routes.app;
+}
 
-  async function schoolOf(value: string | undefined, fallback: number): Promise<SchoolRow> {
-    const n = value === undefined || value === "" ? fallback : Number(value);
-    const school = Number.isSafeInteger(n) ? await getSchool(db, n) : undefined;
-    if (!school) throw notFound(`school ${value ?? fallback}`);
-    return school;
-  }
+/** A school by number (`fallback` when `value` is empty), or a 404. */
+async function schoolOf(
+  db: Db,
+  { value, fallback }: { value: string | undefined; fallback: number },
+): Promise<SchoolRow> {
+  const n = value === undefined || value === "" ? fallback : Number(value);
+  const school = Number.isSafeInteger(n) ? await getSchool(db, n) : undefined;
+  if (!school) throw notFound(`school ${value ?? fallback}`);
+  return school;
+}
 
-  async function renderForm(
-    c: Context<AppEnv>,
-    options: {
-      mode: "new" | "edit";
-      recordId?: number;
-      school: SchoolRow;
-      values: RecordFormValues;
-      problems?: FieldProblem[];
-      preview?: PreviewResult;
-    },
-    status: 200 | 400 = 200,
-  ) {
-    return c.html(
-      RecordForm({
-        mode: options.mode,
-        ...(options.recordId !== undefined ? { recordId: options.recordId } : {}),
-        timeZone: zone,
-        identity: identityOf(c),
-        school: options.school,
-        values: options.values,
-        problems: options.problems ?? [],
-        connections: await downloadConnections(db),
-        defaultMinFileAge: deps.config.minFileAgeSeconds,
-        preview: options.preview,
-      }),
-      status,
-    );
-  }
+/** The record a path id names, or a 404. */
+async function recordOf(db: Db, value: string | undefined): Promise<StoredRecord> {
+  const id = idOf(value, "such record");
+  const record = await getRecord(db, id);
+  if (!record) throw notFound(`record ${id}`);
+  return record;
+}
 
+/** What {@linkcode renderForm} shows: the form's mode, school, values and problems. */
+interface FormView {
+  mode: "new" | "edit";
+  recordId?: number;
+  school: SchoolRow;
+  values: RecordFormValues;
+  problems?: FieldProblem[];
+  preview?: PreviewResult;
+  /** 400 when the form comes back with problems. */
+  status?: 200 | 400;
+}
+
+/** The record form page, with the connections a record may read from. */
+async function renderForm(c: Context<AppEnv>, routes: SetupRoutes, view: FormView) {
+  const { db, deps } = routes;
+  return c.html(
+    RecordForm({
+      mode: view.mode,
+      ...(view.recordId !== undefined ? { recordId: view.recordId } : {}),
+      timeZone: routes.zone,
+      identity: identityOf(c),
+      school: view.school,
+      values: view.values,
+      problems: view.problems ?? [],
+      connections: await downloadConnections(db),
+      defaultMinFileAge: deps.config.minFileAgeSeconds,
+      preview: view.preview,
+    }),
+    view.status ?? 200,
+  );
+}
+
+/** The result of preview run `previewId` of record `recordId`, when it is one (else none). */
+async function previewOf(
+  db: Db,
+  { recordId, previewId }: { recordId: number; previewId: string | undefined },
+): Promise<PreviewResult | undefined> {
+  if (previewId === undefined || !/^\d+$/.test(previewId)) return undefined;
+  const run = await getRun(db, Number(previewId));
+  if (!run || run.recordId !== recordId || !run.preview) return undefined;
+  const errors = await runErrorsPage(db, run.id, { limit: 20 });
+  return {
+    run,
+    changes: await runChangeLog(db, run.id, { limit: 50 }),
+    changeTotal: await countChanges(db, run.id),
+    errors: errors.errors,
+    errorTotal: errors.total,
+  };
+}
+
+/** `/`: the records of a school context (the session's unless `?school=` names one). */
+function registerListPage({ app, db, zone }: SetupRoutes) {
   app.get("/", requireRole("viewer", "page"), async (c) => {
     const identity = identityOf(c);
-    const school = await schoolOf(c.req.query("school"), identity.schoolId);
+    const school = await schoolOf(db, {
+      value: c.req.query("school"),
+      fallback: identity.schoolId,
+    });
     const records = await listRecords(db, school.schoolNumber);
     const done = c.req.query("done");
     return c.html(SetupList({
       timeZone: zone,
       identity,
       school,
-      schools: await listSchools(db),
+      schools: await listSchools(db, { scope: requestScope(c) }),
       records,
       lastRuns: await lastRuns(db, records.map((r) => r.id)),
       notice: done && NOTICES[done] ? NOTICES[done](c.req.query("n")) : undefined,
     }));
   });
+}
 
-  app.get("/records/new", requireRole("editor", "page"), async (c) => {
+/**
+ * New / Edit: the form, and its posts. A post that breaks a record rule comes back
+ * as the form (400) with the problems and what was typed.
+ */
+function registerFormRoutes(routes: SetupRoutes) {
+  const { app, db, csrf } = routes;
+  const editor = requireRole("editor", "page");
+  app.get("/records/new", editor, async (c) => {
     const identity = identityOf(c);
-    const school = await schoolOf(c.req.query("school"), identity.schoolId);
-    return await renderForm(c, { mode: "new", school, values: emptyFormValues() });
+    const school = await schoolOf(db, {
+      value: c.req.query("school"),
+      fallback: identity.schoolId,
+    });
+    return await renderForm(c, routes, { mode: "new", school, values: emptyFormValues() });
   });
 
-  app.post("/records", requireRole("editor", "page"), csrf, async (c) => {
+  app.post("/records", editor, csrf, async (c) => {
     const body = await c.req.parseBody();
-    const school = await schoolOf(String(body["schoolId"] ?? ""), -1);
+    const school = await schoolOf(db, { value: String(body["schoolId"] ?? ""), fallback: -1 });
     const values = formValuesFromBody(body);
     try {
       const created = await createRecords(
         db,
         inputOf(values, school.schoolNumber),
         values.duplicateToAllSchools && school.schoolNumber !== 0,
+        { schoolScope: requestScope(c) },
       );
       return c.redirect(`/?school=${school.schoolNumber}&done=created&n=${created.length}`, 303);
     } catch (error) {
       if (!(error instanceof RecordInvalid)) throw error;
-      return await renderForm(c, { mode: "new", school, values, problems: error.problems }, 400);
+      const problems = error.problems;
+      return await renderForm(c, routes, { mode: "new", school, values, problems, status: 400 });
     }
   });
 
-  app.get("/records/:id/edit", requireRole("editor", "page"), async (c) => {
-    const id = idOf(c.req.param("id"), "such record");
-    const record = await getRecord(db, id);
-    if (!record) throw notFound(`record ${id}`);
-    const school = await schoolOf(String(record.schoolId), 0);
-    let preview: PreviewResult | undefined;
-    const previewId = c.req.query("preview");
-    if (previewId !== undefined && /^\d+$/.test(previewId)) {
-      const run = await getRun(db, Number(previewId));
-      if (run && run.recordId === id && run.preview) {
-        const errors = await runErrorsPage(db, run.id, { limit: 20 });
-        preview = {
-          run,
-          changes: await runChangeLog(db, run.id, { limit: 50 }),
-          changeTotal: await countChanges(db, run.id),
-          errors: errors.errors,
-          errorTotal: errors.total,
-        };
-      }
-    }
-    return await renderForm(c, {
+  app.get("/records/:id/edit", editor, async (c) => {
+    const record = await recordOf(db, c.req.param("id"));
+    const school = await schoolOf(db, { value: String(record.schoolId), fallback: 0 });
+    const preview = await previewOf(db, { recordId: record.id, previewId: c.req.query("preview") });
+    return await renderForm(c, routes, {
       mode: "edit",
-      recordId: id,
+      recordId: record.id,
       school,
       values: formValuesOf(record),
       ...(preview ? { preview } : {}),
     });
   });
 
-  app.post("/records/:id", requireRole("editor", "page"), csrf, async (c) => {
-    const id = idOf(c.req.param("id"), "such record");
-    const record = await getRecord(db, id);
-    if (!record) throw notFound(`record ${id}`);
-    const school = await schoolOf(String(record.schoolId), 0);
+  app.post("/records/:id", editor, csrf, async (c) => {
+    const record = await recordOf(db, c.req.param("id"));
+    const school = await schoolOf(db, { value: String(record.schoolId), fallback: 0 });
     const values = formValuesFromBody(await c.req.parseBody());
     try {
-      await updateRecord(db, id, inputOf(values, record.schoolId));
+      await updateRecord(db, record.id, inputOf(values, record.schoolId));
       return c.redirect(`/?school=${record.schoolId}&done=saved`, 303);
     } catch (error) {
       if (!(error instanceof RecordInvalid)) throw error;
-      return await renderForm(
-        c,
-        { mode: "edit", recordId: id, school, values, problems: error.problems },
-        400,
-      );
+      return await renderForm(c, routes, {
+        mode: "edit",
+        recordId: record.id,
+        school,
+        values,
+        problems: error.problems,
+        status: 400,
+      });
     }
   });
+}
 
-  app.get("/records/:id/delete", requireRole("editor", "page"), async (c) => {
-    const id = idOf(c.req.param("id"), "such record");
-    const record = await getRecord(db, id);
-    if (!record) throw notFound(`record ${id}`);
+/**
+ * Delete (after a confirmation page), Run Now (409 with a link when the record is
+ * already running) and Preview (editors see the result on the form, runners on the
+ * run page).
+ */
+function registerActionRoutes({ app, deps, db, csrf, zone }: SetupRoutes) {
+  const editor = requireRole("editor", "page");
+  const runner = requireRole("runner", "page");
+  app.get("/records/:id/delete", editor, async (c) => {
+    const record = await recordOf(db, c.req.param("id"));
     const school = await getSchool(db, record.schoolId);
     return c.html(DeleteConfirm({
       timeZone: zone,
@@ -209,21 +275,17 @@ export function setupPages(deps: AppDeps): Hono<AppEnv> {
     }));
   });
 
-  app.post("/records/:id/delete", requireRole("editor", "page"), csrf, async (c) => {
-    const id = idOf(c.req.param("id"), "such record");
-    const record = await getRecord(db, id);
-    if (!record) throw notFound(`record ${id}`);
-    await deleteRecord(db, id);
-    deps.logger.info("record_deleted", { recordId: id, user: identityOf(c).user });
+  app.post("/records/:id/delete", editor, csrf, async (c) => {
+    const record = await recordOf(db, c.req.param("id"));
+    await deleteRecord(db, record.id);
+    deps.logger.info("record_deleted", { recordId: record.id, user: identityOf(c).user });
     return c.redirect(`/?school=${record.schoolId}&done=deleted`, 303);
   });
 
-  app.post("/records/:id/run", requireRole("runner", "page"), csrf, async (c) => {
-    const id = idOf(c.req.param("id"), "such record");
-    const record = await getRecord(db, id);
-    if (!record) throw notFound(`record ${id}`);
+  app.post("/records/:id/run", runner, csrf, async (c) => {
+    const record = await recordOf(db, c.req.param("id"));
     try {
-      const runId = await startRecordRun(deps, id, { trigger: "run_now" });
+      const runId = await startRecordRun(deps, record.id, { trigger: "run_now" });
       return c.redirect(`/runs/${runId}`, 303);
     } catch (error) {
       if (!(error instanceof RunInProgress)) throw error;
@@ -234,10 +296,8 @@ export function setupPages(deps: AppDeps): Hono<AppEnv> {
     }
   });
 
-  app.post("/records/:id/preview", requireRole("runner", "page"), csrf, async (c) => {
-    const id = idOf(c.req.param("id"), "such record");
-    const record = await getRecord(db, id);
-    if (!record) throw notFound(`record ${id}`);
+  app.post("/records/:id/preview", runner, csrf, async (c) => {
+    const { id } = await recordOf(db, c.req.param("id"));
     const runId = await startRecordRun(deps, id, { trigger: "run_now", preview: true });
     await deps.queue.idle();
     return c.redirect(
@@ -247,12 +307,13 @@ export function setupPages(deps: AppDeps): Hono<AppEnv> {
       303,
     );
   });
+}
 
+/** A record's runs, newest first, {@linkcode RUNS_PAGE_SIZE} a page. */
+function registerRunsPage({ app, db, zone }: SetupRoutes) {
   app.get("/records/:id/runs", requireRole("viewer", "page"), async (c) => {
-    const id = idOf(c.req.param("id"), "such record");
-    const record = await getRecord(db, id);
-    if (!record) throw notFound(`record ${id}`);
-    const total = await countRuns(db, id);
+    const record = await recordOf(db, c.req.param("id"));
+    const total = await countRuns(db, record.id);
     const pages = Math.max(1, Math.ceil(total / RUNS_PAGE_SIZE));
     const page = Math.min(pageOf(c.req.query("page")), pages);
     return c.html(RecordRuns({
@@ -260,7 +321,7 @@ export function setupPages(deps: AppDeps): Hono<AppEnv> {
       identity: identityOf(c),
       record,
       runs: await listRuns(db, {
-        recordId: id,
+        recordId: record.id,
         limit: RUNS_PAGE_SIZE,
         offset: (page - 1) * RUNS_PAGE_SIZE,
       }),
@@ -269,6 +330,4 @@ export function setupPages(deps: AppDeps): Hono<AppEnv> {
       pageSize: RUNS_PAGE_SIZE,
     }));
   });
-
-  return app;
 }

@@ -1,6 +1,8 @@
 /**
- * The SIS side of the database: school setup, and the import tables, whose
- * importable columns come from the field catalog so the two cannot disagree.
+ * The SIS side of the database's Drizzle schema: school setup, and the import tables,
+ * whose importable columns come from the field catalog so the two cannot disagree.
+ * It lives with the SIS model rather than under `src/db` because it is built from the
+ * catalog; `drizzle.config.ts` names it beside `src/db/schema/mod.ts`.
  */
 import { sql } from "drizzle-orm";
 import {
@@ -14,12 +16,7 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
-import {
-  type CatalogField,
-  coreCatalog,
-  type ImportTable,
-  storageType,
-} from "../../sis/catalog.ts";
+import { type CatalogField, coreCatalog, type ImportTable, storageType } from "./catalog.ts";
 
 function column(field: CatalogField): SQLiteColumnBuilderBase {
   const type = storageType(field);

@@ -1,2 +1,0 @@
-export * from "./autocomm.ts";
-export * from "./sis.ts";
