@@ -52,7 +52,7 @@ export async function startDemoHost(options: DemoHostOptions = {}): Promise<Demo
         redirect_uris: [`${autocommUrl}/oidc/callback`],
         initiate_login_uri: `${autocommUrl}/oidc/initiate`,
       }],
-      users: DEMO_USERS,
+      users: [...DEMO_USERS],
     });
     stops.push(() => provider.stop());
     const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "autocomm_demo_host_" });
@@ -139,11 +139,13 @@ if (import.meta.main) {
   console.log(`Provider:  ${demo.issuer}`);
   console.log("Sign in as one of (any password):");
   for (const user of DEMO_USERS) {
-    console.log(`  ${user.sub.padEnd(12)} ${user.role} at school ${user.school}`);
+    console.log(`  ${user.sub.padEnd(16)} ${user.role} at school ${user.school}`);
   }
   console.log("Ctrl+C stops everything.");
   const done = Promise.withResolvers<void>();
-  Deno.addSignalListener("SIGINT", () => done.resolve());
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => done.resolve());
+  }
   await done.promise;
   await demo.stop();
   Deno.exit(0);

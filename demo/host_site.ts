@@ -57,7 +57,7 @@ export function startHostSite(port = 0): Promise<HostSite> {
   let options: HostSiteOptions | undefined;
   const events: HostEvents = { feed: [], callbacks: [] };
   let cursor: string | undefined;
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
   let reading = false;
 
   const readFeed = async () => {
@@ -244,7 +244,7 @@ async function hostPage(options: HostSiteOptions | undefined): Promise<string> {
           pages.map((p) =>
             `<li><a href="/open/${encodeURIComponent(p.id)}" target="plugin">${
               escape(p.navigation.at(-1) ?? p.title)
-            }</a></li>`
+            }</a>${p.role && p.role !== "viewer" ? ` <small>(${escape(p.role)})</small>` : ""}</li>`
           ).join("")
         }</ul>`
       ).join("");

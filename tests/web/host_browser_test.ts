@@ -15,6 +15,8 @@ async function signInAtProvider(frame: FrameLocator, user: string): Promise<void
   await frame.locator('input[name="login"]').fill(user);
   await frame.locator('input[name="password"]').fill("demo");
   await frame.locator('button[type="submit"]').click();
+  // The provider asks once for consent to share the profile with AutoComm.
+  await frame.getByRole("button", { name: "Continue" }).click();
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -31,6 +33,8 @@ browserTest(
       await page.goto(demo.hostUrl);
       await page.getByRole("link", { name: "AutoComm Setup" }).click();
       const frame = page.frameLocator('iframe[name="plugin"]');
+      await frame.locator('input[name="login"]').waitFor();
+      await screenshot(page, "host_signin.png");
       await signInAtProvider(frame, "editor");
       await frame.getByRole("button", { name: "Run Now: Teachers" }).waitFor();
       await screenshot(page, "host_setup.png");
@@ -74,17 +78,14 @@ browserTest(
       // with the session's own CSRF token, so that only the role can refuse it.
       const runs = await frame.getByRole("link", { name: "Runs" }).first().getAttribute("href");
       const action = runs!.replace(/\/runs$/, "/run");
+      const token = await frame.locator('input[name="_csrf"]').first().inputValue();
       const answer = await page.frames().find((f) => f.name() === "plugin")!.evaluate(
-        async (path) => {
-          const token = document.querySelector<HTMLInputElement>('input[name="_csrf"]')?.value ??
-            "";
-          const res = await fetch(path, {
-            method: "POST",
-            body: new URLSearchParams({ _csrf: token }),
-          });
+        async (args) => {
+          const body = new URLSearchParams({ _csrf: args.token });
+          const res = await fetch(args.path, { method: "POST", body });
           return { status: res.status, text: await res.text() };
         },
-        action,
+        { path: action, token },
       );
       assert.equal(answer.status, 403);
       assert.match(answer.text, /runner role/);
