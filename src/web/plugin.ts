@@ -150,11 +150,20 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
  * configuration does not change while the service runs.
  */
 export function pluginRoutes(
-  config: Pick<Config, "publicUrl" | "hostOrigins">,
+  config: Pick<Config, "publicUrl" | "hostOrigins" | "oidc">,
   options: ServedManifestOptions = {},
 ): Hono {
+  // The claims and scopes the configured provider is read with (the file's defaults
+  // without one; a school claim turned off leaves the file's name).
+  const oidc = config.oidc;
+  const signIn = options.signIn ?? (oidc === undefined ? undefined : {
+    roleClaim: oidc.roleClaim,
+    ...(oidc.schoolClaim !== undefined ? { schoolClaim: oidc.schoolClaim } : {}),
+    scopes: oidc.scopes.split(/\s+/).filter((s) => s !== ""),
+  });
+  const served = servedManifest(config, { ...options, ...(signIn ? { signIn } : {}) });
   const documents = new Map<string, string>([
-    ["/manifest.json", JSON.stringify(servedManifest(config, options), null, 2)],
+    ["/manifest.json", JSON.stringify(served, null, 2)],
     ["/manifest.schema.json", JSON.stringify(MANIFEST_SCHEMA, null, 2)],
   ]);
   const app = new Hono();

@@ -171,6 +171,28 @@ Deno.test("the served manifest has every location as an absolute URL on AUTOCOMM
   }
 });
 
+Deno.test("the served manifest names the claims and scopes of the configured provider", async () => {
+  const s = await startTestService({
+    setup: false,
+    env: {
+      AUTOCOMM_OIDC_ISSUER: "http://127.0.0.1:9",
+      AUTOCOMM_OIDC_CLIENT_ID: "autocomm",
+      AUTOCOMM_OIDC_CLIENT_SECRET: "secret-for-tests",
+      AUTOCOMM_OIDC_ROLE_CLAIM: "groups",
+      AUTOCOMM_OIDC_SCHOOL_CLAIM: "school_number",
+      AUTOCOMM_OIDC_SCOPES: "openid profile groups",
+    },
+  });
+  try {
+    const manifest = await served(s);
+    assert.deepEqual(manifest.signIn.claims, { role: "groups", school: "school_number" });
+    assert.deepEqual(manifest.signIn.scopes, ["openid", "profile", "groups"]);
+    assert.deepEqual(errorsOf(manifest), []);
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("the manifest is public, revalidated by ETag, and readable by scripts of the host origins only", async () => {
   await using t = await asyncDisposable(await service());
   const s = t.value;
