@@ -98,7 +98,8 @@ const rejectedRowsRoute = {
   path: "/runs/{id}/rejected.csv",
   tags: ["Runs"],
   summary: "A run's rejected rows as CSV",
-  description: "line, errors, then the row's cells; formula-like cells are neutralised.",
+  description:
+    "One line per row error: line, field, code, message, then the row's cells under the record's field names; formula-like cells are neutralised.",
   request: { params: IdParam },
   responses: {
     200: { description: "CSV", content: { "text/csv": { schema: z.string() } } },
