@@ -27,6 +27,7 @@ const ROUTES: [method: string, path: string, need: Need][] = [
   ["POST", "/records/:id/delete", "editor"],
   ["POST", "/records/:id/run", "runner"],
   ["POST", "/records/:id/preview", "runner"],
+  ["POST", "/records/preview", "editor"],
   ["GET", "/records/:id/runs", "viewer"],
   ["GET", "/runs/:id", "viewer"],
   ["GET", "/runs/:id/rejected.csv", "viewer"],

@@ -130,7 +130,11 @@ function RunSummaryRows(props: { run: RunRow; record: StoredRecord | undefined }
           {record
             ? <a href={`/records/${record.id}/runs`}>{record.name}</a>
             : run.recordId === null
-            ? <span class="muted">One-off import</span>
+            ? (
+              <span class="muted">
+                {run.preview ? "Unsaved record (preview)" : "One-off import"}
+              </span>
+            )
             : <span class="muted">Deleted record #{run.recordId}</span>} ·{" "}
           {tableLabel(run.table, (run.options as { attendanceMode?: string }).attendanceMode)}{" "}
           · school {run.schoolId === 0 ? "District Office" : run.schoolId}

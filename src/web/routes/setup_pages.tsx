@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
 import {
+  checkInput,
   deleteRecord,
   getRecord,
   listRecords,
@@ -14,7 +15,13 @@ import {
   updateRecord,
 } from "../../records/store.ts";
 import type { FieldProblem } from "../../records/validate.ts";
-import { countRuns, listRuns, runChangeLog, RunInProgress } from "../../pipeline/service.ts";
+import {
+  countRuns,
+  listRuns,
+  runChangeLog,
+  RunInProgress,
+  startSettingsPreview,
+} from "../../pipeline/service.ts";
 import { getRun } from "../../pipeline/launch.ts";
 import type { Db } from "../../db/client.ts";
 import type { AppDeps, AppEnv, Identity } from "../context.ts";
@@ -89,6 +96,8 @@ export function setupPages(deps: AppDeps): Hono<AppEnv> {
     zone: deps.config.timeZone,
   };
   registerListPage(routes);
+  // Before the form routes: `/records/preview` is not `/records/:id`.
+  registerFormPreview(routes);
   registerFormRoutes(routes);
   registerActionRoutes(routes);
   registerRunsPage(routes);
@@ -149,7 +158,7 @@ async function renderForm(c: Context<AppEnv>, routes: SetupRoutes, view: FormVie
 /** The result of preview run `previewId` of record `recordId`, when it is one (else none). */
 async function previewOf(
   db: Db,
-  { recordId, previewId }: { recordId: number; previewId: string | undefined },
+  { recordId, previewId }: { recordId: number | null; previewId: string | undefined },
 ): Promise<PreviewResult | undefined> {
   if (previewId === undefined || !/^\d+$/.test(previewId)) return undefined;
   const run = await getRun(db, Number(previewId));
@@ -183,6 +192,48 @@ function registerListPage({ app, db, zone }: SetupRoutes) {
       lastRuns: await lastRuns(db, records.map((r) => r.id)),
       notice: done && NOTICES[done] ? NOTICES[done](c.req.query("n")) : undefined,
     }));
+  });
+}
+
+/**
+ * Preview of the form as it is filled in, New or Edit (`?record=` the edited
+ * record), without saving it: the settings are checked by the record rules like a
+ * save (problems come back on the form, 400), then previewed — the same run as a
+ * saved record's preview — and the form comes back with what was typed and the
+ * result. An Edit's preview is a run of its record; a New one's is of no record.
+ */
+function registerFormPreview(routes: SetupRoutes) {
+  const { app, db, deps, csrf } = routes;
+  app.post("/records/preview", requireRole("editor", "page"), csrf, async (c) => {
+    const edited = c.req.query("record");
+    const record = edited === undefined ? undefined : await recordOf(db, edited);
+    const body = await c.req.parseBody();
+    const school = await schoolOf(db, {
+      value: record ? String(record.schoolId) : String(body["schoolId"] ?? ""),
+      fallback: -1,
+    });
+    const values = formValuesFromBody(body);
+    const view = {
+      mode: record ? "edit" as const : "new" as const,
+      ...(record ? { recordId: record.id } : {}),
+      school,
+      values,
+    };
+    let settings;
+    try {
+      settings = await checkInput(db, inputOf(values, school.schoolNumber), record?.id);
+    } catch (error) {
+      if (!(error instanceof RecordInvalid)) throw error;
+      return await renderForm(c, routes, { ...view, problems: error.problems, status: 400 });
+    }
+    const runId = await startSettingsPreview(
+      { db, config: deps.config, queue: deps.queue },
+      settings,
+      { recordId: record?.id ?? null },
+    );
+    await deps.queue.idle();
+    const preview = await previewOf(db, { recordId: record?.id ?? null, previewId: String(runId) });
+    return await renderForm(c, routes, { ...view, ...(preview ? { preview } : {}) });
   });
 }
 
