@@ -119,9 +119,15 @@ form.confirm { margin:16px 0; }
 .trend { background:#fff; border:1px solid var(--line); padding:8px 12px; margin:12px 0; max-width:100%; }
 .trend svg { display:block; width:100%; height:auto; max-width:860px; }
 .trend h2 { margin:0 0 4px; font-size:17px; }
-.trend .legend { display:flex; flex-wrap:wrap; gap:4px 16px; list-style:none; margin:4px 0; padding:0; font-size:13px; }
-.trend .legend svg { display:inline-block; width:28px; height:12px; vertical-align:middle; margin-right:4px; }
-.trend details { margin-top:6px; } .trend .scroll { overflow-x:auto; }
+.trend .chart-scroll, .trend .scroll { overflow-x:auto; }
+.trend .chart-scroll svg { min-width:480px; }
+.trend svg text { font:12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; fill:var(--fg); }
+.trend svg .name { font-weight:700; } .trend svg .scale, .trend svg .axis { fill:var(--muted); font-size:11px; }
+.trend svg .latest { font-weight:700; font-variant-numeric:tabular-nums; }
+.trend svg .bar { fill:var(--accent); } .trend svg .base { stroke:var(--line); stroke-width:1; }
+.trend svg .symbol { font-size:11px; }
+.trend .legend { font-size:13px; color:var(--muted); margin:4px 0; }
+.trend details { margin-top:6px; }
 @media (max-width: 700px) {
   .row { grid-template-columns:1fr; }
   input[type=text], input.wide, textarea { width:100%; }

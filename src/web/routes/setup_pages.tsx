@@ -24,6 +24,10 @@ import {
 } from "../../pipeline/service.ts";
 import { getRun } from "../../pipeline/launch.ts";
 import type { Db } from "../../db/client.ts";
+import { and, desc, eq, notInArray } from "drizzle-orm";
+import { runs } from "../../db/schema/autocomm.ts";
+import { ACTIVE_STATUSES } from "../../pipeline/run_state.ts";
+import { TREND_RUNS } from "../pages/trend_chart.tsx";
 import type { AppDeps, AppEnv, Identity } from "../context.ts";
 import { csrfProtection, requireRole } from "../auth/middleware.ts";
 import { hasRole } from "../auth/roles.ts";
@@ -358,7 +362,21 @@ function registerActionRoutes({ app, deps, db, csrf, zone }: SetupRoutes) {
   });
 }
 
-/** A record's runs, newest first, {@linkcode RUNS_PAGE_SIZE} a page. */
+/**
+ * The runs of a record's trend: its last {@linkcode TREND_RUNS} runs that have ended,
+ * previews aside (they change nothing), newest first.
+ */
+async function trendRuns(db: Db, recordId: number) {
+  return await db.select().from(runs).where(
+    and(
+      eq(runs.recordId, recordId),
+      eq(runs.preview, false),
+      notInArray(runs.status, [...ACTIVE_STATUSES]),
+    ),
+  ).orderBy(desc(runs.id)).limit(TREND_RUNS);
+}
+
+/** A record's runs, newest first, {@linkcode RUNS_PAGE_SIZE} a page, after their trend. */
 function registerRunsPage({ app, db, zone }: SetupRoutes) {
   app.get("/records/:id/runs", requireRole("viewer", "page"), async (c) => {
     const record = await recordOf(db, c.req.param("id"));
@@ -369,6 +387,7 @@ function registerRunsPage({ app, db, zone }: SetupRoutes) {
       timeZone: zone,
       identity: identityOf(c),
       record,
+      trend: await trendRuns(db, record.id),
       runs: await listRuns(db, {
         recordId: record.id,
         limit: RUNS_PAGE_SIZE,
