@@ -119,8 +119,9 @@ form.confirm { margin:16px 0; }
 .trend { background:#fff; border:1px solid var(--line); padding:8px 12px; margin:12px 0; max-width:100%; }
 .trend svg { display:block; width:100%; height:auto; max-width:860px; }
 .trend h2 { margin:0 0 4px; font-size:17px; }
-.trend .chart-scroll, .trend .scroll { overflow-x:auto; }
-.trend .chart-scroll svg { min-width:480px; }
+.trend .scroll { overflow-x:auto; }
+.trend svg.narrow { display:none; }
+@media (max-width: 600px) { .trend svg.wide { display:none; } .trend svg.narrow { display:block; } }
 .trend svg text { font:12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; fill:var(--fg); }
 .trend svg .name { font-weight:700; } .trend svg .scale, .trend svg .axis { fill:var(--muted); font-size:11px; }
 .trend svg .latest { font-weight:700; font-variant-numeric:tabular-nums; }

@@ -61,16 +61,27 @@ Deno.test("a record's runs page shows the trend of its last runs as an SVG chart
     assert.equal(res.status, 200);
     html = await res.text();
     assert.match(html, /<h2 id="trend-title">Trend of the last 3 runs<\/h2>/);
-    assert.match(html, /<svg[^>]*role="img"[^>]*aria-labelledby="trend-svg-title trend-svg-desc"/);
-    assert.match(html, /<title id="trend-svg-title">Students nightly: the last 3 runs, /);
     assert.match(
       html,
-      /<desc id="trend-svg-desc">[^<]*Inserted: latest 1, most 1; Updated: latest 0, most 1;/,
+      /<svg class="wide"[^>]*role="img"[^>]*aria-labelledby="trend-wide-title trend-wide-desc"/,
+    );
+    assert.match(html, /<title id="trend-wide-title">Students nightly: the last 3 runs, /);
+    assert.match(
+      html,
+      /<desc id="trend-wide-desc">[^<]*Inserted: latest 1, most 1; Updated: latest 0, most 1;/,
     );
     for (const name of ["Inserted", "Updated", "Removed", "Rejected", "Duration", "Outcome"]) {
       assert.match(html, new RegExp(`<text[^>]*class="name"[^>]*>${name}</text>`), name);
     }
-    assert.equal([...html.matchAll(/<rect /g)].length, 15, "a bar per run and measure");
+    assert.equal(
+      [...html.matchAll(/<rect /g)].length,
+      30,
+      "a bar per run and measure, wide and narrow",
+    );
+    assert.match(
+      html,
+      /<svg class="narrow"[^>]*aria-labelledby="trend-narrow-title trend-narrow-desc"/,
+    );
     assert.match(
       html,
       /class="symbol">✓<\/text>[^]*class="symbol">!<\/text>[^]*class="symbol">✓<\/text>/,
@@ -83,7 +94,7 @@ Deno.test("a record's runs page shows the trend of its last runs as an SVG chart
       [`Run #${two}`, "Succeeded with errors", "1", "1", "0", "1"],
       [`Run #${three}`, "Succeeded", "1", "0", "0", "0"],
     ]);
-    assert.match(rows[0]![7]!, /^\d+(\.\d)? s$/, "duration in seconds");
+    assert.match(rows[0]![7]!, /^\d+ ms$|^\d+(\.\d)? s$/, "a duration");
   } finally {
     await s.close();
   }

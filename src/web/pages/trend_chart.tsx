@@ -28,8 +28,9 @@ export function runSeconds(run: RunRow): number {
   return Math.max(0, (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000);
 }
 
-/** "0.4 s", "12 s", "3 min 4 s". */
+/** "40 ms", "2.4 s", "12 s", "3 min 4 s". */
 export function durationText(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 10) return `${Math.round(seconds * 10) / 10} s`;
   if (seconds < 60) return `${Math.round(seconds)} s`;
   const s = Math.round(seconds);
@@ -52,103 +53,154 @@ export function outcomeSymbol(status: string): string {
   return "–";
 }
 
-const W = 640;
-const LEFT = 96;
-const RIGHT = 84;
-const PANEL = 34;
-const GAP = 12;
-const TOP = 8;
+/**
+ * How a chart is laid out: a wide one names each panel on its left and writes the
+ * latest value on its right; a narrow one (phones) writes both on a line above.
+ */
+interface Shape {
+  readonly kind: "wide" | "narrow";
+  readonly width: number;
+  readonly left: number;
+  readonly right: number;
+  /** Height of a label line above a panel (narrow), else 0. */
+  readonly above: number;
+  readonly panel: number;
+  readonly gap: number;
+}
 
-/** The trend of `runs` (newest first, as listed), oldest on the left. */
+const SHAPES: readonly Shape[] = [
+  { kind: "wide", width: 640, left: 96, right: 84, above: 0, panel: 34, gap: 12 },
+  { kind: "narrow", width: 340, left: 0, right: 0, above: 16, panel: 28, gap: 10 },
+];
+
+/** The first and last day of `runs` in the zone. */
+function days(runs: RunRow[], zone: string): [string, string] {
+  const day = (r: RunRow) => localTime(r.startedAt ?? r.queuedAt, zone).slice(0, 10);
+  return [day(runs[0]!), day(runs[runs.length - 1]!)];
+}
+
+/**
+ * The trend of `runs` (newest first, as listed), oldest on the left: a wide and a
+ * narrow chart, of which the style sheet shows the one that fits, then the legend
+ * and the table.
+ */
 export function TrendChart(props: { runs: RunRow[]; zone: string; recordName: string }) {
   const runs = [...props.runs].reverse();
   if (runs.length < 2) return null;
-  const first = localTime(runs[0]!.startedAt ?? runs[0]!.queuedAt, props.zone).slice(0, 10);
-  const last = runs[runs.length - 1]!;
-  const lastDay = localTime(last.startedAt ?? last.queuedAt, props.zone).slice(0, 10);
-  const plot = W - LEFT - RIGHT;
-  const step = plot / runs.length;
-  const statusY = TOP + MEASURES.length * (PANEL + GAP);
-  const height = statusY + 40;
-  const summary = MEASURES.map((m) => {
-    const values = runs.map(m.value);
-    return `${m.name}: latest ${m.text(values[values.length - 1]!)}, most ${
-      m.text(Math.max(...values))
-    }`;
-  }).join("; ");
   return (
     <section class="trend" aria-labelledby="trend-title">
       <h2 id="trend-title">Trend of the last {runs.length} runs</h2>
-      <div
-        class="chart-scroll"
-        tabindex={0}
-        role="group"
-        aria-label="Trend chart, scrolls sideways"
-      >
-        <svg
-          viewBox={`0 0 ${W} ${height}`}
-          role="img"
-          aria-labelledby="trend-svg-title trend-svg-desc"
-          xmlns="http://www.w3.org/2000/svg"
-        >
-          <title id="trend-svg-title">
-            {props.recordName}: the last {runs.length} runs, {first} to {lastDay}
-          </title>
-          <desc id="trend-svg-desc">
-            One bar per run, oldest on the left, in a panel per measure. {summary}.
-          </desc>
-          {MEASURES.map((m, i) => (
-            <MeasurePanel measure={m} runs={runs} y={TOP + i * (PANEL + GAP)} step={step} />
-          ))}
-          <OutcomeRow runs={runs} y={statusY} step={step} />
-          <text x={LEFT} y={height - 4} class="axis">{first}</text>
-          <text x={W - RIGHT} y={height - 4} class="axis" text-anchor="end">{lastDay}</text>
-        </svg>
-      </div>
+      {SHAPES.map((shape) => (
+        <ChartSvg shape={shape} runs={runs} zone={props.zone} recordName={props.recordName} />
+      ))}
       <p class="legend">
         Outcome: ✓ succeeded · ! with errors or held · × failed, rejected or interrupted · – no
-        file, empty or discarded. Each panel has its own scale; its largest value is on the left,
-        the latest on the right.
+        file, empty or discarded. Each panel has its own scale, with its largest (“max”) and its
+        latest value written beside it.
       </p>
       <TrendTable runs={runs} zone={props.zone} />
     </section>
   );
 }
 
-/** One measure's panel: its name and largest value, a bar per run, its latest value. */
-function MeasurePanel(props: { measure: Measure; runs: RunRow[]; y: number; step: number }) {
-  const { measure: m, runs, y, step } = props;
+/** One chart of the trend, in one shape, with its title and description. */
+function ChartSvg(props: { shape: Shape; runs: RunRow[]; zone: string; recordName: string }) {
+  const { shape, runs } = props;
+  const [first, lastDay] = days(runs, props.zone);
+  const step = (shape.width - shape.left - shape.right) / runs.length;
+  const row = shape.above + shape.panel + shape.gap;
+  const statusY = 8 + MEASURES.length * row;
+  const height = statusY + shape.above + 34;
+  const summary = MEASURES.map((m) => {
+    const values = runs.map(m.value);
+    return `${m.name}: latest ${m.text(values[values.length - 1]!)}, most ${
+      m.text(Math.max(...values))
+    }`;
+  }).join("; ");
+  const id = `trend-${shape.kind}`;
+  return (
+    <svg
+      class={shape.kind}
+      viewBox={`0 0 ${shape.width} ${height}`}
+      role="img"
+      aria-labelledby={`${id}-title ${id}-desc`}
+      xmlns="http://www.w3.org/2000/svg"
+    >
+      <title id={`${id}-title`}>
+        {props.recordName}: the last {runs.length} runs, {first} to {lastDay}
+      </title>
+      <desc id={`${id}-desc`}>
+        One bar per run, oldest on the left, in a panel per measure. {summary}.
+      </desc>
+      {MEASURES.map((m, i) => (
+        <MeasurePanel measure={m} runs={runs} y={8 + i * row} step={step} shape={shape} />
+      ))}
+      <OutcomeRow runs={runs} y={statusY} step={step} shape={shape} />
+      <text x={shape.left} y={height - 4} class="axis">{first}</text>
+      <text x={shape.width - shape.right} y={height - 4} class="axis" text-anchor="end">
+        {lastDay}
+      </text>
+    </svg>
+  );
+}
+
+/** What a panel of a chart is given: its top, the width of a run, the shape. */
+interface RowProps {
+  runs: RunRow[];
+  y: number;
+  step: number;
+  shape: Shape;
+}
+
+/** One measure's panel: its name, largest and latest value, and a bar per run. */
+function MeasurePanel(props: RowProps & { measure: Measure }) {
+  const { measure: m, runs, step, shape } = props;
   const values = runs.map(m.value);
   const max = Math.max(...values);
+  const latest = m.text(values[values.length - 1]!);
   const bar = Math.max(1, step - 2);
+  const y = props.y + shape.above;
+  const base = y + shape.panel;
   return (
     <g class="panel">
-      <text x={0} y={y + 14} class="name">{m.name}</text>
-      <text x={0} y={y + 28} class="scale">max {m.text(max)}</text>
-      <line x1={LEFT} x2={W - RIGHT} y1={y + PANEL} y2={y + PANEL} class="base" />
+      {shape.above > 0
+        ? (
+          <>
+            <text x={0} y={props.y + 11} class="name">{m.name}</text>
+            <text x={shape.width} y={props.y + 11} class="scale" text-anchor="end">
+              max {m.text(max)} · latest {latest}
+            </text>
+          </>
+        )
+        : (
+          <>
+            <text x={0} y={y + 14} class="name">{m.name}</text>
+            <text x={0} y={y + 28} class="scale">max {m.text(max)}</text>
+            <text x={shape.width - shape.right + 8} y={y + 22} class="latest">{latest}</text>
+          </>
+        )}
+      <line x1={shape.left} x2={shape.width - shape.right} y1={base} y2={base} class="base" />
       {values.map((v, i) => {
-        const h = max > 0 ? Math.max(v > 0 ? 1.5 : 0, (v / max) * PANEL) : 0;
+        const h = max > 0 ? Math.max(v > 0 ? 1.5 : 0, (v / max) * shape.panel) : 0;
         return (
-          <rect x={LEFT + i * step + 1} y={y + PANEL - h} width={bar} height={h} class="bar">
+          <rect x={shape.left + i * step + 1} y={base - h} width={bar} height={h} class="bar">
             <title>Run #{runs[i]!.id}: {m.text(v)}</title>
           </rect>
         );
       })}
-      <text x={W - RIGHT + 8} y={y + 22} class="latest">
-        {m.text(values[values.length - 1]!)}
-      </text>
     </g>
   );
 }
 
 /** The outcome of each run as a symbol under its bars. */
-function OutcomeRow(props: { runs: RunRow[]; y: number; step: number }) {
-  const { runs, y, step } = props;
+function OutcomeRow(props: RowProps) {
+  const { runs, step, shape } = props;
+  const y = props.y + shape.above;
   return (
     <g class="outcomes">
-      <text x={0} y={y + 12} class="name">Outcome</text>
+      <text x={0} y={shape.above > 0 ? props.y + 11 : y + 12} class="name">Outcome</text>
       {runs.map((r, i) => (
-        <text x={LEFT + i * step + step / 2} y={y + 12} text-anchor="middle" class="symbol">
+        <text x={shape.left + i * step + step / 2} y={y + 12} text-anchor="middle" class="symbol">
           {outcomeSymbol(r.status)}
         </text>
       ))}
