@@ -148,3 +148,38 @@ Deno.test("the API's approve refuses a wrong confirmRemovals and applies with th
     await s.close();
   }
 });
+
+Deno.test("the keys an approval will remove are listed 100 a page and all in the CSV", async () => {
+  const s = await startTestService();
+  try {
+    const ids: number[] = [];
+    for (const over of [{ name: "Load" }, { name: "Sync", path: "sync.txt", synchronize: true }]) {
+      const res = await s.api("/api/v1/records", { method: "POST", json: studentsRecord(over) });
+      ids.push((await res.json()).records[0].id);
+    }
+    await s.writeImport(
+      "students.txt",
+      tsv(Array.from({ length: 121 }, (_, i) => [5000 + i, "A", "B", 3, ENTRY])),
+    );
+    await s.writeImport("sync.txt", tsv([[5000, "A", "B", 3, ENTRY]]));
+    let held = 0;
+    for (const id of ids) {
+      held = (await (await s.api(`/api/v1/records/${id}/run`, { method: "POST" })).json()).runId;
+      await s.queue.idle();
+    }
+    assert.equal(await statusOf(s, held), "held");
+    const editor = await s.session("editor", 100);
+    const keysOf = (html: string) => [...html.matchAll(/<code>Student_Number=(\d+)<\/code>/g)];
+    let html = await (await s.page(editor, `/runs/${held}/approve`)).text();
+    assert.equal(keysOf(html).length, 100);
+    assert.match(html, /Page 1 of 2/);
+    assert.match(html, /<ol class="keys" start="1"/);
+    html = await (await s.page(editor, `/runs/${held}/approve?page=2`)).text();
+    assert.equal(keysOf(html).length, 20);
+    assert.match(html, /<ol class="keys" start="101"/);
+    const csv = await (await s.page(editor, `/runs/${held}/removals.csv`)).text();
+    assert.equal(csv.trimEnd().split("\r\n").length, 121, "header and 120 keys");
+  } finally {
+    await s.close();
+  }
+});

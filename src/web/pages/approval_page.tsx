@@ -91,8 +91,14 @@ export function ApprovalPage(props: ApprovalPageProps) {
           the counts are those found when it was held on{" "}
           <Time iso={run.endedAt ?? run.queuedAt} zone={props.timeZone} />.
         </p>
+        {run.removed > 0
+          ? (
+            <p>
+              <a href="#keys-title">Every key that will be removed</a> is listed below the form.
+            </p>
+          )
+          : ""}
       </section>
-      <RemovedKeys {...props} />
       <form method="post" action={`/runs/${run.id}/approve`} class="confirm" novalidate>
         <Csrf token={identity.csrfToken} />
         {run.removed > 0
@@ -121,6 +127,7 @@ export function ApprovalPage(props: ApprovalPageProps) {
           <a class="button secondary" href={`/runs/${run.id}`}>Cancel</a>
         </div>
       </form>
+      <RemovedKeys {...props} />
     </Layout>
   );
 }
