@@ -39,6 +39,7 @@ import {
   lastRuns,
   listSchools,
   runErrorsPage,
+  runNotesOf,
   type SchoolRow,
 } from "../queries.ts";
 import {
@@ -174,6 +175,7 @@ async function previewOf(
     changeTotal: await countChanges(db, run.id),
     errors: errors.errors,
     errorTotal: errors.total,
+    notes: await runNotesOf(db, run.id),
   };
 }
 
