@@ -96,6 +96,26 @@ browserTest(
         const errors: string[] = [];
         page.on("pageerror", (e) => errors.push(e.message));
 
+        // Preview on the New form, before saving.
+        await page.goto(`${base}/records/new?school=100`);
+        await page.getByLabel("Name", { exact: true }).fill(`Tried first ${width}`);
+        await page.getByLabel("Path").fill("students.txt");
+        await page.getByLabel("Record Delimiter").selectOption("LF");
+        await page.getByLabel("Character Set").selectOption("utf-8");
+        await page.getByLabel("Days to Execute").fill("MTWHF");
+        await page.locator("#f-fields").fill(
+          "Student_Number\nFirst_Name\nLast_Name\nGrade_Level\nEntryDate",
+        );
+        await page.getByRole("button", { name: "Preview before saving" }).click();
+        await page.waitForURL(`${base}/records/preview#preview-result`);
+        assert.match(await page.locator("#preview-result").innerText(), /Preview run #\d+/);
+        assert.equal(
+          await page.getByLabel("Name", { exact: true }).inputValue(),
+          `Tried first ${width}`,
+        );
+        await assertAccessible(page, `a preview on the New form at ${width} px`);
+        await shot(page, `preview_new_${width}.png`);
+
         // The trend on the record's runs page.
         await page.goto(`${base}/records/${load}/runs`);
         assert.equal(
