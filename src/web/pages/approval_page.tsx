@@ -39,7 +39,7 @@ export interface ApprovalPageProps {
 
 /**
  * What approving `run` will do, in words: "21 students will be transferred out (…);
- * 1 will be inserted; 3 will be updated." The removals are said the way the table's
+ * 1 will be inserted; 3 will be updated; 2 rejected rows will not be applied." The removals are said the way the table's
  * rules module says them; the counts are those found when the run was held.
  */
 export function approvalWords(run: RunRow): string {
@@ -52,6 +52,9 @@ export function approvalWords(run: RunRow): string {
   }
   if (run.inserted > 0) parts.push(`${run.inserted} will be inserted`);
   if (run.updated > 0) parts.push(`${run.updated} will be updated`);
+  if (run.rejected > 0) {
+    parts.push(`${run.rejected} rejected row${run.rejected === 1 ? "" : "s"} will not be applied`);
+  }
   if (parts.length === 0) return "Nothing will be inserted, updated or removed.";
   const text = parts.join("; ");
   return `${text[0]!.toUpperCase()}${text.slice(1)}.`;

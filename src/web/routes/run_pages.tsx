@@ -13,6 +13,8 @@ import {
   DiscardPage,
 } from "../pages/approval_page.tsx";
 import type { RunRow } from "../queries.ts";
+import { type AttendanceMode, coreCatalog, type ImportTable } from "../../sis/catalog.ts";
+import { rulesNamed } from "../../sis/tables/registry.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
 import { csrfProtection, requireRole } from "../auth/middleware.ts";
 import { notFound } from "../errors.ts";
@@ -116,20 +118,20 @@ export function approvalRefusal(
 
 /**
  * The keys a held run will remove as CSV: one column per key field (named by the
- * table's catalog), one line per key, cells made safe by `csvCell`.
+ * table's catalog), one line per key, cells made safe by `csvCell`; the header alone
+ * when there are none.
  */
-async function removalsCsv(db: AppDeps["database"]["db"], runId: number): Promise<string> {
-  const lines: string[] = [];
-  let names: string[] | undefined;
+async function removalsCsv(db: AppDeps["database"]["db"], run: RunRow): Promise<string> {
+  const mode = (run.options as { attendanceMode?: AttendanceMode | null }).attendanceMode;
+  const names = rulesNamed(run.table)
+    ? coreCatalog(run.table as ImportTable, mode ?? "daily").key
+    : [];
+  const lines: string[] = [names.map(csvCell).join(",")];
   for (let offset = 0;; offset += 1000) {
-    const page = await runChangeLog(db, runId, { limit: 1000, offset });
+    const page = await runChangeLog(db, run.id, { limit: 1000, offset });
     for (const change of page) {
       if (change.action !== "remove") continue;
       const key = JSON.parse(change.key) as Record<string, unknown>;
-      if (!names) {
-        names = Object.keys(key);
-        lines.push(names.map(csvCell).join(","));
-      }
       lines.push(names.map((n) => csvCell(key[n])).join(","));
     }
     if (page.length < 1000) break;
@@ -187,8 +189,8 @@ function registerHeldRunDecisions(app: Hono<AppEnv>, deps: AppDeps) {
   });
 
   app.get("/runs/:id/removals.csv", requireRole("viewer", "page"), async (c) => {
-    const { id } = await heldRun(c.req.param("id"));
-    return c.body(await removalsCsv(db, id), 200, csvHeaders(`run-${id}-removals.csv`));
+    const { id, run } = await heldRun(c.req.param("id"));
+    return c.body(await removalsCsv(db, run), 200, csvHeaders(`run-${id}-removals.csv`));
   });
 
   app.post("/runs/:id/approve", editor, csrf, async (c) => {
