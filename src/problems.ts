@@ -160,6 +160,11 @@ export const FILE_NOTE_CODES = {
     description:
       "The import file has several hard links: AutoComm cannot tell whether another name of it lies outside the import folder.",
   },
+  file_recent: {
+    message: "The file changed within the minimum file age; the preview read it as it was.",
+    description:
+      "A preview read a file that changed within the record's minimum file age; a run would wait until it is unchanged that long.",
+  },
 } as const satisfies Record<string, ProblemInfo>;
 
 /** The rejections: the file is refused whole, nothing of it is applied. */

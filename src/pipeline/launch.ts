@@ -15,9 +15,12 @@ import type { RunSettings } from "./run.ts";
 
 export type { QueueRunOptions, Trigger };
 
-/** The settings of a run of a stored record. */
+/**
+ * The settings of a run of a record: a stored one, or one a form holds and that is
+ * not saved (a preview's).
+ */
 export function recordSettings(
-  record: StoredRecord,
+  record: Omit<StoredRecord, "id" | "createdAt" | "updatedAt">,
   config: Pick<Config, "minFileAgeSeconds">,
 ): RunSettings {
   return {

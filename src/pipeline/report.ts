@@ -1,7 +1,7 @@
 /** The report stage's outputs beyond the run row: the rejected-rows CSV. */
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { runErrors } from "../db/schema/autocomm.ts";
+import { runErrors, runs } from "../db/schema/autocomm.ts";
 
 /**
  * What a spreadsheet may read as the start of a formula or a control (OWASP's CSV
@@ -22,36 +22,42 @@ export function csvCell(value: unknown): string {
 }
 
 /**
- * The rejected rows of a run as CSV: line, the errors of the row, then the row's
- * cells as read. One line per rejected row, in file order.
+ * The rejected rows of a run as CSV, one line per row error in file order: `line`,
+ * `field`, `code`, `message`, then the row's cells under the record's field names
+ * (the run's field list; cells beyond it are `extra_1`, `extra_2`, …). A row with
+ * several errors is repeated, once per error. An error found while the line was read
+ * keeps the line's cells as they were in the file; one found later (a duplicate key,
+ * a missing reference, a field needed to create a record) shows the values as read
+ * and converted. Every cell goes through {@linkcode csvCell}, so nothing in the file
+ * runs as a spreadsheet formula.
  */
 export async function rejectedRowsCsv(db: Db, runId: number): Promise<string> {
   return (await rejectedRowsCsvLines(db, runId)).map((line) => `${line}\r\n`).join("");
 }
+
+/** The leading columns of {@linkcode rejectedRowsCsv}. */
+export const REJECTED_ROWS_LEAD = ["line", "field", "code", "message"] as const;
 
 /**
  * The records of {@linkcode rejectedRowsCsv}, header first, without their CRLF (a
  * quoted cell may itself hold a line end).
  */
 export async function rejectedRowsCsvLines(db: Db, runId: number): Promise<string[]> {
+  const [run] = await db.select({ options: runs.options }).from(runs).where(eq(runs.id, runId));
+  const fields = (run?.options as { fields?: unknown } | undefined)?.fields;
+  const names = Array.isArray(fields) ? fields.map(String) : [];
   const errors = await db.select().from(runErrors).where(eq(runErrors.runId, runId))
     .orderBy(asc(runErrors.line), asc(runErrors.id));
-  const byLine = new Map<number, { messages: string[]; row: unknown[] }>();
-  let width = 0;
-  for (const e of errors) {
-    let entry = byLine.get(e.line);
-    if (!entry) {
-      const row = e.row ? JSON.parse(e.row) as unknown[] : [];
-      entry = { messages: [], row };
-      byLine.set(e.line, entry);
-      width = Math.max(width, row.length);
-    }
-    entry.messages.push(`${e.field ? `${e.field} ` : ""}${e.code}: ${e.message}`);
-  }
-  const header = ["line", "errors", ...Array.from({ length: width }, (_, i) => `column_${i + 1}`)];
-  const lines = [header.join(",")];
-  for (const [line, entry] of byLine) {
-    lines.push([line, entry.messages.join("; "), ...entry.row].map(csvCell).join(","));
+  const rows = errors.map((e) => ({ e, cells: e.row ? JSON.parse(e.row) as unknown[] : [] }));
+  const width = Math.max(names.length, ...rows.map((r) => r.cells.length));
+  const header = [
+    ...REJECTED_ROWS_LEAD,
+    ...Array.from({ length: width }, (_, i) => names[i] ?? `extra_${i - names.length + 1}`),
+  ];
+  const lines = [header.map(csvCell).join(",")];
+  for (const { e, cells } of rows) {
+    const padded = Array.from({ length: width }, (_, i) => cells[i] ?? "");
+    lines.push([e.line, e.field, e.code, e.message, ...padded].map(csvCell).join(","));
   }
   return lines;
 }

@@ -562,7 +562,15 @@ async function fetchFile(ctx: RunContext): Promise<FetchedFile | RunOutcome> {
     const [seen] = await exec.all("SELECT file_size FROM runs WHERE id = ?", [runId]);
     const previousSize = typeof seen?.["file_size"] === "number" ? seen["file_size"] : null;
     const stableFor = unchangedFor(stat, { now: ctx.now(), previousSize });
-    if (stableFor < s.minFileAgeSeconds) {
+    if (stableFor < s.minFileAgeSeconds && run.preview) {
+      // A preview answers now: it reads the file as it is and says that it is recent.
+      notes.push({
+        code: "file_recent",
+        message: `The file changed ${
+          Math.floor(stableFor)
+        } s ago, within the minimum file age of ${s.minFileAgeSeconds} s: the preview read it as it was; a run waits until it has been unchanged that long`,
+      });
+    } else if (stableFor < s.minFileAgeSeconds) {
       try {
         return await wait(
           `The file changed ${

@@ -9,7 +9,7 @@ import { and, asc, between, desc, eq, inArray, type SQL, sql } from "drizzle-orm
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { runChanges, runs } from "../db/schema/autocomm.ts";
-import { getRecord } from "../records/store.ts";
+import { getRecord, type StoredRecord } from "../records/store.ts";
 import { type AttendanceMode, coreCatalog, type ImportTable } from "../sis/catalog.ts";
 import {
   getRun,
@@ -196,6 +196,28 @@ export async function startRecordRun(
     preview: options.preview ?? false,
   });
   await enqueueRun(deps, runId, now);
+  return runId;
+}
+
+/**
+ * Starts a preview of record settings that are not saved — the New or Edit form as
+ * it is filled in — and returns the run's id. It is the same run as a stored
+ * record's preview (nothing is committed; a preview never waits for the minimum file
+ * age), run of `recordId` when the settings are an edit of that record (its page
+ * finds the result) or of no record. Previews claim no record, so a record that is
+ * running may still be previewed.
+ */
+export async function startSettingsPreview(
+  deps: StartDeps,
+  settings: Omit<StoredRecord, "id" | "createdAt" | "updatedAt">,
+  options: { recordId: number | null },
+): Promise<number> {
+  const runId = await queueRun(deps.db, recordSettings(settings, deps.config), {
+    recordId: options.recordId,
+    trigger: "run_now",
+    preview: true,
+  });
+  await enqueueRun(deps, runId);
   return runId;
 }
 

@@ -110,6 +110,25 @@ ul.field-items button:hover, ul.field-items button:focus-visible { background:#e
 ul.field-items code { font-weight:700; color:var(--accent-dark); }
 ul.field-items .desc { display:block; color:var(--muted); font-size:13px; }
 [hidden] { display:none !important; }
+/* Safer approvals (ux): the confirmation of a held run's Approve and Discard. */
+.approval-words { font-size:17px; font-weight:600; border-left:4px solid var(--warn); background:var(--warn-bg); padding:8px 12px; }
+ol.keys { background:#fff; border:1px solid var(--line); padding:8px 8px 8px 56px; columns:14em auto; column-gap:24px; }
+ol.keys li { break-inside:avoid; }
+form.confirm { margin:16px 0; }
+/* Trends (ux): a record's last runs as a server-rendered SVG chart. */
+.trend { background:#fff; border:1px solid var(--line); padding:8px 12px; margin:12px 0; max-width:100%; }
+.trend svg { display:block; width:100%; height:auto; max-width:860px; }
+.trend h2 { margin:0 0 4px; font-size:17px; }
+.trend .scroll { overflow-x:auto; }
+.trend svg.narrow { display:none; }
+@media (max-width: 600px) { .trend svg.wide { display:none; } .trend svg.narrow { display:block; } }
+.trend svg text { font:12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; fill:var(--fg); }
+.trend svg .name { font-weight:700; } .trend svg .scale, .trend svg .axis { fill:var(--muted); font-size:11px; }
+.trend svg .latest { font-weight:700; font-variant-numeric:tabular-nums; }
+.trend svg .bar { fill:var(--accent); } .trend svg .base { stroke:var(--line); stroke-width:1; }
+.trend svg .symbol { font-size:11px; }
+.trend .legend { font-size:13px; color:var(--muted); margin:4px 0; }
+.trend details { margin-top:6px; }
 @media (max-width: 700px) {
   .row { grid-template-columns:1fr; }
   input[type=text], input.wide, textarea { width:100%; }

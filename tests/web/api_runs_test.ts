@@ -169,10 +169,19 @@ Deno.test("runs are listed newest first and paged, with errors paged in file ord
     );
     const csv = await res.text();
     const lines = csv.trimEnd().split("\r\n");
-    assert.equal(lines[0], "line,errors,column_1,column_2,column_3,column_4,column_5");
+    assert.equal(
+      lines[0],
+      "line,field,code,message,Student_Number,First_Name,Last_Name,Grade_Level,EntryDate",
+      "the header names the record's fields",
+    );
     assert.equal(lines.length, 4);
-    assert.match(lines[1]!, /^2,Last_Name missing_required: .*,2002,Ed,,5,/);
+    assert.match(lines[1]!, /^2,Last_Name,missing_required,.*,2002,Ed,,5,/);
     assert.match(lines[2]!, /^3,.*,2003,'=HYPERLINK\(1\),Fa,x,/, "formula cells are neutralised");
+    assert.match(
+      lines[3]!,
+      /^4,EntryDate,.*,2004,Gi,Ho,5,31\/31\/2020$/,
+      "unreadable cells as in the file",
+    );
 
     res = await s.api(`/api/v1/runs/999/errors`);
     assert.equal(res.status, 404);

@@ -146,9 +146,12 @@ browserTest(
       assert.match(download.suggestedFilename(), /^run-\d+-rejected-rows\.csv$/);
       const csv = await Deno.readTextFile((await download.path())!);
       const lines = csv.trimEnd().split("\r\n");
-      assert.equal(lines[0], "line,errors,column_1,column_2,column_3,column_4,column_5");
+      assert.equal(
+        lines[0],
+        "line,field,code,message,Student_Number,First_Name,Last_Name,Grade_Level,EntryDate",
+      );
       assert.equal(lines.length, 2);
-      assert.match(lines[1]!, /^2,Last_Name missing_required: [^,]*,7002,Bob,,4,\d{4}-08-20$/);
+      assert.match(lines[1]!, /^2,Last_Name,missing_required,[^,]*,7002,Bob,,4,\d{4}-08-20$/);
 
       assert.deepEqual(consoleErrors, []);
       await context.close();

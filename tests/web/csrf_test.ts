@@ -214,7 +214,7 @@ Deno.test("approving and discarding a held run refuse a forged post; the run sta
     assert.equal(res.status, 303);
     assert.equal(res.headers.get("location"), `/runs/${held}?done=discarded`);
     const second = await heldRun(s, load, sync);
-    res = await s.page(editor, `/runs/${second}/approve`, {});
+    res = await s.page(editor, `/runs/${second}/approve`, { confirm_removals: "5" });
     assert.equal(res.status, 303);
     await s.queue.idle();
     const statuses = await s.database.db.select().from(runs).where(eq(runs.recordId, sync));

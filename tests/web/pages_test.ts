@@ -388,7 +388,7 @@ Deno.test("Run Now opens the run page, and a record already running says so with
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/csv/);
     assert.match(res.headers.get("content-disposition") ?? "", /^attachment/);
-    assert.match(await res.text(), /^line,errors,/);
+    assert.match(await res.text(), /^line,field,code,message,/);
   } finally {
     await s.close();
   }
@@ -513,8 +513,8 @@ Deno.test("a held run page lists what would be removed; an editor discards one a
       assert.match(text, new RegExp(`Remove students Student_Number=${n}`));
     }
     assert.match(text, /Held until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d America\/Chicago/);
-    assert.match(page, new RegExp(`action="/runs/${held}/approve"`));
-    assert.match(page, new RegExp(`action="/runs/${held}/discard"`));
+    assert.match(page, new RegExp(`href="/runs/${held}/approve"`));
+    assert.match(page, new RegExp(`href="/runs/${held}/discard"`));
 
     const runner = await s.session("runner", 100);
     assert.match(
@@ -532,7 +532,7 @@ Deno.test("a held run page lists what would be removed; an editor discards one a
     res = await s.page(editor, `/records/${sync}/run`, {});
     await s.queue.idle();
     const second = Number(res.headers.get("location")!.split("/").pop());
-    res = await s.page(editor, `/runs/${second}/approve`, {});
+    res = await s.page(editor, `/runs/${second}/approve`, { confirm_removals: "5" });
     assert.equal(res.status, 303);
     const approval = res.headers.get("location")!;
     page = await html(await s.page(editor, approval));
@@ -541,7 +541,10 @@ Deno.test("a held run page lists what would be removed; an editor discards one a
     assert.match(text, new RegExp(`Trigger Approval of held run #${second}`));
     assert.match(text, /Removed 5/);
 
-    page = await html(await s.page(editor, `/runs/${second}/approve`, {}), 409);
+    page = await html(
+      await s.page(editor, `/runs/${second}/approve`, { confirm_removals: "5" }),
+      409,
+    );
     assert.match(textOf(page), /is approved, not held|no longer held/);
     text = textOf(await html(await s.page(editor, `/runs/${second}`)));
     assert.match(text, /Run #\d+: Approved/);

@@ -198,6 +198,10 @@ export const ATTENDANCE: TableRules = {
     } AND t.att_date IN (${ctx.scope.map((v) => lit(v)).join(", ")})`,
   }),
   // An attendance row missing from the file is deleted.
+  removalWords: {
+    noun: ["attendance row", "attendance rows"],
+    effect: "deleted",
+  },
   removal: (X) => [{ sql: `DELETE FROM attendance WHERE id IN (SELECT id FROM ${X})` }],
   readout: {
     mode: "meeting",

@@ -72,6 +72,10 @@ export const COURSES: TableRules = {
     },
   ],
   // A course missing from the file is no longer offered at the school.
+  removalWords: {
+    noun: ["course", "courses"],
+    effect: "no longer offered at the school (the course itself is kept)",
+  },
   removal: (X, ctx) => [
     {
       sql:

@@ -202,8 +202,32 @@ export interface TableRules {
    * (`id`); the last one's changed rows are the removed count.
    */
   removal(removals: string, ctx: SqlContext): Statement[];
+  /**
+   * What {@linkcode removal} does, in words, for the held run's page and its approval
+   * ("21 students will be transferred out (…) and their schedules dropped"). It must
+   * say what the statements do, so it changes with them.
+   */
+  readonly removalWords: RemovalWords;
   /** The SIS read-out. */
   readonly readout: Readout;
+}
+
+/** What removing a table's records means, in words. */
+export interface RemovalWords {
+  /** What one record and several are called ("student", "students"). */
+  readonly noun: readonly [one: string, many: string];
+  /**
+   * What happens to a removed record, to follow "will be" ("transferred out
+   * (Enroll_Status 2, ExitDate today unless earlier) and their schedules dropped").
+   */
+  readonly effect: string;
+}
+
+/**
+ * "21 students will be transferred out (…)": `n` removals of a table in words.
+ */
+export function removalSentence(words: RemovalWords, n: number): string {
+  return `${n} ${n === 1 ? words.noun[0] : words.noun[1]} will be ${words.effect}`;
 }
 
 /** A key column of the target and the SQL matched to it. */

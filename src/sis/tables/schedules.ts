@@ -223,6 +223,10 @@ export const SCHEDULES: TableRules = {
     ];
   },
   // A schedule row missing from the file is dropped.
+  removalWords: {
+    noun: ["schedule row", "schedule rows"],
+    effect: "dropped (DateLeft today unless earlier)",
+  },
   removal: (X, ctx) => [
     {
       sql: `UPDATE cc SET ${dropSchedules("?")}, last_run_id = ?

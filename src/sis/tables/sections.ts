@@ -140,6 +140,10 @@ export const SECTIONS: TableRules = {
     return sets;
   },
   // A section missing from the file is marked inactive, its enrollments dropped.
+  removalWords: {
+    noun: ["section", "sections"],
+    effect: "made inactive and their enrollments dropped (DateLeft today unless earlier)",
+  },
   removal: (X, ctx) => [
     {
       sql: `UPDATE cc SET ${dropSchedules("?")}, last_run_id = ?

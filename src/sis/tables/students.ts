@@ -337,6 +337,11 @@ export const STUDENTS: TableRules = {
     ];
   },
   // Transferred out: Enroll_Status 2, ExitDate today unless earlier, schedules dropped.
+  removalWords: {
+    noun: ["student", "students"],
+    effect:
+      "transferred out (Enroll_Status 2, ExitDate today unless earlier) and their open schedules dropped (DateLeft today unless earlier)",
+  },
   removal: (X, ctx) => [
     {
       sql: `UPDATE cc SET ${dropSchedules("?")}, last_run_id = ?

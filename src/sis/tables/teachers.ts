@@ -72,6 +72,10 @@ export const TEACHERS: TableRules = {
   updateSets: (ctx, T) =>
     ctx.mapped("Status") ? [] : [`status = CASE WHEN s.react = 1 THEN 1 ELSE ${T}.status END`],
   // A teacher missing from the file gets Status 2.
+  removalWords: {
+    noun: ["teacher", "teachers"],
+    effect: "made inactive (Status 2)",
+  },
   removal: (X, ctx) => [
     {
       sql: `UPDATE teachers SET status = 2, last_run_id = ? WHERE id IN (SELECT id FROM ${X})`,

@@ -6,7 +6,7 @@ import { rejectedRowsCsv } from "../../pipeline/report.ts";
 import { countRuns, discardRun, listRuns, runChangeLog } from "../../pipeline/service.ts";
 import type { Db } from "../../db/client.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
-import { notFound } from "../errors.ts";
+import { HttpError, notFound } from "../errors.ts";
 import { countChanges, runErrorsPage } from "../queries.ts";
 import { csvHeaders } from "../routes/run_pages.tsx";
 import { changeJson, guardedRoute, newApi, runJson } from "./common.ts";
@@ -99,7 +99,8 @@ const rejectedRowsRoute = {
   path: "/runs/{id}/rejected.csv",
   tags: ["Runs"],
   summary: "A run's rejected rows as CSV",
-  description: "line, errors, then the row's cells; formula-like cells are neutralised.",
+  description:
+    "One line per row error: line, field, code, message, then the row's cells under the record's field names; formula-like cells are neutralised.",
   request: { params: IdParam },
   responses: {
     200: { description: "CSV", content: { "text/csv": { schema: z.string() } } },
@@ -113,14 +114,29 @@ const approveRoute = {
   tags: ["Runs"],
   summary: "Approve a held run",
   description:
-    "Applies the held run's kept file exactly once and answers when the approval run has finished.",
-  request: { params: IdParam },
+    "Applies the held run's kept file exactly once and answers when the approval run has finished. A body `{confirmRemovals: N}` (optional, for compatibility) makes the approval conditional: unless N is the held run's number of removals nothing is applied (422).",
+  request: {
+    params: IdParam,
+    body: {
+      required: false,
+      content: {
+        "application/json": {
+          schema: z.object({
+            confirmRemovals: z.number().int().min(0).optional().openapi({
+              description: "The held run's number of removals, as the caller saw it",
+            }),
+          }),
+        },
+      },
+    },
+  },
   responses: {
     200: jsonBody(
       z.object({ approvalRunId: z.number().int(), run: RunDetail }),
       "The approval run",
     ),
     404: notFoundResponse,
+    422: jsonBody(ErrorBody, "confirmRemovals is not the held run's number of removals"),
     409: jsonBody(ErrorBody, "The run is not held (any more), or the record is running"),
   },
 } satisfies RouteConfig;
@@ -213,7 +229,17 @@ function registerHeldRunDecisions(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   const cfg = deps.config;
   app.openapi(guardedRoute(cfg, "editor", approveRoute), async (c) => {
     const { id } = c.req.valid("param");
-    await existing(db, id);
+    const held = await existing(db, id);
+    const confirm = (c.req.valid("json") as { confirmRemovals?: number } | undefined)
+      ?.confirmRemovals;
+    if (confirm !== undefined && held.status === "held" && confirm !== held.removed) {
+      throw new HttpError(
+        422,
+        "invalid",
+        `confirmRemovals is ${confirm}, but run ${id} would remove ${held.removed}; nothing was applied`,
+        { problems: [{ field: "confirmRemovals", message: `must be ${held.removed}` }] },
+      );
+    }
     const approval = await approveHeldRun(deps, id);
     deps.logger.info("run_approved", {
       runId: id,

@@ -27,6 +27,8 @@ export interface PreviewResult {
   changeTotal: number;
   errors: ErrorRow[];
   errorTotal: number;
+  /** The preview's file notes (a file read within the minimum file age among them). */
+  notes?: { code: StoredProblemCode; message: string; line: number | null }[];
 }
 
 const ACTION_LABELS: Record<string, string> = {
@@ -146,6 +148,17 @@ export function PreviewPanel(props: PreviewResult & { timeZone: string }) {
         {run.fileName ? ` · file ${run.fileName}` : ""}
       </p>
       {run.message ? <p class="message">{run.message}</p> : ""}
+      {props.notes && props.notes.length > 0
+        ? (
+          <ul class="notes" aria-label="Notes of the preview">
+            {props.notes.map((n) => (
+              <li>
+                {n.line !== null ? <span class="muted">line {n.line}:</span> : ""} {n.message}
+              </li>
+            ))}
+          </ul>
+        )
+        : ""}
       <Counts run={run} />
       <ChangesTable
         changes={props.changes}

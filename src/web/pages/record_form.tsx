@@ -160,8 +160,23 @@ export function RecordForm(props: RecordFormProps) {
 
         <div class="buttons">
           <button type="submit" class="button">Submit</button>
+          <button
+            type="submit"
+            class="button secondary"
+            formaction={props.mode === "new"
+              ? "/records/preview#preview-result"
+              : `/records/preview?record=${props.recordId}#preview-result`}
+            aria-describedby="h-form-preview"
+          >
+            Preview {props.mode === "new" ? "before saving" : "these settings"}
+          </button>
           <a href={listHref} class="button secondary">Cancel</a>
         </div>
+        <p class="hint" id="h-form-preview">
+          Preview reads the file with the settings above, through every check, and shows what would
+          change; nothing is saved or imported. It reads the file as it is, even if it changed
+          within the minimum file age.
+        </p>
       </form>
 
       <FieldListDialog />
@@ -174,6 +189,13 @@ export function RecordForm(props: RecordFormProps) {
             timeZone={props.timeZone}
             preview={props.preview}
           />
+        )
+        : props.preview
+        ? (
+          <section class="preview" aria-labelledby="preview-title">
+            <h2 id="preview-title">Preview of the unsaved record</h2>
+            <PreviewPanel {...props.preview} timeZone={props.timeZone} />
+          </section>
         )
         : ""}
     </Layout>

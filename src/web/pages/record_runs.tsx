@@ -6,6 +6,7 @@ import { clock, daysText, tableLabel, TRIGGER_LABELS } from "../format.ts";
 import type { RunRow } from "../queries.ts";
 import { Csrf, Pager, Status, Time } from "./components.tsx";
 import { Layout } from "./layout.tsx";
+import { TrendChart } from "./trend_chart.tsx";
 
 /** What the history page shows. */
 export interface RecordRunsProps {
@@ -13,12 +14,17 @@ export interface RecordRunsProps {
   identity: Identity;
   record: StoredRecord;
   runs: RunRow[];
+  /** The runs of the trend chart, newest first. */
+  trend: RunRow[];
   total: number;
   page: number;
   pageSize: number;
 }
 
-/** The history page: the record's settings in a line, its actions, and a page of its runs. */
+/**
+ * The history page: the record's settings in a line, its actions, the trend of its
+ * last runs, and a page of its runs.
+ */
 export function RecordRuns(props: RecordRunsProps) {
   const { record: r, identity } = props;
   const zone = props.timeZone;
@@ -40,6 +46,7 @@ export function RecordRuns(props: RecordRunsProps) {
         {r.executionOff ? "off" : "on"}
       </p>
       <RecordActions record={r} identity={identity} />
+      <TrendChart runs={props.trend} zone={zone} recordName={r.name} />
       {props.runs.length === 0
         ? <p class="empty">This record has not run yet.</p>
         : <RunTable runs={props.runs} zone={zone} recordName={r.name} />}

@@ -9,7 +9,8 @@ import type { Identity } from "../context.ts";
 import { hasRole } from "../auth/roles.ts";
 import { bytes, isActiveStatus, tableLabel, TRIGGER_LABELS } from "../format.ts";
 import type { RunRow } from "../queries.ts";
-import { Csrf, Notice, Pager, Status, Time } from "./components.tsx";
+import { Notice, Pager, Status, Time } from "./components.tsx";
+import { removalMeaning } from "./approval_page.tsx";
 import { Layout } from "./layout.tsx";
 import { CallbackStatus } from "./callback_status.tsx";
 import type { HostCallbackRow } from "../../host/callback.ts";
@@ -129,7 +130,11 @@ function RunSummaryRows(props: { run: RunRow; record: StoredRecord | undefined }
           {record
             ? <a href={`/records/${record.id}/runs`}>{record.name}</a>
             : run.recordId === null
-            ? <span class="muted">One-off import</span>
+            ? (
+              <span class="muted">
+                {run.preview ? "Unsaved record (preview)" : "One-off import"}
+              </span>
+            )
             : <span class="muted">Deleted record #{run.recordId}</span>} ·{" "}
           {tableLabel(run.table, (run.options as { attendanceMode?: string }).attendanceMode)}{" "}
           · school {run.schoolId === 0 ? "District Office" : run.schoolId}
@@ -238,7 +243,11 @@ function RunDeliveryRows(props: RunFactProps & { callback: HostCallbackRow | und
   );
 }
 
-/** A held run: what holding means, and Approve / Discard for an editor. */
+/**
+ * A held run: what holding means, what "remove" means for its table (in the words of
+ * the table's rules), and links to the Approve and Discard
+ * confirmations for an editor.
+ */
 function HeldRunPanel(props: { run: RunRow; identity: Identity }) {
   const { run, identity } = props;
   const canDecide = hasRole(identity.role, "editor") && run.status === "held";
@@ -247,20 +256,15 @@ function HeldRunPanel(props: { run: RunRow; identity: Identity }) {
       <h2 id="held-title">Held for approval</h2>
       <p>
         Synchronize Mode would remove {run.removed}{" "}
-        record(s). Nothing has changed. Approving applies exactly the kept file, once; discarding
-        deletes it.
+        record(s), more than the removal limit allows. Nothing has changed. Approving applies
+        exactly the kept file, once; discarding deletes it.
       </p>
+      <p>{removalMeaning(run.table)}</p>
       {canDecide
         ? (
           <div class="buttons">
-            <form method="post" action={`/runs/${run.id}/approve`} class="inline">
-              <Csrf token={identity.csrfToken} />
-              <button type="submit" class="button danger">Approve and apply</button>
-            </form>
-            <form method="post" action={`/runs/${run.id}/discard`} class="inline">
-              <Csrf token={identity.csrfToken} />
-              <button type="submit" class="button secondary">Discard</button>
-            </form>
+            <a class="button danger" href={`/runs/${run.id}/approve`}>Approve…</a>
+            <a class="button secondary" href={`/runs/${run.id}/discard`}>Discard…</a>
           </div>
         )
         : <p class="muted">An editor can approve or discard this run.</p>}

@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
 import {
+  checkInput,
   deleteRecord,
   getRecord,
   listRecords,
@@ -14,9 +15,19 @@ import {
   updateRecord,
 } from "../../records/store.ts";
 import type { FieldProblem } from "../../records/validate.ts";
-import { countRuns, listRuns, runChangeLog, RunInProgress } from "../../pipeline/service.ts";
+import {
+  countRuns,
+  listRuns,
+  runChangeLog,
+  RunInProgress,
+  startSettingsPreview,
+} from "../../pipeline/service.ts";
 import { getRun } from "../../pipeline/launch.ts";
 import type { Db } from "../../db/client.ts";
+import { and, desc, eq, notInArray } from "drizzle-orm";
+import { runs } from "../../db/schema/autocomm.ts";
+import { ACTIVE_STATUSES } from "../../pipeline/run_state.ts";
+import { TREND_RUNS } from "../pages/trend_chart.tsx";
 import type { AppDeps, AppEnv, Identity } from "../context.ts";
 import { csrfProtection, requireRole } from "../auth/middleware.ts";
 import { hasRole } from "../auth/roles.ts";
@@ -28,6 +39,7 @@ import {
   lastRuns,
   listSchools,
   runErrorsPage,
+  runNotesOf,
   type SchoolRow,
 } from "../queries.ts";
 import {
@@ -90,6 +102,8 @@ export function setupPages(deps: AppDeps): Hono<AppEnv> {
     zone: deps.config.timeZone,
   };
   registerListPage(routes);
+  // Before the form routes: `/records/preview` is not `/records/:id`.
+  registerFormPreview(routes);
   registerFormRoutes(routes);
   registerActionRoutes(routes);
   registerRunsPage(routes);
@@ -150,7 +164,7 @@ async function renderForm(c: Context<AppEnv>, routes: SetupRoutes, view: FormVie
 /** The result of preview run `previewId` of record `recordId`, when it is one (else none). */
 async function previewOf(
   db: Db,
-  { recordId, previewId }: { recordId: number; previewId: string | undefined },
+  { recordId, previewId }: { recordId: number | null; previewId: string | undefined },
 ): Promise<PreviewResult | undefined> {
   if (previewId === undefined || !/^\d+$/.test(previewId)) return undefined;
   const run = await getRun(db, Number(previewId));
@@ -162,6 +176,7 @@ async function previewOf(
     changeTotal: await countChanges(db, run.id),
     errors: errors.errors,
     errorTotal: errors.total,
+    notes: await runNotesOf(db, run.id),
   };
 }
 
@@ -184,6 +199,48 @@ function registerListPage({ app, db, zone }: SetupRoutes) {
       lastRuns: await lastRuns(db, records.map((r) => r.id)),
       notice: done && NOTICES[done] ? NOTICES[done](c.req.query("n")) : undefined,
     }));
+  });
+}
+
+/**
+ * Preview of the form as it is filled in, New or Edit (`?record=` the edited
+ * record), without saving it: the settings are checked by the record rules like a
+ * save (problems come back on the form, 400), then previewed — the same run as a
+ * saved record's preview — and the form comes back with what was typed and the
+ * result. An Edit's preview is a run of its record; a New one's is of no record.
+ */
+function registerFormPreview(routes: SetupRoutes) {
+  const { app, db, deps, csrf } = routes;
+  app.post("/records/preview", requireRole("editor", "page"), csrf, async (c) => {
+    const edited = c.req.query("record");
+    const record = edited === undefined ? undefined : await recordOf(db, edited);
+    const body = await c.req.parseBody();
+    const school = await schoolOf(db, {
+      value: record ? String(record.schoolId) : String(body["schoolId"] ?? ""),
+      fallback: -1,
+    });
+    const values = formValuesFromBody(body);
+    const view = {
+      mode: record ? "edit" as const : "new" as const,
+      ...(record ? { recordId: record.id } : {}),
+      school,
+      values,
+    };
+    let settings;
+    try {
+      settings = await checkInput(db, inputOf(values, school.schoolNumber), record?.id);
+    } catch (error) {
+      if (!(error instanceof RecordInvalid)) throw error;
+      return await renderForm(c, routes, { ...view, problems: error.problems, status: 400 });
+    }
+    const runId = await startSettingsPreview(
+      { db, config: deps.config, queue: deps.queue },
+      settings,
+      { recordId: record?.id ?? null },
+    );
+    await deps.queue.idle();
+    const preview = await previewOf(db, { recordId: record?.id ?? null, previewId: String(runId) });
+    return await renderForm(c, routes, { ...view, ...(preview ? { preview } : {}) });
   });
 }
 
@@ -309,7 +366,21 @@ function registerActionRoutes({ app, deps, db, csrf, zone }: SetupRoutes) {
   });
 }
 
-/** A record's runs, newest first, {@linkcode RUNS_PAGE_SIZE} a page. */
+/**
+ * The runs of a record's trend: its last {@linkcode TREND_RUNS} runs that have ended,
+ * previews aside (they change nothing), newest first.
+ */
+async function trendRuns(db: Db, recordId: number) {
+  return await db.select().from(runs).where(
+    and(
+      eq(runs.recordId, recordId),
+      eq(runs.preview, false),
+      notInArray(runs.status, [...ACTIVE_STATUSES]),
+    ),
+  ).orderBy(desc(runs.id)).limit(TREND_RUNS);
+}
+
+/** A record's runs, newest first, {@linkcode RUNS_PAGE_SIZE} a page, after their trend. */
 function registerRunsPage({ app, db, zone }: SetupRoutes) {
   app.get("/records/:id/runs", requireRole("viewer", "page"), async (c) => {
     const record = await recordOf(db, c.req.param("id"));
@@ -320,6 +391,7 @@ function registerRunsPage({ app, db, zone }: SetupRoutes) {
       timeZone: zone,
       identity: identityOf(c),
       record,
+      trend: await trendRuns(db, record.id),
       runs: await listRuns(db, {
         recordId: record.id,
         limit: RUNS_PAGE_SIZE,
