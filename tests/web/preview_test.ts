@@ -139,3 +139,23 @@ Deno.test("a preview reads a file younger than the minimum file age at once and 
     await s.close();
   }
 });
+
+Deno.test("a session confined to a school previews nothing of another school", async () => {
+  const s = await startTestService();
+  try {
+    const created = await s.api("/api/v1/records", { method: "POST", json: studentsRecord() });
+    const id = (await created.json()).records[0].id;
+    await s.writeImport("students.txt", tsv([[51, "Di", "Ek", 4, ENTRY]]));
+    const elsewhere = await s.session("editor", 200);
+    let res = await s.page(elsewhere, `/records/preview?record=${id}`, studentsForm());
+    assert.equal(res.status, 404, "another school's record");
+    res = await s.page(elsewhere, "/records/preview", studentsForm({ schoolId: "100" }));
+    assert.equal(res.status, 404, "a new record of another school");
+    assert.equal((await allRuns(s)).length, 0, "nothing was previewed");
+    const own = await s.session("editor", 100);
+    res = await s.page(own, "/records/preview", studentsForm({ name: "Another" }));
+    assert.equal(res.status, 200, "its own school still previews");
+  } finally {
+    await s.close();
+  }
+});

@@ -219,6 +219,12 @@ function registerFormPreview(routes: SetupRoutes) {
       value: record ? String(record.schoolId) : String(body["schoolId"] ?? ""),
       fallback: -1,
     });
+    // A session confined to a school previews only its school's files, as if no other
+    // school or record existed.
+    const scope = requestScope(c);
+    if (scope !== undefined && school.schoolNumber !== scope) {
+      throw notFound(record ? `record ${record.id}` : `school ${school.schoolNumber}`);
+    }
     const values = formValuesFromBody(body);
     const view = {
       mode: record ? "edit" as const : "new" as const,
