@@ -68,7 +68,7 @@ Deno.test("the setup list shows the school's records in order with schedule, zon
     assert.match(text, /Alpha Students 02:30 America\/Chicago MTWHF Off Never run/);
     assert.match(
       text,
-      /Ordered #1 Students .* Succeeded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d America\/Chicago/,
+      /Ordered Sort 1 Students .* Succeeded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d America\/Chicago/,
     );
     assert.match(page, /<a href="\/records\/\d+\/edit">Edit<\/a>/);
     assert.match(page, /<a href="\/records\/\d+\/delete">Delete<\/a>/);

@@ -32,6 +32,7 @@ export function SetupList(props: SetupListProps) {
       title="AutoComm Setup"
       timeZone={props.timeZone}
       identity={identity}
+      school={school.schoolNumber}
       breadcrumbs={[{ label: "System" }, { label: "Data Management" }, { label: "AutoComm Setup" }]}
     >
       <div class="title-row">
@@ -137,7 +138,7 @@ function RecordRow(
         <a href={canEdit ? `/records/${r.id}/edit` : `/records/${r.id}/runs`}>
           {r.name}
         </a>
-        {r.sortOrder !== null ? <span class="muted small">#{r.sortOrder}</span> : ""}
+        {r.sortOrder !== null ? <span class="muted small sort-order">Sort {r.sortOrder}</span> : ""}
       </td>
       <td>{tableLabel(r.table, r.attendanceMode)}</td>
       <td>
