@@ -1,4 +1,6 @@
 /** Static assets served by the service itself (no external CDN): the style sheet and one small script. */
+import { FIELD_TYPE_LABELS } from "./pages/field_list.tsx";
+
 export const APP_CSS = `
 :root { --fg:#1d2733; --muted:#5a6878; --line:#d5dde6; --accent:#0b5cad; --accent-dark:#084a8c; --bg:#f6f8fa; --bad:#b00020; --bad-bg:#fdecee; --ok:#1b6e32; --ok-bg:#e8f5ec; --warn:#7a4d00; --warn-bg:#fff4e0; --focus:#f5a623; }
 * { box-sizing: border-box; }
@@ -109,6 +111,13 @@ ul.field-items button { display:block; width:100%; text-align:left; background:#
 ul.field-items button:hover, ul.field-items button:focus-visible { background:#eef4fb; }
 ul.field-items code { font-weight:700; color:var(--accent-dark); }
 ul.field-items .desc { display:block; color:var(--muted); font-size:13px; }
+/* Field List pop-up and page: several picks, each field's facts, added marks. */
+.dialog-head { gap:12px; }
+ul.field-items .facts { display:flex; flex-wrap:wrap; gap:4px 6px; margin:2px 0; }
+ul.field-items .fact { font-size:12px; border:1px solid var(--line); border-radius:3px; padding:0 5px; background:#f6f8fa; color:var(--fg); }
+ul.field-items .added-mark { font-size:12px; font-weight:700; color:var(--ok); }
+ul.field-items .added-mark::before { content:"✓ "; }
+ul.field-items button.added { background:var(--ok-bg); }
 [hidden] { display:none !important; }
 @media (max-width: 700px) {
   .row { grid-template-columns:1fr; }
@@ -125,7 +134,9 @@ export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0
 
 /**
  * Enhancements of the record form: the Field List pop-up (catalog from
- * `/api/v1/catalog/{table}`, a filter box, a click appends the field to the list),
+ * `/api/v1/catalog/{table}`, a filter box matching every word, each field's type,
+ * maximum length and flags; a click appends the field to the list and marks it as
+ * added, the pop-up stays open until Done or Escape, then focus returns to the list),
  * and showing only the rows that apply (attendance mode, managed connection).
  * Without it the form still works: fields are typed and the Field List link opens
  * the field-list page.
@@ -169,37 +180,71 @@ export const APP_JS = `"use strict";
 
   if (!link || !dialog || typeof dialog.showModal !== "function") return;
 
+  // Field List pop-up: stays open for several picks; Done or Escape closes it.
+  var TYPES = ${JSON.stringify(FIELD_TYPE_LABELS)};
+  function typeText(f) {
+    return (TYPES[f.type] || f.type) + (f.maxLength ? ", max " + f.maxLength : "") +
+      (f.codes ? ": " + f.codes.join(", ") : "");
+  }
+  function flagTexts(f) {
+    return [f.key ? "Match key" : "", f.requiredToCreate ? "Needed to create" : "", f.personal ? "Personal" : ""].filter(Boolean);
+  }
+  function listed() {
+    return textarea.value.split(/\\r?\\n/).map(function (s) { return s.trim().toLowerCase(); }).filter(Boolean);
+  }
+  function markAdded(b) {
+    if (b.classList.contains("added")) return;
+    b.classList.add("added");
+    var mark = document.createElement("span");
+    mark.className = "added-mark";
+    mark.textContent = "Added";
+    b.querySelector(".facts").append(mark);
+  }
+  function item(f, added) {
+    var li = document.createElement("li");
+    var b = document.createElement("button");
+    b.type = "button";
+    b.dataset.field = f.name;
+    var code = document.createElement("code");
+    code.textContent = f.name;
+    var facts = document.createElement("span");
+    facts.className = "facts";
+    [typeText(f)].concat(flagTexts(f)).forEach(function (t) {
+      var one = document.createElement("span");
+      one.className = "fact";
+      one.textContent = t;
+      facts.append(one);
+    });
+    var desc = document.createElement("span");
+    desc.className = "desc";
+    desc.textContent = f.description;
+    b.append(code, facts, desc);
+    if (added) markAdded(b);
+    b.addEventListener("click", function () { add(f.name); });
+    li.append(b);
+    return li;
+  }
   function render() {
     var terms = filter.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    var have = listed();
     var shown = fields.filter(function (f) {
       var text = (f.name + " " + f.description).toLowerCase();
       return terms.every(function (t) { return text.indexOf(t) >= 0; });
     });
     list.replaceChildren();
-    shown.forEach(function (f) {
-      var li = document.createElement("li");
-      var b = document.createElement("button");
-      b.type = "button";
-      b.dataset.field = f.name;
-      var code = document.createElement("code");
-      code.textContent = f.name;
-      var desc = document.createElement("span");
-      desc.className = "desc";
-      desc.textContent = f.description + (f.key ? " (match key)" : f.requiredToCreate ? " (needed to create)" : "");
-      b.append(code, desc);
-      b.addEventListener("click", function () { add(f.name); });
-      li.append(b);
-      list.append(li);
-    });
+    shown.forEach(function (f) { list.append(item(f, have.indexOf(f.name.toLowerCase()) >= 0)); });
     status.textContent = shown.length + " of " + fields.length + " fields";
   }
 
   function add(name) {
+    if (listed().indexOf(name.toLowerCase()) >= 0) {
+      status.textContent = name + " is already in the field list.";
+      return;
+    }
     var value = textarea.value.replace(/\\s+$/, "");
     textarea.value = value === "" ? name : value + "\\n" + name;
-    dialog.close();
-    textarea.focus();
-    textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+    list.querySelectorAll("button").forEach(function (b) { if (b.dataset.field === name) markAdded(b); });
+    status.textContent = name + " added as field " + listed().length + ".";
   }
 
   link.addEventListener("click", function (event) {
@@ -234,6 +279,7 @@ export const APP_JS = `"use strict";
       event.preventDefault();
       var first = list.querySelector("button");
       if (first) first.click();
+      filter.select();
     } else if (event.key === "ArrowDown") {
       event.preventDefault();
       var firstButton = list.querySelector("button");
@@ -247,5 +293,13 @@ export const APP_JS = `"use strict";
     if (event.key === "ArrowUp") { event.preventDefault(); (i > 0 ? items[i - 1] : filter).focus(); }
   });
   dialog.querySelector("[data-close]").addEventListener("click", function () { dialog.close(); });
+  // Escape closes the pop-up, also from the filter box (where a search field would only clear).
+  dialog.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { event.preventDefault(); dialog.close(); }
+  });
+  dialog.addEventListener("close", function () {
+    textarea.focus();
+    textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+  });
 })();
 `;

@@ -557,11 +557,15 @@ Deno.test("the Field List page lists a table's catalog and extension fields, fil
     let text = textOf(await html(await s.page(viewer, "/fields/students")));
     assert.match(text, /Students Field List/);
     assert.match(text, /Match key: Student_Number/);
-    assert.match(text, /U_StudentsUserFields\.homeroom_number text \(10\) Homeroom number/);
-    assert.match(text, /Student_Number integer match key, to create/);
-    text = textOf(await html(await s.page(viewer, "/fields/students?filter=mailing%20zip")));
+    assert.match(text, /U_StudentsUserFields\.homeroom_number Text, max 10 Homeroom number/);
+    assert.match(text, /Student_Number Whole number Match key, Needed to create/);
+    assert.match(text, /Last_Name Text, max \d+ Needed to create, Personal/);
+    // Every word of the filter, in any order, in the name or the description.
+    text = textOf(await html(await s.page(viewer, "/fields/students?filter=zip%20mailing")));
     assert.match(text, /1 of \d+ fields/);
     assert.match(text, /Mailing_Zip/);
+    text = textOf(await html(await s.page(viewer, "/fields/students?filter=homeroom%20NUMBER")));
+    assert.match(text, /1 of \d+ fields/);
     text = textOf(
       await html(await s.page(viewer, "/fields/students?table=attendance&mode=meeting")),
     );
