@@ -118,6 +118,36 @@ ul.field-items .fact { font-size:12px; border:1px solid var(--line); border-radi
 ul.field-items .added-mark { font-size:12px; font-weight:700; color:var(--ok); }
 ul.field-items .added-mark::before { content:"✓ "; }
 ul.field-items button.added { background:var(--ok-bg); }
+/* Phone and keyboard: no page scrolls sideways at 390 px (wide tables scroll in their own
+   .table-scroll box), long names and paths wrap, and targets are at least 24×24 px. */
+.table-scroll { position:relative; max-width:100%; overflow-x:auto; margin:8px 0 16px; }
+.table-scroll > table.list { margin:0; }
+.table-scroll:focus-visible { outline:3px solid var(--focus); outline-offset:2px; }
+main { overflow-wrap:break-word; }
+fieldset { min-width:0; }
+td.actions a, .pager a, nav.crumbs a, header.top a, .link-button, .hint a { display:inline-block; min-height:24px; line-height:24px; }
+td.actions a, td.actions .button.small { min-width:24px; }
+.sort-order { display:block; font-weight:400; }
+.button.small { min-height:24px; }
+@media (max-width: 700px) {
+  header.top { padding:8px 12px; gap:4px 16px; }
+  header.top .tz { margin-left:0; }
+  nav.crumbs, main { padding:0 12px; }
+  .context-switch { flex-wrap:wrap; }
+  table.facts { min-width:0; width:100%; }
+  table.facts th { width:auto; }
+  input[type=text], input.wide, textarea, select { max-width:100%; }
+  main pre { white-space:pre-wrap; }
+  /* table.cards (the setup list): each row becomes a card, each cell a labelled line. */
+  table.cards thead { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0,0,0,0); }
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display:block; }
+  table.cards tr { padding:8px 0; border-bottom:1px solid var(--line); }
+  table.cards td { border:0; padding:2px 12px; }
+  table.cards td.card-title { font-size:16px; font-weight:600; }
+  table.cards td[data-label]::before { content:attr(data-label) ": "; font-weight:600; color:var(--muted); }
+  table.cards td.actions { white-space:normal; padding-top:6px; }
+  :not(.table-scroll) > table td code, :not(.table-scroll) > table td .hash { overflow-wrap:anywhere; }
+}
 [hidden] { display:none !important; }
 @media (max-width: 700px) {
   .row { grid-template-columns:1fr; }

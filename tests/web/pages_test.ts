@@ -70,8 +70,12 @@ Deno.test("the setup list shows the school's records in order with schedule, zon
       text,
       /Ordered Sort 1 Students .* Succeeded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d America\/Chicago/,
     );
-    assert.match(page, /<a href="\/records\/\d+\/edit">Edit<\/a>/);
-    assert.match(page, /<a href="\/records\/\d+\/delete">Delete<\/a>/);
+    // Each row's links have names of their own ("Edit Zulu", "Runs of Zulu").
+    assert.match(text, /Edit Zulu Delete Zulu Runs of Zulu/);
+    assert.match(
+      page,
+      /<a href="\/records\/\d+\/delete">Delete<span class="visually-hidden"> Zulu<\/span><\/a>/,
+    );
     assert.match(page, /aria-label="Run Now: Zulu"/);
     assert.match(page, /<a class="button" href="\/records\/new\?school=100">New<\/a>/);
     assert.match(page, option("0", "District Office"));
@@ -80,10 +84,12 @@ Deno.test("the setup list shows the school's records in order with schedule, zon
     const viewer = await s.session("viewer", 100);
     const viewed = await html(await s.page(viewer, "/"));
     assert.doesNotMatch(viewed, />Edit<|>Delete<|Run Now|>New</);
+    assert.doesNotMatch(textOf(viewed), /Edit Zulu|Delete Zulu/);
     const runner = await s.session("runner", 100);
     const ran = await html(await s.page(runner, "/"));
     assert.match(ran, /Run Now/);
     assert.doesNotMatch(ran, />Edit<|>New</);
+    assert.doesNotMatch(textOf(ran), /Edit Zulu/);
 
     const other = textOf(await html(await s.page(editor, "/?school=200")));
     assert.match(other, /AutoComm Setup — Washington High/);

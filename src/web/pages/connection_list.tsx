@@ -5,7 +5,7 @@
  */
 import type { ConnectionView } from "../../connections/store.ts";
 import type { Identity } from "../context.ts";
-import { Csrf, Notice } from "./components.tsx";
+import { Csrf, Notice, TableScroll } from "./components.tsx";
 import { type Crumb, Layout } from "./layout.tsx";
 
 /** Where the connections pages sit in the host's menus. */
@@ -84,31 +84,33 @@ export function ConnectionList(props: ConnectionListProps) {
 /** The connections, one row each, with what each allows and how many records use it. */
 function ConnectionTable(props: ConnectionListProps) {
   return (
-    <table class="list">
-      <caption class="visually-hidden">Managed connections</caption>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Server</th>
-          <th scope="col">Login</th>
-          <th scope="col">Allows</th>
-          <th scope="col">Host key</th>
-          <th scope="col">Used by</th>
-          <th scope="col">
-            <span class="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.connections.map((c) => (
-          <ConnectionRow
-            connection={c}
-            used={props.usage.get(c.id) ?? 0}
-            identity={props.identity}
-          />
-        ))}
-      </tbody>
-    </table>
+    <TableScroll label="Managed connections">
+      <table class="list cards">
+        <caption class="visually-hidden">Managed connections</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Server</th>
+            <th scope="col">Login</th>
+            <th scope="col">Allows</th>
+            <th scope="col">Host key</th>
+            <th scope="col">Used by</th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.connections.map((c) => (
+            <ConnectionRow
+              connection={c}
+              used={props.usage.get(c.id) ?? 0}
+              identity={props.identity}
+            />
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
   );
 }
 
@@ -117,20 +119,20 @@ function ConnectionRow(props: { connection: ConnectionView; used: number; identi
   const { connection: c, used } = props;
   return (
     <tr>
-      <td>
+      <td class="card-title">
         <a href={`/connections/${c.id}/edit`}>{c.name}</a>
         {c.description ? <div class="small muted">{c.description}</div> : ""}
       </td>
-      <td>
+      <td data-label="Server">
         <code>sftp://{c.host}:{String(c.port)}</code>
         {c.allowLegacyCiphers ? <div class="small muted">Legacy ciphers allowed</div> : ""}
       </td>
-      <td>
+      <td data-label="Login">
         {c.username}
         <div class="small muted">{authText(c)}</div>
       </td>
-      <td>{allowsText(c)}</td>
-      <td>
+      <td data-label="Allows">{allowsText(c)}</td>
+      <td data-label="Host key">
         {c.hostKeyFingerprint ? <code class="small">{c.hostKeyFingerprint}</code> : (
           <>
             <span class="off">Not accepted yet</span>
@@ -138,10 +140,16 @@ function ConnectionRow(props: { connection: ConnectionView; used: number; identi
           </>
         )}
       </td>
-      <td>{used === 0 ? "No records" : `${used} record${used === 1 ? "" : "s"}`}</td>
+      <td data-label="Used by">
+        {used === 0 ? "No records" : `${used} record${used === 1 ? "" : "s"}`}
+      </td>
       <td class="actions">
-        <a href={`/connections/${c.id}/edit`}>Edit</a>
-        <a href={`/connections/${c.id}/delete`}>Delete</a>
+        <a href={`/connections/${c.id}/edit`}>
+          Edit<span class="visually-hidden">{` ${c.name}`}</span>
+        </a>
+        <a href={`/connections/${c.id}/delete`}>
+          Delete<span class="visually-hidden">{` ${c.name}`}</span>
+        </a>
         <form method="post" action={`/connections/${c.id}/test`} class="inline">
           <Csrf token={props.identity.csrfToken} />
           <button type="submit" class="button small" aria-label={`Test connection: ${c.name}`}>

@@ -12,6 +12,7 @@ import type { CatalogField, TableCatalog } from "../../sis/catalog.ts";
 import { IMPORT_TABLES } from "../../sis/catalog.ts";
 import type { Identity } from "../context.ts";
 import { TABLE_LABELS } from "../format.ts";
+import { TableScroll } from "./components.tsx";
 import { Layout } from "./layout.tsx";
 
 /** What the page shows. */
@@ -80,12 +81,7 @@ export function FieldList(props: FieldListProps) {
       </p>
       <FieldListFilter {...props} />
       <p class="small muted" role="status">{shown.length} of {catalog.fields.length} fields</p>
-      <div
-        class="table-scroll"
-        tabindex={0}
-        role="region"
-        aria-label={`Fields of ${catalog.label}`}
-      >
+      <TableScroll label={`Fields of ${catalog.label}`}>
         <table class="list compact field-table">
           <caption class="visually-hidden">Fields of {catalog.label}</caption>
           <thead>
@@ -109,7 +105,7 @@ export function FieldList(props: FieldListProps) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
     </Layout>
   );
 }

@@ -4,7 +4,7 @@ import type { Identity } from "../context.ts";
 import { hasRole } from "../auth/roles.ts";
 import { clock, daysText, tableLabel, TRIGGER_LABELS } from "../format.ts";
 import type { RunRow } from "../queries.ts";
-import { Csrf, Pager, Status, Time } from "./components.tsx";
+import { Csrf, Pager, Status, TableScroll, Time } from "./components.tsx";
 import { Layout } from "./layout.tsx";
 
 /** What the history page shows. */
@@ -86,49 +86,51 @@ function RecordActions(props: { record: StoredRecord; identity: Identity }) {
 function RunTable(props: { runs: RunRow[]; zone: string; recordName: string }) {
   const { zone } = props;
   return (
-    <table class="list">
-      <caption class="visually-hidden">Runs of {props.recordName}, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Run</th>
-          <th scope="col">Status</th>
-          <th scope="col">Trigger</th>
-          <th scope="col">Started ({zone})</th>
-          <th scope="col">Ended ({zone})</th>
-          <th scope="col" class="num">Read</th>
-          <th scope="col" class="num">Inserted</th>
-          <th scope="col" class="num">Updated</th>
-          <th scope="col" class="num">Rejected</th>
-          <th scope="col" class="num">Removed</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.runs.map((run) => (
+    <TableScroll label={`Runs of ${props.recordName}`}>
+      <table class="list">
+        <caption class="visually-hidden">Runs of {props.recordName}, newest first</caption>
+        <thead>
           <tr>
-            <td>
-              <a href={`/runs/${run.id}`}>#{run.id}</a>
-            </td>
-            <td>
-              <Status status={run.status} />
-            </td>
-            <td>
-              {TRIGGER_LABELS[run.trigger] ?? run.trigger}
-              {run.preview ? " (preview)" : ""}
-            </td>
-            <td>
-              <Time iso={run.startedAt ?? run.queuedAt} zone={zone} />
-            </td>
-            <td>
-              <Time iso={run.endedAt} zone={zone} />
-            </td>
-            <td class="num">{run.read}</td>
-            <td class="num">{run.inserted}</td>
-            <td class="num">{run.updated}</td>
-            <td class="num">{run.rejected}</td>
-            <td class="num">{run.removed}</td>
+            <th scope="col">Run</th>
+            <th scope="col">Status</th>
+            <th scope="col">Trigger</th>
+            <th scope="col">Started ({zone})</th>
+            <th scope="col">Ended ({zone})</th>
+            <th scope="col" class="num">Read</th>
+            <th scope="col" class="num">Inserted</th>
+            <th scope="col" class="num">Updated</th>
+            <th scope="col" class="num">Rejected</th>
+            <th scope="col" class="num">Removed</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {props.runs.map((run) => (
+            <tr>
+              <td>
+                <a href={`/runs/${run.id}`}>#{run.id}</a>
+              </td>
+              <td>
+                <Status status={run.status} />
+              </td>
+              <td>
+                {TRIGGER_LABELS[run.trigger] ?? run.trigger}
+                {run.preview ? " (preview)" : ""}
+              </td>
+              <td>
+                <Time iso={run.startedAt ?? run.queuedAt} zone={zone} />
+              </td>
+              <td>
+                <Time iso={run.endedAt} zone={zone} />
+              </td>
+              <td class="num">{run.read}</td>
+              <td class="num">{run.inserted}</td>
+              <td class="num">{run.updated}</td>
+              <td class="num">{run.rejected}</td>
+              <td class="num">{run.removed}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
   );
 }

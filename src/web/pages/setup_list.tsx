@@ -4,7 +4,7 @@ import type { Identity } from "../context.ts";
 import { hasRole } from "../auth/roles.ts";
 import { clock, daysText, tableLabel } from "../format.ts";
 import type { RunRow, SchoolRow } from "../queries.ts";
-import { Csrf, Notice, Status, Time } from "./components.tsx";
+import { Csrf, Notice, Status, TableScroll, Time } from "./components.tsx";
 import { Layout } from "./layout.tsx";
 
 /** What the list page shows. */
@@ -90,35 +90,42 @@ function SchoolSwitch(props: { school: SchoolRow; schools: SchoolRow[] }) {
   );
 }
 
+/** Text for screen readers only: makes a row's link names unique ("Edit Students"). */
+function hidden(text: string) {
+  return <span class="visually-hidden">{text}</span>;
+}
+
 /** The records of the school context, one row each. */
 function RecordTable(props: SetupListProps) {
   return (
-    <table class="list">
-      <caption class="visually-hidden">AutoComm records of {props.school.name}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Table</th>
-          <th scope="col">When ({props.timeZone})</th>
-          <th scope="col">Days</th>
-          <th scope="col">Execution</th>
-          <th scope="col">Last run</th>
-          <th scope="col">
-            <span class="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.records.map((r) => (
-          <RecordRow
-            record={r}
-            last={props.lastRuns.get(r.id)}
-            identity={props.identity}
-            timeZone={props.timeZone}
-          />
-        ))}
-      </tbody>
-    </table>
+    <TableScroll label={`AutoComm records of ${props.school.name}`}>
+      <table class="list cards">
+        <caption class="visually-hidden">AutoComm records of {props.school.name}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Table</th>
+            <th scope="col">When ({props.timeZone})</th>
+            <th scope="col">Days</th>
+            <th scope="col">Execution</th>
+            <th scope="col">Last run</th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.records.map((r) => (
+            <RecordRow
+              record={r}
+              last={props.lastRuns.get(r.id)}
+              identity={props.identity}
+              timeZone={props.timeZone}
+            />
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
   );
 }
 
@@ -134,24 +141,25 @@ function RecordRow(
   const canRun = hasRole(identity.role, "runner");
   return (
     <tr>
-      <td>
+      <td class="card-title">
         <a href={canEdit ? `/records/${r.id}/edit` : `/records/${r.id}/runs`}>
           {r.name}
         </a>
         {r.sortOrder !== null ? <span class="muted small sort-order">Sort {r.sortOrder}</span> : ""}
       </td>
-      <td>{tableLabel(r.table, r.attendanceMode)}</td>
-      <td>
+      <td data-label="Table">{tableLabel(r.table, r.attendanceMode)}</td>
+      <td data-label="When">
         {clock(r.hour, r.minute)} <span class="zone">{props.timeZone}</span>
       </td>
-      <td>{daysText(r.days)}</td>
-      <td>
+      <td data-label="Days">{daysText(r.days)}</td>
+      <td data-label="Execution">
         {r.executionOff ? <span class="off">Off</span> : <span class="on">On</span>}
       </td>
-      <td>
+      <td data-label="Last run">
         {last
           ? (
             <a href={`/runs/${last.id}`}>
+              {hidden(`Last run of ${r.name}: `)}
               <Status status={last.status} />
               <br />
               <span class="small">
@@ -162,9 +170,9 @@ function RecordRow(
           : <span class="muted">Never run</span>}
       </td>
       <td class="actions">
-        {canEdit ? <a href={`/records/${r.id}/edit`}>Edit</a> : ""}
-        {canEdit ? <a href={`/records/${r.id}/delete`}>Delete</a> : ""}
-        <a href={`/records/${r.id}/runs`}>Runs</a>
+        {canEdit ? <a href={`/records/${r.id}/edit`}>Edit{hidden(` ${r.name}`)}</a> : ""}
+        {canEdit ? <a href={`/records/${r.id}/delete`}>Delete{hidden(` ${r.name}`)}</a> : ""}
+        <a href={`/records/${r.id}/runs`}>Runs{hidden(` of ${r.name}`)}</a>
         {canRun
           ? (
             <form method="post" action={`/records/${r.id}/run`} class="inline">
