@@ -1,7 +1,8 @@
 /**
  * The pages on a phone (390 px wide, Debian's chromium through playwright-core): the
  * setup list, the record form with its Field List pop-up, a run page, a record's runs,
- * the Field List page and the connections list never scroll sideways (wide tables
+ * the Field List page, the Delete confirmation, the connections list and the connection
+ * form never scroll sideways (wide tables
  * scroll inside their own box), and axe-core (WCAG 2.2 A/AA, including 24×24 px
  * targets) finds nothing on each. Screenshots go to tests/screenshots/phone_*.png.
  */
@@ -116,8 +117,12 @@ browserTest(
       await checkFits(page, "a record's runs", "runs");
       await page.goto(`${base}/fields/students`);
       await checkFits(page, "the Field List page", "fields");
+      await page.goto(`${base}/records/${recordId}/delete`);
+      await checkFits(page, "the Delete confirmation", "delete");
       await page.goto(`${base}/connections`);
       await checkFits(page, "the connections list", "connections");
+      await page.goto(`${base}/connections/new`);
+      await checkFits(page, "the New connection form", "connection_form");
       await context.close();
     } finally {
       await browser.close();

@@ -107,7 +107,9 @@ function RunTable(props: { runs: RunRow[]; zone: string; recordName: string }) {
           {props.runs.map((run) => (
             <tr>
               <td>
-                <a href={`/runs/${run.id}`}>#{run.id}</a>
+                <a href={`/runs/${run.id}`}>
+                  <span class="visually-hidden">Run{" "}</span>#{run.id}
+                </a>
               </td>
               <td>
                 <Status status={run.status} />
