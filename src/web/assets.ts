@@ -125,8 +125,11 @@ ul.field-items button.added { background:var(--ok-bg); }
 .table-scroll:focus-visible { outline:3px solid var(--focus); outline-offset:2px; }
 main { overflow-wrap:break-word; }
 fieldset { min-width:0; }
-td.actions a, .pager a, nav.crumbs a, header.top a, .link-button, .hint a { display:inline-block; min-height:24px; line-height:24px; }
+main a:not(.button), nav.crumbs a, header.top a, .link-button, .skip { padding-top:3px; padding-bottom:3px; }
+td.actions a, .pager a, nav.crumbs a, header.top a, .link-button { display:inline-block; min-height:24px; }
 td.actions a, td.actions .button.small { min-width:24px; }
+input[type=checkbox], input[type=radio] { width:24px; height:24px; vertical-align:-6px; }
+input[type=password] { font:inherit; padding:6px 8px; border:1px solid #8a97a6; border-radius:3px; background:#fff; color:var(--fg); max-width:100%; }
 .sort-order { display:block; font-weight:400; }
 .button.small { min-height:24px; }
 @media (max-width: 700px) {
@@ -137,6 +140,7 @@ td.actions a, td.actions .button.small { min-width:24px; }
   table.facts { min-width:0; width:100%; }
   table.facts th { width:auto; }
   input[type=text], input.wide, textarea, select { max-width:100%; }
+  .row > * { min-width:0; }
   main pre { white-space:pre-wrap; }
   /* table.cards (the setup list): each row becomes a card, each cell a labelled line. */
   table.cards thead { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0,0,0,0); }
