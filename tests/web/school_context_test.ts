@@ -4,6 +4,7 @@
  * its school, and that the pages' links keep the school context.
  */
 import assert from "node:assert/strict";
+import { userSchools } from "../../src/db/schema/autocomm.ts";
 import { issueAdminLink } from "../../src/web/auth/admin_link.ts";
 import { SESSION_COOKIE } from "../../src/web/auth/session.ts";
 import { ORIGIN, startTestService, studentsRecord, type TestService } from "../support/web.ts";
@@ -60,6 +61,22 @@ Deno.test("sign-in lands on the first school with records, then on the school th
 
     // A sign-in link that names where to go keeps it.
     assert.equal((await signIn(s, "/connections")).location, "/connections");
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("a remembered school that no longer exists lands on the first school with records", async () => {
+  const s = await startTestService();
+  try {
+    await makeRecord(s, { schoolId: 300, name: "Middle students" });
+    const district = await s.session("editor", 0);
+    await s.database.db.insert(userSchools).values({
+      user: "editor user",
+      schoolId: 999,
+      updatedAt: new Date().toISOString(),
+    });
+    assert.match(heading(await pageAs(s, district.cookie, "/")), /Jefferson Middle/);
   } finally {
     await s.close();
   }

@@ -53,6 +53,14 @@ export function Pager(props: {
 }
 
 /**
+ * Text for screen readers only. It gives a row's links names of their own
+ * ("Edit" + " Nightly students") while the table shows the short word.
+ */
+export function VisuallyHidden(props: { children?: Child }) {
+  return <span class="visually-hidden">{props.children}</span>;
+}
+
+/**
  * A wide table's own scrolling box: on a narrow screen the table scrolls sideways
  * inside it (the page itself never does). It can take focus, so keyboard users can
  * scroll it too, and is a named region for screen readers.

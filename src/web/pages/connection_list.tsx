@@ -5,7 +5,7 @@
  */
 import type { ConnectionView } from "../../connections/store.ts";
 import type { Identity } from "../context.ts";
-import { Csrf, Notice, TableScroll } from "./components.tsx";
+import { Csrf, Notice, TableScroll, VisuallyHidden } from "./components.tsx";
 import { type Crumb, Layout } from "./layout.tsx";
 
 /** Where the connections pages sit in the host's menus. */
@@ -145,10 +145,10 @@ function ConnectionRow(props: { connection: ConnectionView; used: number; identi
       </td>
       <td class="actions">
         <a href={`/connections/${c.id}/edit`}>
-          Edit<span class="visually-hidden">{` ${c.name}`}</span>
+          Edit<VisuallyHidden>{` ${c.name}`}</VisuallyHidden>
         </a>
         <a href={`/connections/${c.id}/delete`}>
-          Delete<span class="visually-hidden">{` ${c.name}`}</span>
+          Delete<VisuallyHidden>{` ${c.name}`}</VisuallyHidden>
         </a>
         <form method="post" action={`/connections/${c.id}/test`} class="inline">
           <Csrf token={props.identity.csrfToken} />

@@ -4,7 +4,7 @@ import type { Identity } from "../context.ts";
 import { hasRole } from "../auth/roles.ts";
 import { clock, daysText, tableLabel } from "../format.ts";
 import type { RunRow, SchoolRow } from "../queries.ts";
-import { Csrf, Notice, Status, TableScroll, Time } from "./components.tsx";
+import { Csrf, Notice, Status, TableScroll, Time, VisuallyHidden } from "./components.tsx";
 import { Layout } from "./layout.tsx";
 
 /** What the list page shows. */
@@ -90,11 +90,6 @@ function SchoolSwitch(props: { school: SchoolRow; schools: SchoolRow[] }) {
   );
 }
 
-/** Text for screen readers only: makes a row's link names unique ("Edit Students"). */
-function hidden(text: string) {
-  return <span class="visually-hidden">{text}</span>;
-}
-
 /** The records of the school context, one row each. */
 function RecordTable(props: SetupListProps) {
   return (
@@ -159,7 +154,7 @@ function RecordRow(
         {last
           ? (
             <a href={`/runs/${last.id}`}>
-              {hidden(`Last run of ${r.name}: `)}
+              <VisuallyHidden>{`Last run of ${r.name}: `}</VisuallyHidden>
               <Status status={last.status} />
               <br />
               <span class="small">
@@ -170,9 +165,23 @@ function RecordRow(
           : <span class="muted">Never run</span>}
       </td>
       <td class="actions">
-        {canEdit ? <a href={`/records/${r.id}/edit`}>Edit{hidden(` ${r.name}`)}</a> : ""}
-        {canEdit ? <a href={`/records/${r.id}/delete`}>Delete{hidden(` ${r.name}`)}</a> : ""}
-        <a href={`/records/${r.id}/runs`}>Runs{hidden(` of ${r.name}`)}</a>
+        {canEdit
+          ? (
+            <a href={`/records/${r.id}/edit`}>
+              Edit<VisuallyHidden>{` ${r.name}`}</VisuallyHidden>
+            </a>
+          )
+          : ""}
+        {canEdit
+          ? (
+            <a href={`/records/${r.id}/delete`}>
+              Delete<VisuallyHidden>{` ${r.name}`}</VisuallyHidden>
+            </a>
+          )
+          : ""}
+        <a href={`/records/${r.id}/runs`}>
+          Runs<VisuallyHidden>{` of ${r.name}`}</VisuallyHidden>
+        </a>
         {canRun
           ? (
             <form method="post" action={`/records/${r.id}/run`} class="inline">
