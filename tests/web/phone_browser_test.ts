@@ -26,6 +26,11 @@ const WIDTH = 390;
 
 /** Asserts the page fits the phone's width, checks it with axe-core and takes a screenshot. */
 async function checkFits(page: Page, state: string, shot: string): Promise<void> {
+  assert.equal(
+    await page.evaluate("document.compatMode"),
+    "CSS1Compat",
+    `${state}: standards mode`,
+  );
   const width = await page.evaluate("document.documentElement.scrollWidth") as number;
   // Nothing hidden past the edge either (a screen reader's text included): try to scroll.
   const scrolled = await page.evaluate("window.scrollTo(1000, 0), window.scrollX") as number;
