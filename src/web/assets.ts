@@ -127,7 +127,8 @@ main { overflow-wrap:break-word; }
 fieldset { min-width:0; }
 main a:not(.button), nav.crumbs a, header.top a, .link-button, .skip { padding-top:3px; padding-bottom:3px; }
 td.actions a, .pager a, nav.crumbs a, header.top a, .link-button { display:inline-block; min-height:24px; }
-td.actions a, td.actions .button.small { min-width:24px; }
+td.actions a, td.actions .button.small, table.list td a { min-width:24px; }
+table.list td a { display:inline-block; min-height:24px; }
 nav.crumbs ol { align-items:baseline; }
 input[type=checkbox], input[type=radio] { width:24px; height:24px; vertical-align:-6px; }
 input[type=password] { font:inherit; padding:6px 8px; border:1px solid #8a97a6; border-radius:3px; background:#fff; color:var(--fg); max-width:100%; }
