@@ -40,78 +40,88 @@ function crumbSchool(crumbs: Crumb[]): number | undefined {
   return undefined;
 }
 
+/**
+ * A whole page. It starts with the doctype, which keeps browsers in standards mode
+ * (without it they lay the page out in quirks mode).
+ */
 export function Layout(props: LayoutProps) {
-  const crumbs = props.breadcrumbs ?? [];
-  const school = props.school ?? crumbSchool(crumbs);
-  const home = school === undefined ? "/" : `/?school=${school}`;
-  // The doctype keeps browsers in standards mode (without it they lay pages out in quirks mode).
   return (
     <>
       {raw("<!DOCTYPE html>")}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          {props.refreshSeconds
-            ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} />
-            : ""}
-          <title>{props.title} — AutoComm</title>
-          <link rel="stylesheet" href="/assets/app.css" />
-          <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
-          {props.script ? <script src="/assets/app.js" defer></script> : ""}
-        </head>
-        <body>
-          <a class="skip" href="#main">Skip to content</a>
-          <header class="top">
-            <a class="brand" href={home}>AutoComm</a>
-            <nav aria-label="Main">
-              <a href={home}>AutoComm Setup</a>
-            </nav>
-            {props.timeZone
-              ? (
-                <span class="tz" title="Times on these pages are in this time zone">
-                  Time zone: {props.timeZone}
-                </span>
-              )
-              : ""}
-            {props.identity
-              ? (
-                <span class="who">
-                  {props.identity.user} ({ROLE_LABELS[props.identity.role]})
-                  {props.identity.via === "session"
-                    ? (
-                      <form method="post" action="/signout" class="inline">
-                        <input
-                          type="hidden"
-                          name={CSRF_FIELD}
-                          value={props.identity.csrfToken ?? ""}
-                        />
-                        <button type="submit" class="link-button">Sign out</button>
-                      </form>
-                    )
-                    : ""}
-                </span>
-              )
-              : ""}
-          </header>
-          {crumbs.length > 0
+      <HtmlDocument {...props} />
+    </>
+  );
+}
+
+/** The `<html>` element of a page. */
+function HtmlDocument(props: LayoutProps) {
+  const crumbs = props.breadcrumbs ?? [];
+  const school = props.school ?? crumbSchool(crumbs);
+  const home = school === undefined ? "/" : `/?school=${school}`;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {props.refreshSeconds
+          ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} />
+          : ""}
+        <title>{props.title} — AutoComm</title>
+        <link rel="stylesheet" href="/assets/app.css" />
+        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
+        {props.script ? <script src="/assets/app.js" defer></script> : ""}
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="top">
+          <a class="brand" href={home}>AutoComm</a>
+          <nav aria-label="Main">
+            <a href={home}>AutoComm Setup</a>
+          </nav>
+          {props.timeZone
             ? (
-              <nav class="crumbs" aria-label="Breadcrumb">
-                <ol>
-                  {crumbs.map((c, i) => (
-                    <li>
-                      {c.href && i < crumbs.length - 1
-                        ? <a href={c.href}>{c.label}</a>
-                        : <span aria-current="page">{c.label}</span>}
-                    </li>
-                  ))}
-                </ol>
-              </nav>
+              <span class="tz" title="Times on these pages are in this time zone">
+                Time zone: {props.timeZone}
+              </span>
             )
             : ""}
-          <main id="main" tabindex={-1}>{props.children}</main>
-        </body>
-      </html>
-    </>
+          {props.identity
+            ? (
+              <span class="who">
+                {props.identity.user} ({ROLE_LABELS[props.identity.role]})
+                {props.identity.via === "session"
+                  ? (
+                    <form method="post" action="/signout" class="inline">
+                      <input
+                        type="hidden"
+                        name={CSRF_FIELD}
+                        value={props.identity.csrfToken ?? ""}
+                      />
+                      <button type="submit" class="link-button">Sign out</button>
+                    </form>
+                  )
+                  : ""}
+              </span>
+            )
+            : ""}
+        </header>
+        {crumbs.length > 0
+          ? (
+            <nav class="crumbs" aria-label="Breadcrumb">
+              <ol>
+                {crumbs.map((c, i) => (
+                  <li>
+                    {c.href && i < crumbs.length - 1
+                      ? <a href={c.href}>{c.label}</a>
+                      : <span aria-current="page">{c.label}</span>}
+                  </li>
+                ))}
+              </ol>
+            </nav>
+          )
+          : ""}
+        <main id="main" tabindex={-1}>{props.children}</main>
+      </body>
+    </html>
   );
 }
