@@ -73,7 +73,11 @@ export function ConnectionList(props: ConnectionListProps) {
       </p>
       {props.connections.length === 0
         ? <p class="empty">No managed connections yet.</p>
-        : <ConnectionTable {...props} />}
+        : (
+          <TableScroll label="Managed connections">
+            <ConnectionTable {...props} />
+          </TableScroll>
+        )}
       <p>
         <a href="/">Back to AutoComm Setup</a>
       </p>
@@ -84,33 +88,31 @@ export function ConnectionList(props: ConnectionListProps) {
 /** The connections, one row each, with what each allows and how many records use it. */
 function ConnectionTable(props: ConnectionListProps) {
   return (
-    <TableScroll label="Managed connections">
-      <table class="list cards">
-        <caption class="visually-hidden">Managed connections</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Server</th>
-            <th scope="col">Login</th>
-            <th scope="col">Allows</th>
-            <th scope="col">Host key</th>
-            <th scope="col">Used by</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.connections.map((c) => (
-            <ConnectionRow
-              connection={c}
-              used={props.usage.get(c.id) ?? 0}
-              identity={props.identity}
-            />
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+    <table class="list cards">
+      <caption class="visually-hidden">Managed connections</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Server</th>
+          <th scope="col">Login</th>
+          <th scope="col">Allows</th>
+          <th scope="col">Host key</th>
+          <th scope="col">Used by</th>
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.connections.map((c) => (
+          <ConnectionRow
+            connection={c}
+            used={props.usage.get(c.id) ?? 0}
+            identity={props.identity}
+          />
+        ))}
+      </tbody>
+    </table>
   );
 }
 

@@ -42,7 +42,11 @@ export function RecordRuns(props: RecordRunsProps) {
       <RecordActions record={r} identity={identity} />
       {props.runs.length === 0
         ? <p class="empty">This record has not run yet.</p>
-        : <RunTable runs={props.runs} zone={zone} recordName={r.name} />}
+        : (
+          <TableScroll label={`Runs of ${r.name}`}>
+            <RunTable runs={props.runs} zone={zone} recordName={r.name} />
+          </TableScroll>
+        )}
       <Pager
         page={props.page}
         pageSize={props.pageSize}
@@ -86,53 +90,51 @@ function RecordActions(props: { record: StoredRecord; identity: Identity }) {
 function RunTable(props: { runs: RunRow[]; zone: string; recordName: string }) {
   const { zone } = props;
   return (
-    <TableScroll label={`Runs of ${props.recordName}`}>
-      <table class="list">
-        <caption class="visually-hidden">Runs of {props.recordName}, newest first</caption>
-        <thead>
+    <table class="list">
+      <caption class="visually-hidden">Runs of {props.recordName}, newest first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Run</th>
+          <th scope="col">Status</th>
+          <th scope="col">Trigger</th>
+          <th scope="col">Started ({zone})</th>
+          <th scope="col">Ended ({zone})</th>
+          <th scope="col" class="num">Read</th>
+          <th scope="col" class="num">Inserted</th>
+          <th scope="col" class="num">Updated</th>
+          <th scope="col" class="num">Rejected</th>
+          <th scope="col" class="num">Removed</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.runs.map((run) => (
           <tr>
-            <th scope="col">Run</th>
-            <th scope="col">Status</th>
-            <th scope="col">Trigger</th>
-            <th scope="col">Started ({zone})</th>
-            <th scope="col">Ended ({zone})</th>
-            <th scope="col" class="num">Read</th>
-            <th scope="col" class="num">Inserted</th>
-            <th scope="col" class="num">Updated</th>
-            <th scope="col" class="num">Rejected</th>
-            <th scope="col" class="num">Removed</th>
+            <td>
+              <a href={`/runs/${run.id}`}>
+                <span class="visually-hidden">Run{" "}</span>#{run.id}
+              </a>
+            </td>
+            <td>
+              <Status status={run.status} />
+            </td>
+            <td>
+              {TRIGGER_LABELS[run.trigger] ?? run.trigger}
+              {run.preview ? " (preview)" : ""}
+            </td>
+            <td>
+              <Time iso={run.startedAt ?? run.queuedAt} zone={zone} />
+            </td>
+            <td>
+              <Time iso={run.endedAt} zone={zone} />
+            </td>
+            <td class="num">{run.read}</td>
+            <td class="num">{run.inserted}</td>
+            <td class="num">{run.updated}</td>
+            <td class="num">{run.rejected}</td>
+            <td class="num">{run.removed}</td>
           </tr>
-        </thead>
-        <tbody>
-          {props.runs.map((run) => (
-            <tr>
-              <td>
-                <a href={`/runs/${run.id}`}>
-                  <span class="visually-hidden">Run{" "}</span>#{run.id}
-                </a>
-              </td>
-              <td>
-                <Status status={run.status} />
-              </td>
-              <td>
-                {TRIGGER_LABELS[run.trigger] ?? run.trigger}
-                {run.preview ? " (preview)" : ""}
-              </td>
-              <td>
-                <Time iso={run.startedAt ?? run.queuedAt} zone={zone} />
-              </td>
-              <td>
-                <Time iso={run.endedAt} zone={zone} />
-              </td>
-              <td class="num">{run.read}</td>
-              <td class="num">{run.inserted}</td>
-              <td class="num">{run.updated}</td>
-              <td class="num">{run.rejected}</td>
-              <td class="num">{run.removed}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+        ))}
+      </tbody>
+    </table>
   );
 }

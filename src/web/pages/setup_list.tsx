@@ -65,7 +65,11 @@ export function SetupList(props: SetupListProps) {
         : ""}
       {props.records.length === 0
         ? <p class="empty">No AutoComm records in this school yet.</p>
-        : <RecordTable {...props} />}
+        : (
+          <TableScroll label={`AutoComm records of ${props.school.name}`}>
+            <RecordTable {...props} />
+          </TableScroll>
+        )}
     </Layout>
   );
 }
@@ -93,34 +97,32 @@ function SchoolSwitch(props: { school: SchoolRow; schools: SchoolRow[] }) {
 /** The records of the school context, one row each. */
 function RecordTable(props: SetupListProps) {
   return (
-    <TableScroll label={`AutoComm records of ${props.school.name}`}>
-      <table class="list cards">
-        <caption class="visually-hidden">AutoComm records of {props.school.name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Table</th>
-            <th scope="col">When ({props.timeZone})</th>
-            <th scope="col">Days</th>
-            <th scope="col">Execution</th>
-            <th scope="col">Last run</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.records.map((r) => (
-            <RecordRow
-              record={r}
-              last={props.lastRuns.get(r.id)}
-              identity={props.identity}
-              timeZone={props.timeZone}
-            />
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+    <table class="list cards">
+      <caption class="visually-hidden">AutoComm records of {props.school.name}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Table</th>
+          <th scope="col">When ({props.timeZone})</th>
+          <th scope="col">Days</th>
+          <th scope="col">Execution</th>
+          <th scope="col">Last run</th>
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.records.map((r) => (
+          <RecordRow
+            record={r}
+            last={props.lastRuns.get(r.id)}
+            identity={props.identity}
+            timeZone={props.timeZone}
+          />
+        ))}
+      </tbody>
+    </table>
   );
 }
 
