@@ -9,6 +9,8 @@
  *   on the list page (remembered per user, across sessions), else on the first school
  *   (lowest School_Number) that has records, else on the District Office.
  * - Only a choice made with a session is remembered (API tokens have no person).
+ * - Remembering is a convenience: when it cannot be saved (the database is busy), the
+ *   list is shown all the same.
  */
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
@@ -19,13 +21,18 @@ import type { Identity } from "./context.ts";
 /** Who is asking, as far as the landing school goes. */
 export type ContextSubject = Pick<Identity, "user" | "schoolId" | "via">;
 
-/** Remembers the school `subject` chose (District Office sessions only; others are fixed). */
+/**
+ * Remembers the school `subject` chose (District Office sessions only; others are
+ * fixed). It writes only when the choice changed, so viewing a list again while an
+ * import holds the write lock does not wait for it.
+ */
 export async function rememberSchool(
   db: Db,
   subject: ContextSubject,
   schoolId: number,
 ): Promise<void> {
   if (subject.via !== "session" || subject.schoolId !== 0) return;
+  if (await rememberedSchool(db, subject.user) === schoolId) return;
   const updatedAt = new Date().toISOString();
   await db.insert(userSchools).values({ user: subject.user, schoolId, updatedAt })
     .onConflictDoUpdate({ target: userSchools.user, set: { schoolId, updatedAt } });

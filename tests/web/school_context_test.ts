@@ -56,6 +56,12 @@ Deno.test("sign-in lands on the first school with records, then on the school th
     // Choosing a school remembers it for this user, across sessions.
     assert.match(heading(await pageAs(s, cookie, "/?school=300")), /Jefferson Middle/);
     assert.match(heading(await pageAs(s, cookie, "/")), /Jefferson Middle/, "a link to / stays");
+    // Viewing the same school again writes nothing (no wait for an import's write lock).
+    const [before] = await s.database.db.select().from(userSchools);
+    await new Promise((r) => setTimeout(r, 5));
+    await pageAs(s, cookie, "/?school=300");
+    const [after] = await s.database.db.select().from(userSchools);
+    assert.equal(after!.updatedAt, before!.updatedAt);
     ({ location, cookie } = await signIn(s));
     assert.equal(location, "/?school=300", "the next sign-in lands on the last school");
 

@@ -111,7 +111,7 @@ function RunTable(props: { runs: RunRow[]; zone: string; recordName: string }) {
           <tr>
             <td>
               <a href={`/runs/${run.id}`}>
-                <span class="visually-hidden">Run{" "}</span>#{run.id}
+                <span class="visually-hidden">{`Run `}</span>#{run.id}
               </a>
             </td>
             <td>

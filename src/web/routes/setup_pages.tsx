@@ -169,7 +169,7 @@ async function previewOf(
  * `/`: the records of a school context — the one `?school=` names (remembered as the
  * user's choice), else the landing school (src/web/school_context.ts).
  */
-function registerListPage({ app, db, zone }: SetupRoutes) {
+function registerListPage({ app, db, zone, deps: { logger } }: SetupRoutes) {
   app.get("/", requireRole("viewer", "page"), async (c) => {
     const identity = identityOf(c);
     const chosen = c.req.query("school");
@@ -177,7 +177,11 @@ function registerListPage({ app, db, zone }: SetupRoutes) {
       value: chosen,
       fallback: await landingSchool(db, identity),
     });
-    if (chosen) await rememberSchool(db, identity, school.schoolNumber);
+    if (chosen) {
+      await rememberSchool(db, identity, school.schoolNumber).catch((error: unknown) =>
+        logger.warn("school_not_remembered", { error: String(error) })
+      );
+    }
     const records = await listRecords(db, school.schoolNumber);
     const done = c.req.query("done");
     return c.html(SetupList({
