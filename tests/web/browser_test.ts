@@ -92,6 +92,14 @@ browserTest(
         /Whole number[\s\S]*Match key[\s\S]*Added/,
         "words in any order; the type and flags are shown",
       );
+      await page.getByLabel("Filter").fill("LAST legal");
+      assert.deepEqual(
+        await page.locator("#field-list-items button").evaluateAll((bs) =>
+          bs.map((b) => (b as unknown as { dataset: { field: string } }).dataset.field)
+        ),
+        ["Last_Name"],
+        "description words match too",
+      );
       await page.getByLabel("Filter").fill("name");
       await page.screenshot({ path: new URL("field_list_added.png", SCREENSHOTS).pathname });
       await page.getByLabel("Filter").fill("grade_level");
