@@ -1,4 +1,6 @@
 /** Static assets served by the service itself (no external CDN): the style sheet and one small script. */
+import { FIELD_TYPE_LABELS } from "./pages/field_list.tsx";
+
 export const APP_CSS = `
 :root { --fg:#1d2733; --muted:#5a6878; --line:#d5dde6; --accent:#0b5cad; --accent-dark:#084a8c; --bg:#f6f8fa; --bad:#b00020; --bad-bg:#fdecee; --ok:#1b6e32; --ok-bg:#e8f5ec; --warn:#7a4d00; --warn-bg:#fff4e0; --focus:#f5a623; }
 * { box-sizing: border-box; }
@@ -109,6 +111,49 @@ ul.field-items button { display:block; width:100%; text-align:left; background:#
 ul.field-items button:hover, ul.field-items button:focus-visible { background:#eef4fb; }
 ul.field-items code { font-weight:700; color:var(--accent-dark); }
 ul.field-items .desc { display:block; color:var(--muted); font-size:13px; }
+/* Field List pop-up and page: several picks, each field's facts, added marks. */
+.dialog-head { gap:12px; }
+ul.field-items .facts { display:flex; flex-wrap:wrap; gap:4px 6px; margin:2px 0; }
+ul.field-items .fact { font-size:12px; border:1px solid var(--line); border-radius:3px; padding:0 5px; background:#f6f8fa; color:var(--fg); }
+ul.field-items .added-mark { font-size:12px; font-weight:700; color:var(--ok); }
+ul.field-items .added-mark::before { content:"✓ "; }
+ul.field-items button.added { background:var(--ok-bg); }
+/* Phone and keyboard: no page scrolls sideways at 390 px (wide tables scroll in their own
+   .table-scroll box), long names and paths wrap, and targets are at least 24×24 px. */
+.table-scroll { position:relative; max-width:100%; overflow-x:auto; margin:8px 0 16px; }
+.table-scroll > table.list { margin:0; }
+.table-scroll:focus-visible { outline:3px solid var(--focus); outline-offset:2px; }
+main { overflow-wrap:break-word; }
+fieldset { min-width:0; }
+main a:not(.button), nav.crumbs a, header.top a, .link-button, .skip { padding-top:3px; padding-bottom:3px; }
+td.actions a, .pager a, nav.crumbs a, header.top a, .link-button { display:inline-block; min-height:24px; }
+td.actions a, td.actions .button.small, table.list td a { min-width:24px; }
+table.list td a { display:inline-block; min-height:24px; }
+nav.crumbs ol { align-items:baseline; }
+input[type=checkbox], input[type=radio] { width:24px; height:24px; vertical-align:-6px; }
+input[type=password] { font:inherit; padding:6px 8px; border:1px solid #8a97a6; border-radius:3px; background:#fff; color:var(--fg); max-width:100%; }
+.sort-order { display:block; font-weight:400; }
+.button.small { min-height:24px; }
+@media (max-width: 700px) {
+  header.top { padding:8px 12px; gap:4px 16px; }
+  header.top .tz { margin-left:0; }
+  nav.crumbs, main { padding:0 12px; }
+  .context-switch { flex-wrap:wrap; }
+  table.facts { min-width:0; width:100%; }
+  table.facts th { width:auto; }
+  input[type=text], input.wide, textarea, select { max-width:100%; }
+  .row > * { min-width:0; }
+  main pre { white-space:pre-wrap; }
+  /* table.cards (the setup list): each row becomes a card, each cell a labelled line. */
+  table.cards thead { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0,0,0,0); }
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display:block; }
+  table.cards tr { padding:8px 0; border-bottom:1px solid var(--line); }
+  table.cards td { border:0; padding:2px 12px; }
+  table.cards td.card-title { font-size:16px; font-weight:600; }
+  table.cards td[data-label]::before { content:attr(data-label) ": "; font-weight:600; color:var(--muted); }
+  table.cards td.actions { white-space:normal; padding-top:6px; }
+  :not(.table-scroll) > table td code, :not(.table-scroll) > table td .hash { overflow-wrap:anywhere; }
+}
 [hidden] { display:none !important; }
 /* Safer approvals (ux): the confirmation of a held run's Approve and Discard. */
 .approval-words { font-size:17px; font-weight:600; border-left:4px solid var(--warn); background:var(--warn-bg); padding:8px 12px; }
@@ -144,7 +189,9 @@ export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0
 
 /**
  * Enhancements of the record form: the Field List pop-up (catalog from
- * `/api/v1/catalog/{table}`, a filter box, a click appends the field to the list),
+ * `/api/v1/catalog/{table}`, a filter box matching every word, each field's type,
+ * maximum length and flags; a click appends the field to the list and marks it as
+ * added, the pop-up stays open until Done or Escape, then focus returns to the list),
  * and showing only the rows that apply (attendance mode, managed connection).
  * Without it the form still works: fields are typed and the Field List link opens
  * the field-list page.
@@ -188,37 +235,71 @@ export const APP_JS = `"use strict";
 
   if (!link || !dialog || typeof dialog.showModal !== "function") return;
 
+  // Field List pop-up: stays open for several picks; Done or Escape closes it.
+  var TYPES = ${JSON.stringify(FIELD_TYPE_LABELS)};
+  function typeText(f) {
+    return (TYPES[f.type] || f.type) + (f.maxLength ? ", max " + f.maxLength : "") +
+      (f.codes ? ": " + f.codes.join(", ") : "");
+  }
+  function flagTexts(f) {
+    return [f.key ? "Match key" : "", f.requiredToCreate ? "Needed to create" : "", f.personal ? "Personal" : ""].filter(Boolean);
+  }
+  function listed() {
+    return textarea.value.split(/\\r?\\n/).map(function (s) { return s.trim().toLowerCase(); }).filter(Boolean);
+  }
+  function markAdded(b) {
+    if (b.classList.contains("added")) return;
+    b.classList.add("added");
+    var mark = document.createElement("span");
+    mark.className = "added-mark";
+    mark.textContent = "Added";
+    b.querySelector(".facts").append(mark);
+  }
+  function item(f, added) {
+    var li = document.createElement("li");
+    var b = document.createElement("button");
+    b.type = "button";
+    b.dataset.field = f.name;
+    var code = document.createElement("code");
+    code.textContent = f.name;
+    var facts = document.createElement("span");
+    facts.className = "facts";
+    [typeText(f)].concat(flagTexts(f)).forEach(function (t) {
+      var one = document.createElement("span");
+      one.className = "fact";
+      one.textContent = t;
+      facts.append(one);
+    });
+    var desc = document.createElement("span");
+    desc.className = "desc";
+    desc.textContent = f.description;
+    b.append(code, facts, desc);
+    if (added) markAdded(b);
+    b.addEventListener("click", function () { add(f.name); });
+    li.append(b);
+    return li;
+  }
   function render() {
     var terms = filter.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    var have = listed();
     var shown = fields.filter(function (f) {
       var text = (f.name + " " + f.description).toLowerCase();
       return terms.every(function (t) { return text.indexOf(t) >= 0; });
     });
     list.replaceChildren();
-    shown.forEach(function (f) {
-      var li = document.createElement("li");
-      var b = document.createElement("button");
-      b.type = "button";
-      b.dataset.field = f.name;
-      var code = document.createElement("code");
-      code.textContent = f.name;
-      var desc = document.createElement("span");
-      desc.className = "desc";
-      desc.textContent = f.description + (f.key ? " (match key)" : f.requiredToCreate ? " (needed to create)" : "");
-      b.append(code, desc);
-      b.addEventListener("click", function () { add(f.name); });
-      li.append(b);
-      list.append(li);
-    });
+    shown.forEach(function (f) { list.append(item(f, have.indexOf(f.name.toLowerCase()) >= 0)); });
     status.textContent = shown.length + " of " + fields.length + " fields";
   }
 
   function add(name) {
+    if (listed().indexOf(name.toLowerCase()) >= 0) {
+      status.textContent = name + " is already in the field list.";
+      return;
+    }
     var value = textarea.value.replace(/\\s+$/, "");
     textarea.value = value === "" ? name : value + "\\n" + name;
-    dialog.close();
-    textarea.focus();
-    textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+    list.querySelectorAll("button").forEach(function (b) { if (b.dataset.field === name) markAdded(b); });
+    status.textContent = name + " added as field " + listed().length + ".";
   }
 
   link.addEventListener("click", function (event) {
@@ -253,6 +334,7 @@ export const APP_JS = `"use strict";
       event.preventDefault();
       var first = list.querySelector("button");
       if (first) first.click();
+      filter.select();
     } else if (event.key === "ArrowDown") {
       event.preventDefault();
       var firstButton = list.querySelector("button");
@@ -266,5 +348,13 @@ export const APP_JS = `"use strict";
     if (event.key === "ArrowUp") { event.preventDefault(); (i > 0 ? items[i - 1] : filter).focus(); }
   });
   dialog.querySelector("[data-close]").addEventListener("click", function () { dialog.close(); });
+  // Escape closes the pop-up, also from the filter box (where a search field would only clear).
+  dialog.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { event.preventDefault(); dialog.close(); }
+  });
+  dialog.addEventListener("close", function () {
+    textarea.focus();
+    textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+  });
 })();
 `;

@@ -6,9 +6,21 @@
  * tests/screenshots/ (git-ignored).
  */
 import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
 import { issueAdminLink } from "../../src/web/auth/admin_link.ts";
+import { assertAccessible } from "../support/axe.ts";
 import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import { schoolYear, startTestService, tsv } from "../support/web.ts";
+
+/** Waits until focus is back on the field list (the pop-up's close event moves it). */
+async function focusBackOnFields(page: Page): Promise<void> {
+  let id = "";
+  for (let i = 0; i < 30 && id !== "f-fields"; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100));
+    id = await page.evaluate("document.activeElement ? document.activeElement.id : ''") as string;
+  }
+  assert.equal(id, "f-fields", "focus is back on the field list");
+}
 
 browserTest(
   "a person creates a Students record with the Field List pop-up, fixes an error, runs it and downloads the rejected rows",
@@ -35,13 +47,16 @@ browserTest(
       await page.goto(
         `${base}${link.pathname}${link.search}&next=${encodeURIComponent("/?school=100")}`,
       );
+      await assertAccessible(page, "the sign-in link page");
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.waitForURL(`${base}/?school=100`);
       assert.equal(await page.locator("h1").innerText(), "AutoComm Setup — Lincoln Elementary");
+      await assertAccessible(page, "the empty setup list");
 
       // New record.
       await page.getByRole("link", { name: "New", exact: true }).click();
       await page.waitForURL(/\/records\/new/);
+      await assertAccessible(page, "the New record form");
       await page.getByLabel("Name", { exact: true }).fill("Nightly students");
       await page.getByLabel("Path").fill("sis\\students.txt");
       await page.getByLabel("Record Delimiter").selectOption("LF");
@@ -54,30 +69,65 @@ browserTest(
         "attendance mode only for Attendance",
       );
 
-      // The Field List pop-up: filter, click to append; Enter picks the first match.
+      // The Field List pop-up stays open for several picks: filter by words, click to append
+      // (the field is marked as added), Enter picks the first match; Escape or Done closes it
+      // and focus returns to the field list.
       const fieldList = page.locator("[data-field-list]");
       assert.equal(await fieldList.innerText(), "Field List (Students)");
-      for (const name of ["Student_Number", "First_Name", "Last_Name"]) {
-        await fieldList.click();
-        const dialog = page.getByRole("dialog", { name: "Students Field List" });
-        await dialog.waitFor();
-        await page.getByLabel("Filter").fill(name.toLowerCase().replace("_", " "));
-        await page.locator(`#field-list-items button[data-field="${name}"]`).click();
-        assert.equal(await dialog.isVisible(), false, "the pop-up closes after a click");
-      }
       await fieldList.click();
+      const dialog = page.getByRole("dialog", { name: "Students Field List" });
+      await dialog.waitFor();
+      await assertAccessible(page, "the Field List pop-up");
+      for (const name of ["Student_Number", "First_Name", "Last_Name"]) {
+        await page.getByLabel("Filter").fill(name.toLowerCase().replace("_", " "));
+        const button = page.locator(`#field-list-items button[data-field="${name}"]`);
+        await button.click();
+        assert.equal(await dialog.isVisible(), true, "the pop-up stays open after a pick");
+        assert.match(await button.innerText(), /Added/, `${name} is marked as added`);
+      }
+      await page.getByLabel("Filter").fill("number student");
+      const numberButton = page.locator('#field-list-items button[data-field="Student_Number"]');
+      assert.match(
+        await numberButton.innerText(),
+        /Whole number[\s\S]*Match key[\s\S]*Added/,
+        "words in any order; the type and flags are shown",
+      );
+      await page.getByLabel("Filter").fill("LAST legal");
+      assert.deepEqual(
+        await page.locator("#field-list-items button").evaluateAll((bs) =>
+          bs.map((b) => (b as unknown as { dataset: { field: string } }).dataset.field)
+        ),
+        ["Last_Name"],
+        "description words match too",
+      );
+      await page.getByLabel("Filter").fill("name");
+      await page.screenshot({ path: new URL("field_list_added.png", SCREENSHOTS).pathname });
       await page.getByLabel("Filter").fill("grade_level");
       const shown = await page.locator("#field-list-items button").count();
       await page.screenshot({ path: new URL("field_list.png", SCREENSHOTS).pathname });
       assert.ok(shown >= 1 && shown < 5, `the filter narrows the list (${shown})`);
       assert.match(await page.locator("#field-list-status").innerText(), /of \d+ fields/);
       await page.getByLabel("Filter").press("Enter");
-      await fieldList.click();
+      assert.match(await page.locator("#field-list-status").innerText(), /Grade_Level added/);
       await page.getByLabel("Filter").fill("homeroom");
-      await page.locator(
+      const homeroom = page.locator(
         '#field-list-items button[data-field="U_StudentsUserFields.homeroom_number"]',
-      ).waitFor();
-      await page.getByRole("button", { name: "Close the field list" }).click();
+      );
+      assert.match(await homeroom.innerText(), /Text, max 10/);
+      await page.keyboard.press("Escape");
+      assert.equal(await dialog.isVisible(), false, "Escape closes the pop-up");
+      await focusBackOnFields(page);
+      await fieldList.click();
+      await dialog.waitFor();
+      await page.getByLabel("Filter").fill("last name");
+      assert.match(
+        await page.locator('#field-list-items button[data-field="Last_Name"]').innerText(),
+        /Added/,
+        "fields already in the list show as added when the pop-up opens again",
+      );
+      await page.getByRole("button", { name: "Done" }).click();
+      assert.equal(await dialog.isVisible(), false, "Done closes the pop-up");
+      await focusBackOnFields(page);
       await page.getByLabel("PowerSchool fields to import into").press("Control+End");
       await page.keyboard.type("\nEntryDate");
       assert.equal(
@@ -85,10 +135,12 @@ browserTest(
         "Student_Number\nFirst_Name\nLast_Name\nGrade_Level\nEntryDate",
       );
       await page.screenshot({ path: new URL("form.png", SCREENSHOTS).pathname, fullPage: true });
+      await assertAccessible(page, "the filled record form");
 
       // An inline error, with the input kept; then fixed.
       await page.getByRole("button", { name: "Submit" }).click();
       await page.locator(".error-summary").waitFor();
+      await assertAccessible(page, "the record form with an error");
       assert.match(
         await page.locator(".error-summary").innerText(),
         /Days to Execute: Use the letters MTWHFSU/,
@@ -113,6 +165,7 @@ browserTest(
       await page.getByRole("button", { name: "Submit" }).click();
       await page.waitForURL(`${base}/?school=100&done=created&n=1`);
       assert.match(await page.locator(".notice").innerText(), /The record was created/);
+      await assertAccessible(page, "the setup list after a create");
 
       // Run Now against a file in the import root.
       const entry = `08/20/${schoolYear()}`;
@@ -138,6 +191,7 @@ browserTest(
       assert.match(await page.locator("dl.counts").innerText(), /Inserted\s+2/);
       assert.match(await page.locator("main").innerText(), /Last_Name\s+missing_required/);
       await page.screenshot({ path: new URL("run.png", SCREENSHOTS).pathname, fullPage: true });
+      await assertAccessible(page, "the finished run page");
 
       const [download] = await Promise.all([
         page.waitForEvent("download"),

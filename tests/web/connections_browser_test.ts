@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { issueAdminLink } from "../../src/web/auth/admin_link.ts";
+import { assertAccessible } from "../support/axe.ts";
 import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import { startSftpServer } from "../support/sftp_server.ts";
 import { schoolYear, startTestService, tsv } from "../support/web.ts";
@@ -42,16 +43,19 @@ browserTest(
       await page.goto(
         `${base}${link.pathname}${link.search}&next=${encodeURIComponent("/?school=100")}`,
       );
+      await assertAccessible(page, "the sign-in link page");
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.waitForURL(`${base}/?school=100`);
       await page.getByRole("link", { name: "Managed connections" }).click();
       await page.waitForURL(`${base}/connections`);
       assert.equal(await page.locator("h1").innerText(), "Managed Connections");
+      await assertAccessible(page, "the empty connections list");
 
       // A new connection.
       await page.getByRole("link", { name: "New connection" }).click();
       await page.waitForURL(`${base}/connections/new`);
       assert.equal(await page.getByLabel("Port").inputValue(), "22");
+      await assertAccessible(page, "the New connection form");
       await page.getByLabel("Name", { exact: true }).fill("State SFTP");
       await page.getByLabel("Description").fill("Nightly student file from the state");
       await page.getByLabel("Host", { exact: true }).fill("127.0.0.1");
@@ -71,6 +75,7 @@ browserTest(
         path: new URL("connections_list.png", SCREENSHOTS).pathname,
         fullPage: true,
       });
+      await assertAccessible(page, "the connections list with a connection");
 
       // Test it: the server's fingerprint and the login folder; accept the fingerprint.
       await page.getByRole("button", { name: "Test connection: State SFTP" }).click();
@@ -81,10 +86,12 @@ browserTest(
         path: new URL("connection_test.png", SCREENSHOTS).pathname,
         fullPage: true,
       });
+      await assertAccessible(page, "the connection test result");
       await page.getByRole("button", { name: "Accept this fingerprint" }).click();
       await page.waitForURL(`${base}/connections?done=accepted`);
       assert.match(await row.innerText(), new RegExp(sftp.fingerprint.replace(/[+/]/g, "\\$&")));
       assert.equal((await page.content()).includes(sftp.password), false);
+      await assertAccessible(page, "the connections list after accepting");
 
       // A record that gets its input from the connection.
       await page.goto(`${base}/records/new?school=100`);
@@ -100,8 +107,10 @@ browserTest(
       await page.getByLabel("PowerSchool fields to import into").fill(
         "Student_Number\nFirst_Name\nLast_Name\nGrade_Level\nEntryDate",
       );
+      await assertAccessible(page, "the record form with a managed connection");
       await page.getByRole("button", { name: "Submit" }).click();
       await page.waitForURL(`${base}/?school=100&done=created&n=1`);
+      await assertAccessible(page, "the setup list with the new record");
 
       // Run it.
       await page.getByRole("button", { name: "Run Now: Students from the state" }).click();
@@ -117,11 +126,13 @@ browserTest(
         path: new URL("connection_run.png", SCREENSHOTS).pathname,
         fullPage: true,
       });
+      await assertAccessible(page, "the run page of a managed-connection record");
 
       // A key that differs from the accepted one: both fingerprints, side by side.
       const other = `SHA256:${"A".repeat(43)}`;
       await page.goto(`${base}/connections`);
-      await page.getByRole("link", { name: "Edit", exact: true }).click();
+      await page.getByRole("link", { name: "Edit State SFTP", exact: true }).click();
+      await assertAccessible(page, "the Edit connection form");
       await page.getByLabel("Host-key fingerprint").fill(other);
       await page.getByRole("button", { name: "Save" }).click();
       await page.waitForURL(`${base}/connections?done=saved`);
@@ -134,6 +145,7 @@ browserTest(
         path: new URL("connection_test_differs.png", SCREENSHOTS).pathname,
         fullPage: true,
       });
+      await assertAccessible(page, "the connection test with a differing fingerprint");
 
       assert.deepEqual(consoleErrors, []);
       await context.close();

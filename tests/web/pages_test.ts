@@ -69,10 +69,14 @@ Deno.test("the setup list shows the school's records in order with schedule, zon
     assert.match(text, /Alpha Students 02:30 America\/Chicago MTWHF Off Never run/);
     assert.match(
       text,
-      /Ordered #1 Students .* Succeeded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d America\/Chicago/,
+      /Ordered Sort 1 Students .* Succeeded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d America\/Chicago/,
     );
-    assert.match(page, /<a href="\/records\/\d+\/edit">Edit<\/a>/);
-    assert.match(page, /<a href="\/records\/\d+\/delete">Delete<\/a>/);
+    // Each row's links have names of their own ("Edit Zulu", "Runs of Zulu").
+    assert.match(text, /Edit Zulu Delete Zulu Runs of Zulu/);
+    assert.match(
+      page,
+      /<a href="\/records\/\d+\/delete">Delete<span class="visually-hidden"> Zulu<\/span><\/a>/,
+    );
     assert.match(page, /aria-label="Run Now: Zulu"/);
     assert.match(page, /<a class="button" href="\/records\/new\?school=100">New<\/a>/);
     assert.match(page, option("0", "District Office"));
@@ -81,10 +85,12 @@ Deno.test("the setup list shows the school's records in order with schedule, zon
     const viewer = await s.session("viewer", 100);
     const viewed = await html(await s.page(viewer, "/"));
     assert.doesNotMatch(viewed, />Edit<|>Delete<|Run Now|>New</);
+    assert.doesNotMatch(textOf(viewed), /Edit Zulu|Delete Zulu/);
     const runner = await s.session("runner", 100);
     const ran = await html(await s.page(runner, "/"));
     assert.match(ran, /Run Now/);
     assert.doesNotMatch(ran, />Edit<|>New</);
+    assert.doesNotMatch(textOf(ran), /Edit Zulu/);
 
     const other = textOf(await html(await s.page(editor, "/?school=200")));
     assert.match(other, /AutoComm Setup — Washington High/);
@@ -561,11 +567,15 @@ Deno.test("the Field List page lists a table's catalog and extension fields, fil
     let text = textOf(await html(await s.page(viewer, "/fields/students")));
     assert.match(text, /Students Field List/);
     assert.match(text, /Match key: Student_Number/);
-    assert.match(text, /U_StudentsUserFields\.homeroom_number text \(10\) Homeroom number/);
-    assert.match(text, /Student_Number integer match key, to create/);
-    text = textOf(await html(await s.page(viewer, "/fields/students?filter=mailing%20zip")));
+    assert.match(text, /U_StudentsUserFields\.homeroom_number Text, max 10 Homeroom number/);
+    assert.match(text, /Student_Number Whole number Match key, Needed to create/);
+    assert.match(text, /Last_Name Text, max \d+ Needed to create, Personal/);
+    // Every word of the filter, in any order, in the name or the description.
+    text = textOf(await html(await s.page(viewer, "/fields/students?filter=zip%20mailing")));
     assert.match(text, /1 of \d+ fields/);
     assert.match(text, /Mailing_Zip/);
+    text = textOf(await html(await s.page(viewer, "/fields/students?filter=homeroom%20NUMBER")));
+    assert.match(text, /1 of \d+ fields/);
     text = textOf(
       await html(await s.page(viewer, "/fields/students?table=attendance&mode=meeting")),
     );

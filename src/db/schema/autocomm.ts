@@ -173,6 +173,17 @@ export const sessions = sqliteTable("sessions", {
   expiresAt: text("expires_at").notNull(),
 }, (t) => [index("sessions_expiry").on(t.expiresAt)]);
 
+/**
+ * The school context each user last chose on the list page, so that the next
+ * sign-in (a new session) lands there again. One row per user.
+ */
+export const userSchools = sqliteTable("user_schools", {
+  user: text("user").primaryKey(),
+  /** School_Number last chosen (0 is the District Office). */
+  schoolId: integer("school_id").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
 /** One-time tokens: local administrator sign-in links and host launch tokens. */
 export const oneTimeTokens = sqliteTable("one_time_tokens", {
   /** SHA-256 (hex) of the token. */

@@ -52,6 +52,27 @@ export function Pager(props: {
   );
 }
 
+/**
+ * Text for screen readers only. It gives a row's links names of their own
+ * ("Edit" + " Nightly students") while the table shows the short word.
+ */
+export function VisuallyHidden(props: { children?: Child }) {
+  return <span class="visually-hidden">{props.children}</span>;
+}
+
+/**
+ * A wide table's own scrolling box: on a narrow screen the table scrolls sideways
+ * inside it (the page itself never does). It can take focus, so keyboard users can
+ * scroll it too, and is a named region for screen readers.
+ */
+export function TableScroll(props: { label: string; children?: Child }) {
+  return (
+    <div class="table-scroll" tabindex={0} role="region" aria-label={props.label}>
+      {props.children}
+    </div>
+  );
+}
+
 /** A notice at the top of a page (after a save, a delete …). */
 export function Notice(props: { children?: Child; kind?: "ok" | "warn" | "bad" }) {
   return (

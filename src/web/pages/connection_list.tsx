@@ -5,7 +5,7 @@
  */
 import type { ConnectionView } from "../../connections/store.ts";
 import type { Identity } from "../context.ts";
-import { Csrf, Notice } from "./components.tsx";
+import { Csrf, Notice, TableScroll, VisuallyHidden } from "./components.tsx";
 import { type Crumb, Layout } from "./layout.tsx";
 
 /** Where the connections pages sit in the host's menus. */
@@ -73,7 +73,11 @@ export function ConnectionList(props: ConnectionListProps) {
       </p>
       {props.connections.length === 0
         ? <p class="empty">No managed connections yet.</p>
-        : <ConnectionTable {...props} />}
+        : (
+          <TableScroll label="Managed connections">
+            <ConnectionTable {...props} />
+          </TableScroll>
+        )}
       <p>
         <a href="/">Back to AutoComm Setup</a>
       </p>
@@ -84,7 +88,7 @@ export function ConnectionList(props: ConnectionListProps) {
 /** The connections, one row each, with what each allows and how many records use it. */
 function ConnectionTable(props: ConnectionListProps) {
   return (
-    <table class="list">
+    <table class="list cards">
       <caption class="visually-hidden">Managed connections</caption>
       <thead>
         <tr>
@@ -117,20 +121,20 @@ function ConnectionRow(props: { connection: ConnectionView; used: number; identi
   const { connection: c, used } = props;
   return (
     <tr>
-      <td>
+      <td class="card-title">
         <a href={`/connections/${c.id}/edit`}>{c.name}</a>
         {c.description ? <div class="small muted">{c.description}</div> : ""}
       </td>
-      <td>
+      <td data-label="Server">
         <code>sftp://{c.host}:{String(c.port)}</code>
         {c.allowLegacyCiphers ? <div class="small muted">Legacy ciphers allowed</div> : ""}
       </td>
-      <td>
+      <td data-label="Login">
         {c.username}
         <div class="small muted">{authText(c)}</div>
       </td>
-      <td>{allowsText(c)}</td>
-      <td>
+      <td data-label="Allows">{allowsText(c)}</td>
+      <td data-label="Host key">
         {c.hostKeyFingerprint ? <code class="small">{c.hostKeyFingerprint}</code> : (
           <>
             <span class="off">Not accepted yet</span>
@@ -138,10 +142,16 @@ function ConnectionRow(props: { connection: ConnectionView; used: number; identi
           </>
         )}
       </td>
-      <td>{used === 0 ? "No records" : `${used} record${used === 1 ? "" : "s"}`}</td>
+      <td data-label="Used by">
+        {used === 0 ? "No records" : `${used} record${used === 1 ? "" : "s"}`}
+      </td>
       <td class="actions">
-        <a href={`/connections/${c.id}/edit`}>Edit</a>
-        <a href={`/connections/${c.id}/delete`}>Delete</a>
+        <a href={`/connections/${c.id}/edit`}>
+          Edit<VisuallyHidden>{` ${c.name}`}</VisuallyHidden>
+        </a>
+        <a href={`/connections/${c.id}/delete`}>
+          Delete<VisuallyHidden>{` ${c.name}`}</VisuallyHidden>
+        </a>
         <form method="post" action={`/connections/${c.id}/test`} class="inline">
           <Csrf token={props.identity.csrfToken} />
           <button type="submit" class="button small" aria-label={`Test connection: ${c.name}`}>

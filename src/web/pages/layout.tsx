@@ -1,5 +1,6 @@
 /** The page frame shared by every page: header, navigation, breadcrumbs, time zone, content. */
 import type { Child } from "hono/jsx";
+import { raw } from "hono/html";
 import type { Identity } from "../context.ts";
 import { CSRF_FIELD } from "../auth/csrf.ts";
 import { ROLE_LABELS } from "../auth/roles.ts";
@@ -17,6 +18,12 @@ export interface LayoutProps {
   timeZone?: string;
   identity?: Identity | undefined;
   breadcrumbs?: Crumb[];
+  /**
+   * The page's school context (School_Number): the header's links lead back to that
+   * school's list. Default: the school a breadcrumb's `/?school=` link names; without
+   * one they lead to `/`, which shows the user's last school.
+   */
+  school?: number;
   /** Load `/assets/app.js` (the Field List pop-up and small enhancements). */
   script?: boolean;
   /** Reload the page after this many seconds (runs under way). */
@@ -24,8 +31,33 @@ export interface LayoutProps {
   children?: Child;
 }
 
+/** The school a `/?school=N` breadcrumb names, if one does. */
+function crumbSchool(crumbs: Crumb[]): number | undefined {
+  for (const c of crumbs) {
+    const m = /^\/\?school=(\d+)(?:&|$)/.exec(c.href ?? "");
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+/**
+ * A whole page. It starts with the doctype, which keeps browsers in standards mode
+ * (without it they lay the page out in quirks mode).
+ */
 export function Layout(props: LayoutProps) {
+  return (
+    <>
+      {raw("<!DOCTYPE html>")}
+      <HtmlDocument {...props} />
+    </>
+  );
+}
+
+/** The `<html>` element of a page. */
+function HtmlDocument(props: LayoutProps) {
   const crumbs = props.breadcrumbs ?? [];
+  const school = props.school ?? crumbSchool(crumbs);
+  const home = school === undefined ? "/" : `/?school=${school}`;
   return (
     <html lang="en">
       <head>
@@ -42,9 +74,9 @@ export function Layout(props: LayoutProps) {
       <body>
         <a class="skip" href="#main">Skip to content</a>
         <header class="top">
-          <a class="brand" href="/">AutoComm</a>
+          <a class="brand" href={home}>AutoComm</a>
           <nav aria-label="Main">
-            <a href="/">AutoComm Setup</a>
+            <a href={home}>AutoComm Setup</a>
           </nav>
           {props.timeZone
             ? (

@@ -25,6 +25,7 @@ import {
 import type { SchoolRow } from "../queries.ts";
 import type { RecordFormValues } from "../record_input.ts";
 import { Csrf } from "./components.tsx";
+import { FieldListDialog } from "./field_list.tsx";
 import { Layout } from "./layout.tsx";
 import { PreviewPanel, type PreviewResult } from "./preview_panel.tsx";
 
@@ -607,30 +608,6 @@ function ReportFields(props: GroupProps & { duplicable: boolean }) {
         )
         : ""}
     </>
-  );
-}
-
-/** The field list dialog the page's script fills (opened by the Field List link). */
-function FieldListDialog() {
-  return (
-    <dialog id="field-list" class="field-list-dialog" aria-labelledby="field-list-title">
-      <div class="dialog-head">
-        <h2 id="field-list-title">Field List</h2>
-        <button type="button" class="link-button" data-close aria-label="Close the field list">
-          Close
-        </button>
-      </div>
-      <label for="field-filter">Filter</label>
-      <input
-        id="field-filter"
-        type="search"
-        autocomplete="off"
-        aria-controls="field-list-items"
-        aria-describedby="field-list-status"
-      />
-      <p id="field-list-status" class="small muted" aria-live="polite"></p>
-      <ul id="field-list-items" class="field-items"></ul>
-    </dialog>
   );
 }
 

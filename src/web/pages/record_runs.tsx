@@ -4,7 +4,7 @@ import type { Identity } from "../context.ts";
 import { hasRole } from "../auth/roles.ts";
 import { clock, daysText, tableLabel, TRIGGER_LABELS } from "../format.ts";
 import type { RunRow } from "../queries.ts";
-import { Csrf, Pager, Status, Time } from "./components.tsx";
+import { Csrf, Pager, Status, TableScroll, Time } from "./components.tsx";
 import { Layout } from "./layout.tsx";
 import { TrendChart } from "./trend_chart.tsx";
 
@@ -49,7 +49,11 @@ export function RecordRuns(props: RecordRunsProps) {
       <TrendChart runs={props.trend} zone={zone} recordName={r.name} />
       {props.runs.length === 0
         ? <p class="empty">This record has not run yet.</p>
-        : <RunTable runs={props.runs} zone={zone} recordName={r.name} />}
+        : (
+          <TableScroll label={`Runs of ${r.name}`}>
+            <RunTable runs={props.runs} zone={zone} recordName={r.name} />
+          </TableScroll>
+        )}
       <Pager
         page={props.page}
         pageSize={props.pageSize}
@@ -113,7 +117,9 @@ function RunTable(props: { runs: RunRow[]; zone: string; recordName: string }) {
         {props.runs.map((run) => (
           <tr>
             <td>
-              <a href={`/runs/${run.id}`}>#{run.id}</a>
+              <a href={`/runs/${run.id}`}>
+                <span class="visually-hidden">{`Run `}</span>#{run.id}
+              </a>
             </td>
             <td>
               <Status status={run.status} />

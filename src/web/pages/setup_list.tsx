@@ -4,7 +4,7 @@ import type { Identity } from "../context.ts";
 import { hasRole } from "../auth/roles.ts";
 import { clock, daysText, tableLabel } from "../format.ts";
 import type { RunRow, SchoolRow } from "../queries.ts";
-import { Csrf, Notice, Status, Time } from "./components.tsx";
+import { Csrf, Notice, Status, TableScroll, Time, VisuallyHidden } from "./components.tsx";
 import { Layout } from "./layout.tsx";
 
 /** What the list page shows. */
@@ -32,6 +32,7 @@ export function SetupList(props: SetupListProps) {
       title="AutoComm Setup"
       timeZone={props.timeZone}
       identity={identity}
+      school={school.schoolNumber}
       breadcrumbs={[{ label: "System" }, { label: "Data Management" }, { label: "AutoComm Setup" }]}
     >
       <div class="title-row">
@@ -64,7 +65,11 @@ export function SetupList(props: SetupListProps) {
         : ""}
       {props.records.length === 0
         ? <p class="empty">No AutoComm records in this school yet.</p>
-        : <RecordTable {...props} />}
+        : (
+          <TableScroll label={`AutoComm records of ${props.school.name}`}>
+            <RecordTable {...props} />
+          </TableScroll>
+        )}
     </Layout>
   );
 }
@@ -92,7 +97,7 @@ function SchoolSwitch(props: { school: SchoolRow; schools: SchoolRow[] }) {
 /** The records of the school context, one row each. */
 function RecordTable(props: SetupListProps) {
   return (
-    <table class="list">
+    <table class="list cards">
       <caption class="visually-hidden">AutoComm records of {props.school.name}</caption>
       <thead>
         <tr>
@@ -133,24 +138,25 @@ function RecordRow(
   const canRun = hasRole(identity.role, "runner");
   return (
     <tr>
-      <td>
+      <td class="card-title">
         <a href={canEdit ? `/records/${r.id}/edit` : `/records/${r.id}/runs`}>
           {r.name}
         </a>
-        {r.sortOrder !== null ? <span class="muted small">#{r.sortOrder}</span> : ""}
+        {r.sortOrder !== null ? <span class="muted small sort-order">Sort {r.sortOrder}</span> : ""}
       </td>
-      <td>{tableLabel(r.table, r.attendanceMode)}</td>
-      <td>
+      <td data-label="Table">{tableLabel(r.table, r.attendanceMode)}</td>
+      <td data-label="When">
         {clock(r.hour, r.minute)} <span class="zone">{props.timeZone}</span>
       </td>
-      <td>{daysText(r.days)}</td>
-      <td>
+      <td data-label="Days">{daysText(r.days)}</td>
+      <td data-label="Execution">
         {r.executionOff ? <span class="off">Off</span> : <span class="on">On</span>}
       </td>
-      <td>
+      <td data-label="Last run">
         {last
           ? (
             <a href={`/runs/${last.id}`}>
+              <VisuallyHidden>{`Last run of ${r.name}: `}</VisuallyHidden>
               <Status status={last.status} />
               <br />
               <span class="small">
@@ -161,9 +167,23 @@ function RecordRow(
           : <span class="muted">Never run</span>}
       </td>
       <td class="actions">
-        {canEdit ? <a href={`/records/${r.id}/edit`}>Edit</a> : ""}
-        {canEdit ? <a href={`/records/${r.id}/delete`}>Delete</a> : ""}
-        <a href={`/records/${r.id}/runs`}>Runs</a>
+        {canEdit
+          ? (
+            <a href={`/records/${r.id}/edit`}>
+              Edit<VisuallyHidden>{` ${r.name}`}</VisuallyHidden>
+            </a>
+          )
+          : ""}
+        {canEdit
+          ? (
+            <a href={`/records/${r.id}/delete`}>
+              Delete<VisuallyHidden>{` ${r.name}`}</VisuallyHidden>
+            </a>
+          )
+          : ""}
+        <a href={`/records/${r.id}/runs`}>
+          Runs<VisuallyHidden>{` of ${r.name}`}</VisuallyHidden>
+        </a>
         {canRun
           ? (
             <form method="post" action={`/records/${r.id}/run`} class="inline">

@@ -14,6 +14,7 @@ import {
   setSessionCookie,
 } from "../auth/session.ts";
 import { HttpError, notFound } from "../errors.ts";
+import { landingSchool } from "../school_context.ts";
 import { APP_CSS, APP_JS, FAVICON_SVG } from "../assets.ts";
 import { FieldList } from "../pages/field_list.tsx";
 import { SignIn, SignInLink } from "../pages/simple_pages.tsx";
@@ -87,7 +88,10 @@ export function authPages(deps: AppDeps): Hono<AppEnv> {
     const session = await createSession(db, { user: LOCAL_ADMIN, role: "admin", schoolId: 0 });
     setSessionCookie(c, deps.config, session);
     deps.logger.info("signed_in", { user: LOCAL_ADMIN, via: "admin_link" });
-    return c.redirect(safeNext(body["next"]), 303);
+    // The list without a school lands on the user's last school (src/web/school_context.ts).
+    const next = safeNext(body["next"]);
+    const subject = { user: LOCAL_ADMIN, schoolId: 0, via: "session" } as const;
+    return c.redirect(next === "/" ? `/?school=${await landingSchool(db, subject)}` : next, 303);
   });
 
   app.post(

@@ -50,6 +50,7 @@ import {
   type RecordFormValues,
 } from "../record_input.ts";
 import { createRecords } from "../records_write.ts";
+import { landingSchool, rememberSchool } from "../school_context.ts";
 import { startRecordRun } from "../start_run.ts";
 import { pageOf } from "../pages/components.tsx";
 import type { PreviewResult } from "../pages/preview_panel.tsx";
@@ -180,14 +181,23 @@ async function previewOf(
   };
 }
 
-/** `/`: the records of a school context (the session's unless `?school=` names one). */
-function registerListPage({ app, db, zone }: SetupRoutes) {
+/**
+ * `/`: the records of a school context — the one `?school=` names (remembered as the
+ * user's choice), else the landing school (src/web/school_context.ts).
+ */
+function registerListPage({ app, db, zone, deps: { logger } }: SetupRoutes) {
   app.get("/", requireRole("viewer", "page"), async (c) => {
     const identity = identityOf(c);
+    const chosen = c.req.query("school");
     const school = await schoolOf(db, {
-      value: c.req.query("school"),
-      fallback: identity.schoolId,
+      value: chosen,
+      fallback: await landingSchool(db, identity),
     });
+    if (chosen) {
+      await rememberSchool(db, identity, school.schoolNumber).catch((error: unknown) =>
+        logger.warn("school_not_remembered", { error: String(error) })
+      );
+    }
     const records = await listRecords(db, school.schoolNumber);
     const done = c.req.query("done");
     return c.html(SetupList({
