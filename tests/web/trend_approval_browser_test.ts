@@ -60,7 +60,8 @@ async function signedIn(
   const link = new URL(await issueAdminLink(s.database.db, s.config));
   await page.goto(`${base}${link.pathname}${link.search}&next=${encodeURIComponent("/")}`);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${base}/`);
+  // Sign-in lands on the school context the user last used (or the first with records).
+  await page.waitForURL((url) => url.pathname === "/");
   return page;
 }
 
