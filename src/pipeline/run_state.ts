@@ -357,6 +357,15 @@ export const RUN_STAGES = ["fetching", "reading", "checking", "applying", "repor
 /** A stage of a run under way. */
 export type RunStage = typeof RUN_STAGES[number];
 
+/** The words for each stage, on pages and in the command line's progress bar. */
+export const STAGE_LABELS: { readonly [S in RunStage]: string } = {
+  fetching: "Fetching the file",
+  reading: "Reading the file",
+  checking: "Checking the rows",
+  applying: "Applying the changes",
+  reporting: "Writing the report",
+};
+
 /** How far a run under way has got. */
 export interface RunProgressState {
   stage: RunStage;

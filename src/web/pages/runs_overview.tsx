@@ -18,19 +18,12 @@ import type {
   RunRow,
 } from "../queries.ts";
 import { FAILED_STATUSES } from "../queries.ts";
-import { RUN_STATUSES, type RunStage } from "../../pipeline/run_state.ts";
+import { RUN_STATUSES, STAGE_LABELS } from "../../pipeline/run_state.ts";
 import { IMPORT_TABLES } from "../../sis/catalog.ts";
 import { Notice, Pager, Status, Time } from "./components.tsx";
 import { Layout } from "./layout.tsx";
 
-/** The words for each stage of a run under way. */
-export const STAGE_LABELS: Readonly<Record<RunStage, string>> = {
-  fetching: "Fetching the file",
-  reading: "Reading the file",
-  checking: "Checking the rows",
-  applying: "Applying the changes",
-  reporting: "Writing the report",
-};
+export { STAGE_LABELS };
 
 /** "41 %" while the file is read, else the stage in words. */
 export function progressShort(progress: RunProgress | null): string {
