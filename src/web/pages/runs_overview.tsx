@@ -6,8 +6,7 @@
  * was made, and `/assets/progress.js` keeps them current (without JavaScript, the page
  * refreshes itself).
  */
-import { STATUS_LABELS, tableLabel, TRIGGER_LABELS } from "../format.ts";
-import { bytes } from "../format.ts";
+import { localTime, STATUS_LABELS, tableLabel, TRIGGER_LABELS } from "../format.ts";
 import type { Identity } from "../context.ts";
 import type {
   DaySummary,
@@ -98,12 +97,19 @@ export function RunProgressPanel(props: { run: RunRow; progress: RunProgress | n
   );
 }
 
+/** A size in short: bytes, KB or MB with one decimal. */
+function size(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1048576) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1048576).toFixed(1)} MB`;
+}
+
 /** "3.1 MB of 7.5 MB (41 %)", or what is known of it. */
 export function bytesRead(progress: RunProgress | null): string {
   if (!progress) return "—";
-  if (progress.fileSize === null) return bytes(progress.bytesRead);
+  if (progress.fileSize === null) return size(progress.bytesRead);
   const share = progress.percent === null ? "" : ` (${progress.percent} %)`;
-  return `${bytes(progress.bytesRead)} of ${bytes(progress.fileSize)}${share}`;
+  return `${size(progress.bytesRead)} of ${size(progress.fileSize)}${share}`;
 }
 
 /** What the overview page shows. */
@@ -388,10 +394,12 @@ function OverviewTable(props: { items: RunListItem[]; zone: string; now: Date })
                 <RunStatusCell run={run} progress={progress} />
               </td>
               <td>
-                <Time iso={run.startedAt ?? run.queuedAt} zone={zone} />
+                <time datetime={run.startedAt ?? run.queuedAt}>
+                  {localTime(run.startedAt ?? run.queuedAt, zone)}
+                </time>
               </td>
               <td class="num">{runDuration(run, props.now)}</td>
-              <td class="num">{run.read}</td>
+              <td class="num">{progress ? progress.rowsRead : run.read}</td>
               <td class="num">{run.inserted}</td>
               <td class="num">{run.updated}</td>
               <td class="num">{run.removed + run.inactivated}</td>
