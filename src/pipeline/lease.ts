@@ -100,7 +100,7 @@ export interface RunProgressOptions {
 /**
  * A running run's progress: the stage it is in and how much of the file it has read.
  * Nothing is done per row: the run keeps its counters as it reads, and a timer reads
- * them about once a second (and at each new stage), reports the measurement and writes
+ * them about once a second, reports the measurement (also at each new stage) and writes
  * it to the run's row (`progressStatement`) on the executor's own connection
  * (`SqlExecutor.runOutside`), as the lease is renewed — so that any instance of the
  * service can show it.
@@ -122,7 +122,9 @@ export class RunProgress implements Disposable {
   #size: number | null = null;
   #counters: ProgressCounters | null = null;
   #held = false;
-  #last = "";
+  /** The last measurement reported, and the last one stored (as a key). */
+  #reported = "";
+  #stored = "";
   #writing = false;
   #fileWritten = false;
   #disposed = false;
@@ -131,7 +133,7 @@ export class RunProgress implements Disposable {
     this.#exec = exec;
     this.#runId = runId;
     this.#options = options;
-    this.#timer = setInterval(() => void this.#report(), options.everyMs ?? 1000);
+    this.#timer = setInterval(() => void this.#store(), options.everyMs ?? 1000);
   }
 
   /** The run entered `stage`; `size` is the file's size once known, `counters` what to read. */
@@ -139,7 +141,7 @@ export class RunProgress implements Disposable {
     this.#stage = stage;
     if (options.size !== undefined) this.#size = options.size;
     if (options.counters) this.#counters = options.counters;
-    void this.#report();
+    this.#report();
   }
 
   /** From now on the row is not written (the embedded file's staging snapshot is open). */
@@ -158,12 +160,25 @@ export class RunProgress implements Disposable {
     };
   }
 
-  async #report(): Promise<void> {
+  /** Reports the current measurement when it changed; returns it and its key. */
+  #report(): { progress: RunProgressState; key: string } {
     const progress = this.current;
     const key = `${progress.stage} ${progress.rowsRead} ${progress.bytesRead} ${progress.fileSize}`;
-    if (key === this.#last || this.#writing) return;
-    this.#last = key;
-    this.#options.onReport?.(progress);
+    if (key !== this.#reported) {
+      this.#reported = key;
+      this.#options.onReport?.(progress);
+    }
+    return { progress, key };
+  }
+
+  /**
+   * Reports and stores the current measurement (on the timer only: a run shorter than
+   * a second writes nothing, so that small files pay nothing for their progress).
+   */
+  async #store(): Promise<void> {
+    const { progress, key } = this.#report();
+    if (key === this.#stored || this.#writing) return;
+    this.#stored = key;
     this.#writing = true;
     try {
       if (!this.#held && !this.#exec.inTransaction) {
