@@ -77,3 +77,21 @@ Deno.test("autocomm import on a terminal draws a progress bar, then clears it fo
   assert.equal(json.code, 0, json.text);
   assert.doesNotMatch(json.text, PROGRESS, "--json draws no bar on a terminal either");
 });
+
+Deno.test("autocomm run on a terminal draws the progress of the record's run from its import process", async () => {
+  await using sb = await Sandbox.create({ env: { AUTOCOMM_MIN_FILE_AGE_SECONDS: "0" } });
+  await sb.ok(["seed-demo"]);
+  // The demo's Students record, with a file large enough to run for some seconds.
+  const rows: string[] = [];
+  for (let i = 1; i <= 300_000; i++) {
+    rows.push([10_000 + i, `F${i}`, `L${i}`, 3, usDay(-10), "F", "3B", ""].join("\t"));
+  }
+  await sb.write("demo/100/students.txt", rows.join("\r\n") + "\r\n");
+  const { code, text } = await onTerminal(sb, ["run", "--school", "100", "Students"]);
+  assert.equal(code, 0, text);
+  assert.match(text, /\r\x1b\[2K(Fetching|Reading) the file.*rows\/s/);
+  assert.match(text, /\r\x1b\[2KRun \d+: succeeded/);
+  const piped = await sb.cli(["run", "--school", "100", "Students"]);
+  assert.equal(piped.code, 0, describe(["run"], piped));
+  assert.doesNotMatch(piped.stdout, PROGRESS);
+});
