@@ -180,6 +180,18 @@ export async function listRunsFiltered(
   return { total: total?.n ?? 0, items };
 }
 
+/** The progress of the running runs among `rows`, by run id. */
+export async function progressOf(
+  rows: readonly RunRow[],
+  dataDir: string,
+): Promise<Map<number, RunProgress | null>> {
+  const out = new Map<number, RunProgress | null>();
+  for (const run of rows) {
+    if (run.status === "running") out.set(run.id, await runProgressOf(run, dataDir));
+  }
+  return out;
+}
+
 /** How far a running run has got, as the pages and the API show it. */
 export interface RunProgress {
   stage: RunStage;

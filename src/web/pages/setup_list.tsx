@@ -3,8 +3,9 @@ import type { StoredRecord } from "../../records/store.ts";
 import type { Identity } from "../context.ts";
 import { hasRole } from "../auth/roles.ts";
 import { clock, daysText, tableLabel } from "../format.ts";
-import type { RunRow, SchoolRow } from "../queries.ts";
-import { Csrf, Notice, Status, Time } from "./components.tsx";
+import type { RunProgress, RunRow, SchoolRow } from "../queries.ts";
+import { Csrf, Notice, Time } from "./components.tsx";
+import { RunStatusCell } from "./runs_overview.tsx";
 import { Layout } from "./layout.tsx";
 
 /** What the list page shows. */
@@ -15,6 +16,8 @@ export interface SetupListProps {
   schools: SchoolRow[];
   records: StoredRecord[];
   lastRuns: Map<number, RunRow>;
+  /** The progress of the last runs that are running, by run id. */
+  progress?: Map<number, RunProgress | null>;
   notice?: string | undefined;
 }
 
@@ -33,6 +36,7 @@ export function SetupList(props: SetupListProps) {
       timeZone={props.timeZone}
       identity={identity}
       breadcrumbs={[{ label: "System" }, { label: "Data Management" }, { label: "AutoComm Setup" }]}
+      liveProgress={[...props.lastRuns.values()].some((r) => r.status === "running")}
     >
       <div class="title-row">
         <h1>AutoComm Setup — {school.name}</h1>
@@ -112,6 +116,7 @@ function RecordTable(props: SetupListProps) {
           <RecordRow
             record={r}
             last={props.lastRuns.get(r.id)}
+            progress={props.progress}
             identity={props.identity}
             timeZone={props.timeZone}
           />
@@ -126,7 +131,13 @@ function RecordTable(props: SetupListProps) {
  * days, execution, last run, and the actions the role allows.
  */
 function RecordRow(
-  props: { record: StoredRecord; last: RunRow | undefined; identity: Identity; timeZone: string },
+  props: {
+    record: StoredRecord;
+    last: RunRow | undefined;
+    identity: Identity;
+    timeZone: string;
+    progress?: Map<number, RunProgress | null> | undefined;
+  },
 ) {
   const { record: r, last, identity } = props;
   const canEdit = hasRole(identity.role, "editor");
@@ -151,7 +162,7 @@ function RecordRow(
         {last
           ? (
             <a href={`/runs/${last.id}`}>
-              <Status status={last.status} />
+              <RunStatusCell run={last} progress={props.progress?.get(last.id) ?? null} />
               <br />
               <span class="small">
                 <Time iso={last.endedAt ?? last.startedAt ?? last.queuedAt} zone={props.timeZone} />

@@ -27,6 +27,7 @@ import {
   getSchool,
   lastRuns,
   listSchools,
+  progressOf,
   runErrorsPage,
   type SchoolRow,
 } from "../queries.ts";
@@ -165,7 +166,7 @@ async function previewOf(
 }
 
 /** `/`: the records of a school context (the session's unless `?school=` names one). */
-function registerListPage({ app, db, zone }: SetupRoutes) {
+function registerListPage({ app, db, zone, deps }: SetupRoutes) {
   app.get("/", requireRole("viewer", "page"), async (c) => {
     const identity = identityOf(c);
     const school = await schoolOf(db, {
@@ -173,6 +174,7 @@ function registerListPage({ app, db, zone }: SetupRoutes) {
       fallback: identity.schoolId,
     });
     const records = await listRecords(db, school.schoolNumber);
+    const last = await lastRuns(db, records.map((r) => r.id));
     const done = c.req.query("done");
     return c.html(SetupList({
       timeZone: zone,
@@ -180,7 +182,8 @@ function registerListPage({ app, db, zone }: SetupRoutes) {
       school,
       schools: await listSchools(db),
       records,
-      lastRuns: await lastRuns(db, records.map((r) => r.id)),
+      lastRuns: last,
+      progress: await progressOf([...last.values()], deps.config.dataDir),
       notice: done && NOTICES[done] ? NOTICES[done](c.req.query("n")) : undefined,
     }));
   });
