@@ -426,6 +426,11 @@ export async function executeRun(
     set: {
       started_at: started.toISOString(),
       lease_expires_at: leaseEnd(started, env.leaseSeconds).toISOString(),
+      // The progress starts over (a waiting run tried again read its file before).
+      stage: "fetching",
+      rows_read: 0,
+      bytes_read: 0,
+      progress_at: started.toISOString(),
     },
   });
   const claimed = await exec.run(claim.sql, claim.args);
