@@ -19,7 +19,7 @@ import type {
 import { FAILED_STATUSES } from "../queries.ts";
 import { RUN_STATUSES, STAGE_LABELS } from "../../pipeline/run_state.ts";
 import { IMPORT_TABLES } from "../../sis/catalog.ts";
-import { Notice, Pager, Status, Time } from "./components.tsx";
+import { Notice, Pager, Status } from "./components.tsx";
 import { Layout } from "./layout.tsx";
 
 export { STAGE_LABELS };
@@ -126,6 +126,8 @@ export interface RunsOverviewProps {
   problems: FilterProblem[];
   /** The schools the session may pick (its own only, for a school's session). */
   schools: { schoolNumber: number; name: string }[];
+  /** The records the session may pick. */
+  records: { id: number; name: string; schoolId: number }[];
   now: Date;
 }
 
@@ -133,6 +135,7 @@ export interface RunsOverviewProps {
 export function RunsOverview(props: RunsOverviewProps) {
   const zone = props.timeZone;
   const active = props.items.some((i) => i.run.status === "running" || i.run.status === "queued");
+  const running = props.items.some((i) => i.run.status === "running");
   const shown = queryString(props.query);
   return (
     <Layout
@@ -140,7 +143,8 @@ export function RunsOverview(props: RunsOverviewProps) {
       timeZone={zone}
       identity={props.identity}
       breadcrumbs={[{ label: "AutoComm Setup", href: "/" }, { label: "Runs" }]}
-      {...(active ? { refreshSeconds: 10, liveProgress: true } : {})}
+      {...(active ? { refreshSeconds: 10 } : {})}
+      liveProgress={running}
     >
       <h1>Runs</h1>
       <DaySummaryPanel summary={props.summary} zone={zone} />
@@ -153,7 +157,7 @@ export function RunsOverview(props: RunsOverviewProps) {
           </Notice>
         )
         : ""}
-      <RunFilters query={props.query} schools={props.schools} />
+      <RunFilters query={props.query} schools={props.schools} records={props.records} />
       <p class="muted" role="status">
         {props.total === 1 ? "1 run" : `${props.total.toLocaleString("en-US")} runs`}, newest first.
       </p>
@@ -280,7 +284,13 @@ function RecordList(props: {
 }
 
 /** The GET form of the filters. */
-function RunFilters(props: { query: RunFilterQuery; schools: RunsOverviewProps["schools"] }) {
+function RunFilters(
+  props: {
+    query: RunFilterQuery;
+    schools: RunsOverviewProps["schools"];
+    records: RunsOverviewProps["records"];
+  },
+) {
   const q = props.query;
   const picked = new Set((q.status ?? []).flatMap((s) => s.split(",")));
   return (
@@ -316,8 +326,15 @@ function RunFilters(props: { query: RunFilterQuery; schools: RunsOverviewProps["
           </select>
         </label>
         <label>
-          Record number
-          <input type="text" inputmode="numeric" name="record" value={q.record ?? ""} size={6} />
+          Record
+          <select name="record">
+            <option value="">Any</option>
+            {props.records.map((r) => (
+              <option value={String(r.id)} selected={q.record === String(r.id)}>
+                {r.name} ({r.schoolId === 0 ? "District Office" : `school ${r.schoolId}`})
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           Trigger

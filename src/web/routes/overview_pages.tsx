@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { getRun } from "../../pipeline/launch.ts";
+import { listRecords } from "../../records/store.ts";
 import { RUN_STATUSES, statusWords } from "../../pipeline/run_state.ts";
 import { IMPORT_TABLES } from "../../sis/catalog.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
@@ -119,6 +120,7 @@ export function overviewPages(deps: AppDeps): Hono<AppEnv> {
         query,
         problems,
         schools,
+        records: await listRecords(db, scope === 0 ? undefined : scope),
         now,
       }),
       problems.length > 0 ? 400 : 200,
