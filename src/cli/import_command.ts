@@ -13,6 +13,7 @@ import { filePathOf } from "../db/url.ts";
 import { openExecutor, type SqlExecutor } from "../pipeline/executor.ts";
 import { executeRunToEnd, ONE_OFF_RUN, runEnvironment, type RunSettings } from "../pipeline/run.ts";
 import { stopOnSignals } from "../pipeline/signals.ts";
+import { percentRead, type RunProgressState, STAGE_LABELS } from "../pipeline/run_state.ts";
 import {
   insertRun,
   readExtensionTables,
@@ -162,6 +163,7 @@ export async function importCommand(args: string[], context: ImportContext): Pro
     preview: { type: "boolean" },
     json: { type: "boolean" },
   });
+  const json = values.json ?? false;
   const file = positionals[0];
   if (!file) throw new UsageError("Name the file to import");
   if (!values.table) throw new UsageError("--table is required");
@@ -229,10 +231,87 @@ export async function importCommand(args: string[], context: ImportContext): Pro
   });
   // Ctrl-C stops the run at its next safe point: rolled back, marked interrupted.
   using stop = stopOnSignals();
+  using bar = progressBarFor(context, { json });
   const end = await executeRunToEnd(exec, runId, {
     ...runEnvironment(config),
     signal: stop.signal,
+    ...(bar ? { onStage: (p: RunProgressState) => bar.update(p) } : {}),
   });
+  bar?.clear();
   if (end.event === "skipped") throw new Error(end.message);
-  return await printReport(exec, runId, values.json ?? false, context);
+  return await printReport(exec, runId, json, context);
+}
+
+/** Megabytes with one decimal. */
+const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+
+/**
+ * The progress bar of a run on a terminal: one line, redrawn in place (carriage
+ * return), with the stage, the share of the file read, rows and bytes read and the
+ * rate. It is cleared before the report is printed.
+ */
+export class ProgressBar implements Disposable {
+  readonly #write: (text: string) => void;
+  readonly #started = Date.now();
+  #shown = false;
+
+  constructor(write: (text: string) => void) {
+    this.#write = write;
+  }
+
+  /** The line for `progress`, `seconds` after the run started. */
+  static line(
+    progress: Pick<RunProgressState, "stage" | "rowsRead" | "bytesRead" | "fileSize">,
+    seconds: number,
+  ): string {
+    const percent = progress.stage === "reading" || progress.stage === "fetching"
+      ? percentRead(progress)
+      : 100;
+    const filled = percent === null ? 0 : Math.round(percent / 5);
+    const bar = percent === null
+      ? ""
+      : ` [${"#".repeat(filled)}${".".repeat(20 - filled)}] ${String(percent).padStart(3)} %`;
+    const size = progress.fileSize === null ? "" : ` of ${mb(progress.fileSize)}`;
+    const rate = seconds > 0 ? Math.round(progress.rowsRead / seconds) : 0;
+    return `${STAGE_LABELS[progress.stage]}${bar}  ${
+      progress.rowsRead.toLocaleString("en-US")
+    } rows  ${mb(progress.bytesRead)}${size}  ${rate.toLocaleString("en-US")} rows/s`;
+  }
+
+  /** Redraws the line. */
+  update(progress: Pick<RunProgressState, "stage" | "rowsRead" | "bytesRead" | "fileSize">) {
+    const line = ProgressBar.line(progress, (Date.now() - this.#started) / 1000);
+    this.#write(`\r\x1b[2K${line}`);
+    this.#shown = true;
+  }
+
+  /** Removes the line, if one was drawn. */
+  clear(): void {
+    if (this.#shown) this.#write("\r\x1b[2K");
+    this.#shown = false;
+  }
+
+  [Symbol.dispose](): void {
+    this.clear();
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A progress bar on standard output when it is a terminal and `json` is not asked
+ * for; otherwise none (nothing extra in a pipe, a file or JSON output).
+ */
+export function progressBarFor(
+  output: Pick<Output, "terminal">,
+  options: { json: boolean },
+): ProgressBar | undefined {
+  if (!output.terminal || options.json) return undefined;
+  return new ProgressBar((text) => {
+    try {
+      Deno.stdout.writeSync(encoder.encode(text));
+    } catch {
+      // The terminal went away: the report will fail to print as well.
+    }
+  });
 }

@@ -1,6 +1,7 @@
 /** CLI commands that run records and read runs: run, runs, records (`import` is in import_command.ts). */
 import { findRecordByName, getRecord, listRecords } from "../records/store.ts";
 import {
+  activeRunOf,
   approveRun,
   discardRun,
   listRuns,
@@ -17,7 +18,11 @@ import { maskPersonalChanges } from "../web/format.ts";
 import { escapeControls } from "../util/text.ts";
 import { intFlag, parse, UsageError } from "./args.ts";
 import type { Command, CommandContext } from "./commands.ts";
-import { printReport } from "./import_command.ts";
+import { printReport, type ProgressBar, progressBarFor } from "./import_command.ts";
+import { getRun } from "../pipeline/launch.ts";
+import { runProgressOf } from "../web/queries.ts";
+import type { Db } from "../db/client.ts";
+import type { Config } from "../config.ts";
 import { cell, printError } from "./output.ts";
 import { borrowExecutor, type SqlExecutor } from "../pipeline/executor.ts";
 
@@ -56,10 +61,15 @@ const runCommand: Command = async (args, context) => {
       throw new UsageError("Use: run <recordId> | run --school N <name>");
     }
   }
+  const bar = progressBarFor(context, { json: values.json ?? false });
+  const watch = bar ? watchProgress(bar, { db, config: context.config, recordId }) : undefined;
   try {
     const runId = await runRecord({ db, config: context.config }, recordId, {
       trigger: "cli",
       preview: values.preview ?? false,
+    }).finally(() => {
+      watch?.[Symbol.dispose]();
+      bar?.clear();
     });
     await mailReport(context, runId);
     return await printReport(reportReader(context), runId, values.json ?? false, context);
@@ -71,6 +81,39 @@ const runCommand: Command = async (args, context) => {
     throw error;
   }
 };
+
+/**
+ * Draws `bar` from the progress of the record's active run (its import process writes
+ * it to the run's row and the data folder, `lease.ts`), read every half second until
+ * disposed.
+ */
+function watchProgress(
+  bar: ProgressBar,
+  options: { db: Db; config: Config; recordId: number },
+): Disposable {
+  let busy = false;
+  let stopped = false;
+  const timer = setInterval(async () => {
+    if (busy || stopped) return;
+    busy = true;
+    try {
+      const runId = await activeRunOf(options.db, options.recordId);
+      const run = runId === undefined ? undefined : await getRun(options.db, runId);
+      const progress = run ? await runProgressOf(run, options.config.dataDir) : null;
+      if (progress && !stopped) bar.update(progress);
+    } catch {
+      // The database is busy: the next look tries again.
+    } finally {
+      busy = false;
+    }
+  }, 500);
+  return {
+    [Symbol.dispose]: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
 
 /** `runs list [--record N] [--limit N] [--json]`: the latest runs, newest first. */
 async function listRunsCommand(

@@ -98,6 +98,7 @@ async function execute(
   const end = await executeRunToEnd(exec, runId, {
     ...runEnvironment(config),
     onProgress: (p) => emit({ event: "progress", runId, ...p }),
+    onStage: (p) => emit({ event: "stage", runId, ...p }),
     signal: stop.signal,
     ownerAlive,
   });

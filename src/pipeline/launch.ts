@@ -124,6 +124,8 @@ export async function* eventLines(
 /** Options of {@linkcode runImportProcess}. */
 export interface RunProcessOptions {
   onProgress?: (event: Record<string, unknown>) => void;
+  /** Called with each `stage` event: the run's stage, rows and bytes read, file size. */
+  onStage?: (event: Record<string, unknown>) => void;
   /** Kill the import after this many seconds (default: the run timeout). */
   timeoutSeconds?: number;
 }
@@ -139,6 +141,7 @@ export async function runImportProcess(
     using _killer = killAfter(child, (options.timeoutSeconds ?? config.runTimeoutSeconds) * 1000);
     for await (const event of eventLines(child.stdout)) {
       if (event["event"] === "progress") options.onProgress?.(event);
+      else if (event["event"] === "stage") options.onStage?.(event);
     }
     const status = await child.status;
     return status.code;

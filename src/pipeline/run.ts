@@ -50,7 +50,7 @@ import {
   type SourceStat,
   unchangedFor,
 } from "./fetch.ts";
-import { LEASE_LOST, RunLease } from "./lease.ts";
+import { LEASE_LOST, RunLease, RunProgress } from "./lease.ts";
 import { type AttendanceMode, type ImportTable } from "../sis/catalog.ts";
 import { readExtensionTables } from "./run_store.ts";
 import { type DayDef, type Meeting, parseExpression, type PeriodDef } from "../sis/expressions.ts";
@@ -60,6 +60,7 @@ import {
   failedMessage,
   interruptedMessage,
   leaseEnd,
+  type RunProgressState,
   type RunStatus,
   transitionStatement,
 } from "./run_state.ts";
@@ -119,6 +120,11 @@ export interface RunEnvironment {
   /** The current instant; tests may fix it. */
   now?: () => Date;
   onProgress?: (event: { phase: string; rows: number }) => void;
+  /**
+   * Called about once a second while the run is under way, and at each new stage, with
+   * its stage, rows and bytes read and the file's size (`lease.ts`, `RunProgress`).
+   */
+  onStage?: (progress: RunProgressState) => void;
   /**
    * Stops the run at its next safe point when aborted — between batches while
    * staging, before the apply transaction, and before its commit: everything is rolled
@@ -398,6 +404,8 @@ interface RunContext {
   notes: FileNote[];
   counts: RunCounts;
   safePoints: SafePoints;
+  /** The run's stage and how much it has read, for the pages and the CLI. */
+  progress: RunProgress;
 }
 
 /**
@@ -418,11 +426,21 @@ export async function executeRun(
     set: {
       started_at: started.toISOString(),
       lease_expires_at: leaseEnd(started, env.leaseSeconds).toISOString(),
+      // The progress starts over (a waiting run tried again read its file before).
+      stage: "fetching",
+      rows_read: 0,
+      bytes_read: 0,
+      progress_at: started.toISOString(),
     },
   });
   const claimed = await exec.run(claim.sql, claim.args);
   if (claimed === 0) throw new RunNotClaimable(runId);
   using lease = new RunLease(exec, runId, { seconds: env.leaseSeconds });
+  using progress = new RunProgress(exec, runId, {
+    dataDir: env.dataDir,
+    ...(env.onStage ? { onReport: env.onStage } : {}),
+  });
+  progress.enter("fetching");
   const ctx: RunContext = {
     exec,
     runId,
@@ -436,6 +454,7 @@ export async function executeRun(
       env.signal ? AbortSignal.any([env.signal, lease.lost]) : lease.lost,
       env.ownerAlive,
     ),
+    progress,
   };
   const fetched = await fetchFile(ctx);
   if ("status" in fetched) return fetched;
@@ -656,8 +675,14 @@ async function stageFile(
     // embedded file makes them fast and takes no lock on the SIS tables. Its one
     // snapshot of the SIS is what the references are checked against and what each
     // row's existing record is looked up in; the apply transaction uses those
-    // lookups only if no other connection has committed since (`data_version`).
+    // lookups only if no other connection has committed since (`data_version`), so
+    // from here on the progress is not written to the run's row on the embedded file.
+    ctx.progress.enter("reading", {
+      size: stat.size,
+      counters: { rows: () => framer.dataRecords, bytes: () => digest.bytes },
+    });
     if (exec.embedded) {
+      ctx.progress.holdDatabase();
       await exec.exec("BEGIN");
       stagingOpen = true;
     }
@@ -850,6 +875,7 @@ async function applyStaged(
       extra: fileInfo,
     });
   }
+  ctx.progress.enter("checking");
   const duplicates = await indexStage(exec, plan, names, file.candidates);
   await ctx.safePoints.settle();
   /** A held run's copy of its file, removed again if the run does not commit. */
@@ -913,6 +939,7 @@ async function applyInTransaction(
     message = await holdRun(ctx, fetched, { ...file, held: validation.held, extra });
   } else {
     await exec.exec("SAVEPOINT apply");
+    ctx.progress.enter("applying");
     const written = await writeStaged(exec, plan, names, options, validation);
     Object.assign(counts, {
       inserted: validation.counts.inserted,
@@ -941,6 +968,7 @@ async function applyInTransaction(
     }
     await exec.exec("RELEASE apply");
   }
+  ctx.progress.enter("reporting");
   await writeErrors(exec, plan, names, runId);
   if (status === "succeeded" || status === "succeeded_with_errors") {
     // A committed run settles earlier held runs: an approved one is done, any

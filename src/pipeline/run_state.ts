@@ -346,3 +346,68 @@ export function renewLeaseStatement(
 export function leaseEnd(now: Date, seconds: number): Date {
   return new Date(now.getTime() + seconds * 1000);
 }
+
+/**
+ * The stages of a run under way, in order: fetching (opening or downloading the file),
+ * reading (decoding, parsing and staging its rows), checking (validating the staged
+ * rows against the SIS), applying (writing them), reporting (the run's report).
+ */
+export const RUN_STAGES = ["fetching", "reading", "checking", "applying", "reporting"] as const;
+
+/** A stage of a run under way. */
+export type RunStage = typeof RUN_STAGES[number];
+
+/** The words for each stage, on pages and in the command line's progress bar. */
+export const STAGE_LABELS: { readonly [S in RunStage]: string } = {
+  fetching: "Fetching the file",
+  reading: "Reading the file",
+  checking: "Checking the rows",
+  applying: "Applying the changes",
+  reporting: "Writing the report",
+};
+
+/** How far a run under way has got. */
+export interface RunProgressState {
+  stage: RunStage;
+  /** Data records read so far. */
+  rowsRead: number;
+  /** Bytes of the file read so far. */
+  bytesRead: number;
+  /** The file's size, once known (null: not yet). */
+  fileSize: number | null;
+  /** When this was measured (ISO text). */
+  at: string;
+}
+
+/**
+ * The statement that records a running run's progress (`stage`, `rows_read`,
+ * `bytes_read`, `progress_at`, and the file's size once known). It changes only a run
+ * still running, never its status, and takes the write lock for one row's update: the
+ * import process runs it on its own connection (`SqlExecutor.runOutside`), as it renews
+ * the lease, at most about once a second (`lease.ts`, `RunProgress`).
+ */
+export function progressStatement(runId: number, progress: RunProgressState): RunStatement {
+  const size = progress.fileSize === null ? "" : ", file_size = ?";
+  return {
+    sql:
+      `UPDATE runs SET stage = ?, rows_read = ?, bytes_read = ?, progress_at = ?${size} WHERE id = ? AND status = 'running'`,
+    args: [
+      progress.stage,
+      progress.rowsRead,
+      progress.bytesRead,
+      progress.at,
+      ...(progress.fileSize === null ? [] : [progress.fileSize]),
+      runId,
+    ],
+  };
+}
+
+/**
+ * The share of the file read, in whole percent (0–100), or null when the size is not
+ * known. Reading is most of a run; checking and applying show 100 %.
+ */
+export function percentRead(progress: { bytesRead: number | null; fileSize: number | null }) {
+  if (progress.fileSize === null || progress.bytesRead === null) return null;
+  if (progress.fileSize <= 0) return 100;
+  return Math.min(100, Math.floor((progress.bytesRead * 100) / progress.fileSize));
+}

@@ -109,6 +109,7 @@ export class ImportWorker implements AsyncDisposable {
         if (event["runId"] !== runId) continue;
         if (event["event"] === "accepted") taken = true;
         else if (event["event"] === "progress") options.onProgress?.(event);
+        else if (event["event"] === "stage") options.onStage?.(event);
         else if (ENDS.has(String(event["event"]))) {
           if (event["retiring"] === true) {
             this.#retire(serving);

@@ -19,6 +19,7 @@ import { errorHandler, notFoundHandler } from "./errors.ts";
 import { connectionPages } from "./routes/connection_pages.tsx";
 import { oidcRoutes } from "./routes/oidc_routes.ts";
 import { assetRoutes, authPages, fieldPages } from "./routes/other_pages.tsx";
+import { overviewPages } from "./routes/overview_pages.tsx";
 import { runPages } from "./routes/run_pages.tsx";
 import { setupPages } from "./routes/setup_pages.tsx";
 import { securityHeaders } from "./security.ts";
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", authPages(deps));
   app.route("/", oidcRoutes(deps));
   app.route("/", setupPages(deps));
+  app.route("/", overviewPages(deps));
   app.route("/", runPages(deps));
   app.route("/", connectionPages(deps));
   app.route("/", fieldPages(deps));

@@ -358,3 +358,82 @@ export const APP_JS = `"use strict";
   });
 })();
 `;
+
+/**
+ * Runs overview and live progress (`/runs`, a run under way): the summary boxes, the
+ * filter form, the runs table scrolling inside its own box on a narrow screen, the
+ * progress panel.
+ */
+export const OVERVIEW_CSS = `
+header.top nav { display:flex; flex-wrap:wrap; gap:4px 18px; }
+.day-summary .summary-grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(190px, 1fr)); gap:12px; }
+.summary-box { background:#fff; border:1px solid var(--line); border-radius:6px; padding:8px 12px; }
+.summary-box h3 { margin:0 0 6px; font-size:15px; }
+.summary-box p { margin:0; }
+ul.plain { list-style:none; margin:0; padding:0; }
+ul.plain li { padding:3px 0; }
+ul.plain a { display:inline-block; min-height:24px; }
+.run-filters { background:#fff; border:1px solid var(--line); border-radius:6px; padding:8px 12px; margin:8px 0 12px; }
+.run-filters fieldset.statuses { border:0; margin:0; padding:0; display:flex; flex-wrap:wrap; gap:2px 14px; }
+.run-filters legend { font-weight:600; padding:0; margin-bottom:4px; }
+.run-filters label.check { display:inline-flex; align-items:center; gap:4px; min-height:24px; }
+.run-filters .filter-fields { display:flex; flex-wrap:wrap; gap:8px 14px; margin:8px 0; }
+.run-filters .filter-fields label { display:flex; flex-direction:column; font-size:14px; gap:2px; }
+.table-scroll { overflow-x:auto; max-width:100%; }
+.table-scroll:focus-visible { outline:3px solid var(--focus); }
+table.runs-overview td, table.runs-overview th { white-space:nowrap; }
+.run-progress { background:#fff; border:1px solid var(--line); border-radius:6px; padding:8px 12px; margin:12px 0; }
+.run-progress h2 { margin-top:0; }
+.run-progress progress { width:100%; height:18px; }
+.progress-facts { display:flex; flex-wrap:wrap; gap:4px 28px; margin:8px 0; }
+.progress-facts dt { font-size:13px; color:var(--muted); }
+.progress-facts dd { margin:0; font-weight:600; }
+`;
+
+/**
+ * Live progress of runs under way: every element with `data-progress-run="<id>"` is
+ * updated from `GET /runs/<id>/progress` every two seconds — its `data-field` children
+ * (`short`, `stage`, `rows`, `bytes`, `bar`) get the new numbers. When the run has ended,
+ * a run page (`data-reload-when-done`) reloads to show its report; a list entry shows
+ * the final status. Served by the service (the pages' policy allows no inline script).
+ */
+export const PROGRESS_JS = `"use strict";
+(function () {
+  var watched = Array.prototype.slice.call(document.querySelectorAll("[data-progress-run]"));
+  if (watched.length === 0 || !window.fetch) return;
+  function set(el, field, text) {
+    var target = el.querySelector('[data-field="' + field + '"]');
+    if (target) target.textContent = text;
+  }
+  function update(el, data) {
+    if (!data.active) {
+      el.removeAttribute("data-progress-run");
+      if (el.hasAttribute("data-reload-when-done")) { window.location.reload(); return; }
+      el.textContent = data.statusLabel;
+      return;
+    }
+    set(el, "short", data.short);
+    var p = data.progress;
+    if (!p) return;
+    set(el, "stage", data.stageLabel);
+    set(el, "rows", p.rowsRead.toLocaleString("en-US"));
+    set(el, "bytes", data.bytesText);
+    var bar = el.querySelector('[data-field="bar"]');
+    if (bar && p.percent !== null) { bar.value = p.percent; bar.textContent = p.percent + " %"; }
+  }
+  function poll() {
+    var left = watched.filter(function (el) { return el.hasAttribute("data-progress-run"); });
+    if (left.length === 0) return;
+    Promise.all(left.map(function (el) {
+      return fetch("/runs/" + encodeURIComponent(el.getAttribute("data-progress-run")) + "/progress", {
+        credentials: "same-origin",
+        headers: { accept: "application/json" },
+      }).then(function (res) {
+        if (!res.ok) throw new Error("HTTP " + res.status);
+        return res.json();
+      }).then(function (data) { update(el, data); }).catch(function () {});
+    })).then(function () { window.setTimeout(poll, 2000); });
+  }
+  window.setTimeout(poll, 1000);
+})();
+`;

@@ -82,6 +82,15 @@ export const runs = sqliteTable("runs", {
   emailStatus: text("email_status"),
   emailError: text("email_error"),
   emailAttempts: integer("email_attempts").notNull().default(0),
+  /**
+   * Progress of a run under way, written by its import process at most about once a
+   * second (`run_state.ts`, `progressStatement`): the stage (fetching, reading,
+   * checking, applying, reporting), the data records and bytes read so far, and when.
+   */
+  stage: text("stage"),
+  rowsRead: integer("rows_read"),
+  bytesRead: integer("bytes_read"),
+  progressAt: text("progress_at"),
 }, (t) => [
   uniqueIndex("runs_slot").on(t.slotKey),
   // One active run per record: the claim that makes Run Now answer "already running".

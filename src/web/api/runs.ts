@@ -3,15 +3,28 @@ import { z } from "@hono/zod-openapi";
 import type { OpenAPIHono, RouteConfig } from "@hono/zod-openapi";
 import { getRun } from "../../pipeline/launch.ts";
 import { rejectedRowsCsv } from "../../pipeline/report.ts";
-import { countRuns, discardRun, listRuns, runChangeLog } from "../../pipeline/service.ts";
+import { discardRun, runChangeLog } from "../../pipeline/service.ts";
 import type { Db } from "../../db/client.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
 import { HttpError, notFound } from "../errors.ts";
-import { countChanges, runErrorsPage } from "../queries.ts";
+import {
+  countChanges,
+  daySummary,
+  listRunsFiltered,
+  runErrorsPage,
+  runFilterOf,
+  runProgressOf,
+} from "../queries.ts";
+import {
+  FILTER_VALUES,
+  filterQueryOf,
+  progressJson,
+  scopeOf,
+  visibleRun,
+} from "../routes/overview_pages.tsx";
 import { csvHeaders } from "../routes/run_pages.tsx";
 import { changeJson, guardedRoute, newApi, runJson } from "./common.ts";
 import { runDetail } from "./records.ts";
-import { requestScope } from "../auth/school_scope.ts";
 import { approveHeldRun } from "../start_run.ts";
 import {
   Change,
@@ -22,7 +35,10 @@ import {
   PageQuery,
   RunDetail,
   RunError,
-  RunSchema,
+  RunFilterParams,
+  RunListed,
+  RunProgressAnswer,
+  RunsSummary,
 } from "./schemas.ts";
 
 const notFoundResponse = jsonBody(ErrorBody, "No such run");
@@ -32,21 +48,37 @@ const listRunsRoute = {
   path: "/runs",
   tags: ["Runs"],
   summary: "List runs",
-  description: "Newest first; all runs or one record's.",
-  request: {
-    query: PageQuery.extend({
-      recordId: z.coerce.number().int().min(1).optional().openapi({
-        param: { name: "recordId", in: "query" },
-        type: "integer",
-      }),
-    }),
-  },
+  description:
+    "Newest first, every run the caller may see (a school's session: that school's), filtered as the runs overview page (/runs) is: " +
+    "status (several), table, school, record, trigger and a range of when runs were queued. A running run carries its progress.",
+  request: { query: PageQuery.extend(RunFilterParams.shape) },
   responses: {
     200: jsonBody(
-      pageOf("runs", RunSchema),
+      pageOf("runs", RunListed),
       "A page of runs",
     ),
   },
+} satisfies RouteConfig;
+
+const summaryRoute = {
+  method: "get",
+  path: "/runs/summary",
+  tags: ["Runs"],
+  summary: "The last 24 hours at a glance",
+  description:
+    "Runs by status, the records that failed, are held or missed a scheduled slot, and the rows the committed runs changed.",
+  responses: { 200: jsonBody(RunsSummary, "The last 24 hours") },
+} satisfies RouteConfig;
+
+const progressRoute = {
+  method: "get",
+  path: "/runs/{id}/progress",
+  tags: ["Runs"],
+  summary: "A run's progress",
+  description:
+    "While it runs: its stage (fetching, reading, checking, applying, reporting), rows and bytes read, the file's size and share read; measured about once a second.",
+  request: { params: IdParam },
+  responses: { 200: jsonBody(RunProgressAnswer, "The run's progress"), 404: notFoundResponse },
 } satisfies RouteConfig;
 
 const readRunRoute = {
@@ -175,19 +207,48 @@ function registerRunReads(app: OpenAPIHono<AppEnv>, deps: AppDeps) {
   const { db } = deps.database;
   const cfg = deps.config;
   app.openapi(guardedRoute(cfg, "viewer", listRunsRoute), async (c) => {
-    const { recordId, limit, offset } = c.req.valid("query");
-    const runs = await listRuns(db, {
-      ...(recordId !== undefined ? { recordId } : {}),
-      schoolId: requestScope(c),
+    const { limit, offset } = c.req.valid("query");
+    const { filter, problems } = runFilterOf(filterQueryOf(c), {
+      timeZone: cfg.timeZone,
+      ...FILTER_VALUES,
+    });
+    if (problems.length > 0) {
+      throw new HttpError(
+        400,
+        "invalid",
+        problems.map((p) => `${p.field}: ${p.message}`).join("; "),
+        {
+          problems,
+        },
+      );
+    }
+    const list = await listRunsFiltered(db, filter, {
+      scope: scopeOf(c),
+      dataDir: cfg.dataDir,
       limit,
       offset,
     });
     return c.json({
-      total: await countRuns(db, recordId, { schoolId: requestScope(c) }),
+      total: list.total,
       limit,
       offset,
-      runs: runs.map(runJson),
+      runs: list.items.map((i) => ({
+        ...runJson(i.run),
+        recordName: i.recordName,
+        progress: i.progress,
+      })),
     }, 200);
+  });
+
+  app.openapi(guardedRoute(cfg, "viewer", summaryRoute), async (c) =>
+    c.json(
+      await daySummary(db, new Date(), { scope: scopeOf(c), timeZone: cfg.timeZone }),
+      200,
+    ));
+
+  app.openapi(guardedRoute(cfg, "viewer", progressRoute), async (c) => {
+    const run = await visibleRun(deps, c.req.valid("param").id, scopeOf(c));
+    return c.json(progressJson(run, await runProgressOf(run, cfg.dataDir)), 200);
   });
 
   app.openapi(

@@ -260,3 +260,96 @@ export const SchoolQuery = z.coerce.number().int().min(0).optional().openapi({
 });
 
 export const RoleEnum = z.enum(ROLES);
+
+/** How far a running run has got (null when it is not running or has not reported yet). */
+export const RunProgressSchema = z.object({
+  stage: z.enum(["fetching", "reading", "checking", "applying", "reporting"]),
+  rowsRead: z.number().int(),
+  bytesRead: z.number().int(),
+  fileSize: z.number().int().nullable(),
+  percent: z.number().int().nullable().openapi({
+    description: "Share of the file read, whole percent; null while the size is not known",
+  }),
+  at: z.string().openapi({ description: "When the import process measured it" }),
+}).openapi("RunProgress");
+
+/** A run as the runs list gives it: with its record's name and, while running, its progress. */
+export const RunListed = RunSchema.extend({
+  recordName: z.string().nullable().openapi({ description: "null: a one-off or deleted record" }),
+  progress: RunProgressSchema.nullable(),
+}).openapi("RunListed");
+
+const queryText = (name: string, description: string) =>
+  z.string().optional().openapi({ param: { name, in: "query" }, description });
+
+/** The filters of `GET /runs`, as text; their rules are the runs overview page's. */
+export const RunFilterParams = z.object({
+  status: z.union([z.string(), z.array(z.string())]).optional().openapi({
+    param: { name: "status", in: "query", style: "form", explode: true },
+    description:
+      "Statuses, repeated (status=failed&status=held) or comma-separated: queued, running, waiting, succeeded, succeeded_with_errors, rejected, failed, held, approved, discarded, no_file, empty, interrupted, preview",
+  }),
+  table: queryText("table", "students, teachers, courses, sections, schedules or attendance"),
+  school: queryText("school", "School_Number (0: District Office)"),
+  record: queryText("record", "A record's id"),
+  recordId: queryText("recordId", "A record's id (the same as record)"),
+  trigger: queryText("trigger", "schedule, run_now, webhook, api, cli or approval"),
+  from: queryText(
+    "from",
+    "Runs queued at or after: a local date (YYYY-MM-DD, the service's time zone), a local time (YYYY-MM-DDTHH:MM) or an ISO instant",
+  ),
+  to: queryText(
+    "to",
+    "Runs queued before: a local date (that whole day included), a local time or an ISO instant",
+  ),
+});
+
+const Mention = z.object({
+  recordId: z.number().int(),
+  name: z.string(),
+  schoolId: z.number().int(),
+  runs: z.number().int(),
+  lastRunId: z.number().int(),
+});
+
+/** The last 24 hours at a glance. */
+export const RunsSummary = z.object({
+  from: z.string(),
+  to: z.string(),
+  byStatus: z.record(z.string(), z.number().int()).openapi({
+    description: "Runs by status (previews left out)",
+  }),
+  failed: z.array(Mention).openapi({
+    description:
+      "Records with a run that failed, was rejected, interrupted, found no file or an empty one",
+  }),
+  held: z.array(Mention).openapi({ description: "Records with a run held for approval" }),
+  missed: z.array(z.object({
+    recordId: z.number().int(),
+    name: z.string(),
+    schoolId: z.number().int(),
+    slotKey: z.string().openapi({ example: "12@2026-12-06T02:30" }),
+    at: z.string(),
+  })).openapi({
+    description:
+      "Scheduled slots (execution on) of the window, at least 5 minutes old, that no run was claimed for",
+  }),
+  rows: z.object({
+    inserted: z.number().int(),
+    updated: z.number().int(),
+    removed: z.number().int(),
+    rejected: z.number().int(),
+  }).openapi({ description: "Of the committed runs (succeeded, succeeded with errors)" }),
+}).openapi("RunsSummary");
+
+/** A run's progress as the progress endpoints answer it. */
+export const RunProgressAnswer = z.object({
+  runId: z.number().int(),
+  status: z.string(),
+  statusLabel: z.string(),
+  active: z.boolean().openapi({ description: "The run may still change by itself" }),
+  progress: RunProgressSchema.nullable(),
+  stageLabel: z.string().nullable(),
+  short: z.string().openapi({ example: "41 %" }),
+  bytesText: z.string(),
+}).openapi("RunProgressAnswer");

@@ -28,6 +28,12 @@ export interface LayoutProps {
   script?: boolean;
   /** Reload the page after this many seconds (runs under way). */
   refreshSeconds?: number;
+  /**
+   * The page shows runs under way (`data-progress-run`): `/assets/progress.js` keeps
+   * their progress current, so the refresh of `refreshSeconds` applies only without
+   * JavaScript.
+   */
+  liveProgress?: boolean;
   children?: Child;
 }
 
@@ -63,13 +69,21 @@ function HtmlDocument(props: LayoutProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        {props.refreshSeconds
+        {props.refreshSeconds && props.liveProgress
+          ? (
+            <noscript>
+              <meta http-equiv="refresh" content={String(props.refreshSeconds)} />
+            </noscript>
+          )
+          : props.refreshSeconds
           ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} />
           : ""}
         <title>{props.title} — AutoComm</title>
         <link rel="stylesheet" href="/assets/app.css" />
+        <link rel="stylesheet" href="/assets/overview.css" />
         <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
         {props.script ? <script src="/assets/app.js" defer></script> : ""}
+        {props.liveProgress ? <script src="/assets/progress.js" defer></script> : ""}
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>
@@ -77,6 +91,7 @@ function HtmlDocument(props: LayoutProps) {
           <a class="brand" href={home}>AutoComm</a>
           <nav aria-label="Main">
             <a href={home}>AutoComm Setup</a>
+            <a href="/runs">AutoComm Runs</a>
           </nav>
           {props.timeZone
             ? (

@@ -8,7 +8,8 @@ import type { StoredRecord } from "../../records/store.ts";
 import type { Identity } from "../context.ts";
 import { hasRole } from "../auth/roles.ts";
 import { bytes, isActiveStatus, tableLabel, TRIGGER_LABELS } from "../format.ts";
-import type { RunRow } from "../queries.ts";
+import type { RunProgress, RunRow } from "../queries.ts";
+import { RunProgressPanel } from "./runs_overview.tsx";
 import { Notice, Pager, Status, Time } from "./components.tsx";
 import { removalMeaning } from "./approval_page.tsx";
 import { Layout } from "./layout.tsx";
@@ -40,6 +41,8 @@ export interface RunPageProps {
   notice?: string | undefined;
   /** The host completion callback of the run, if one was attempted. */
   callback?: HostCallbackRow | undefined;
+  /** How far the run has got, while it is running. */
+  progress?: RunProgress | null;
 }
 
 /**
@@ -59,6 +62,7 @@ export function RunPage(props: RunPageProps) {
       timeZone={zone}
       identity={identity}
       refreshSeconds={isActiveStatus(run.status) ? 3 : run.status === "waiting" ? 30 : undefined}
+      liveProgress={run.status === "running"}
       breadcrumbs={[
         { label: "AutoComm Setup", href: listHref },
         ...(record ? [{ label: record.name, href: `/records/${record.id}/runs` }] : []),
@@ -71,6 +75,9 @@ export function RunPage(props: RunPageProps) {
       {props.notice ? <Notice>{props.notice}</Notice> : ""}
       {isActiveStatus(run.status)
         ? <p class="hint" role="status">This run is under way; the page refreshes by itself.</p>
+        : ""}
+      {run.status === "running"
+        ? <RunProgressPanel run={run} progress={props.progress ?? null} />
         : ""}
       {run.message ? <p class={`message message-${run.status}`}>{run.message}</p> : ""}
 

@@ -3,8 +3,9 @@ import type { StoredRecord } from "../../records/store.ts";
 import type { Identity } from "../context.ts";
 import { hasRole } from "../auth/roles.ts";
 import { clock, daysText, tableLabel } from "../format.ts";
-import type { RunRow, SchoolRow } from "../queries.ts";
-import { Csrf, Notice, Status, TableScroll, Time, VisuallyHidden } from "./components.tsx";
+import type { RunProgress, RunRow, SchoolRow } from "../queries.ts";
+import { Csrf, Notice, TableScroll, Time, VisuallyHidden } from "./components.tsx";
+import { RunStatusCell } from "./runs_overview.tsx";
 import { Layout } from "./layout.tsx";
 
 /** What the list page shows. */
@@ -15,6 +16,8 @@ export interface SetupListProps {
   schools: SchoolRow[];
   records: StoredRecord[];
   lastRuns: Map<number, RunRow>;
+  /** The progress of the last runs that are running, by run id. */
+  progress?: Map<number, RunProgress | null>;
   notice?: string | undefined;
 }
 
@@ -34,6 +37,7 @@ export function SetupList(props: SetupListProps) {
       identity={identity}
       school={school.schoolNumber}
       breadcrumbs={[{ label: "System" }, { label: "Data Management" }, { label: "AutoComm Setup" }]}
+      liveProgress={[...props.lastRuns.values()].some((r) => r.status === "running")}
     >
       <div class="title-row">
         <h1>AutoComm Setup — {school.name}</h1>
@@ -117,6 +121,7 @@ function RecordTable(props: SetupListProps) {
           <RecordRow
             record={r}
             last={props.lastRuns.get(r.id)}
+            progress={props.progress}
             identity={props.identity}
             timeZone={props.timeZone}
           />
@@ -131,7 +136,13 @@ function RecordTable(props: SetupListProps) {
  * days, execution, last run, and the actions the role allows.
  */
 function RecordRow(
-  props: { record: StoredRecord; last: RunRow | undefined; identity: Identity; timeZone: string },
+  props: {
+    record: StoredRecord;
+    last: RunRow | undefined;
+    identity: Identity;
+    timeZone: string;
+    progress?: Map<number, RunProgress | null> | undefined;
+  },
 ) {
   const { record: r, last, identity } = props;
   const canEdit = hasRole(identity.role, "editor");
@@ -157,7 +168,7 @@ function RecordRow(
           ? (
             <a href={`/runs/${last.id}`}>
               <VisuallyHidden>{`Last run of ${r.name}: `}</VisuallyHidden>
-              <Status status={last.status} />
+              <RunStatusCell run={last} progress={props.progress?.get(last.id) ?? null} />
               <br />
               <span class="small">
                 <Time iso={last.endedAt ?? last.startedAt ?? last.queuedAt} zone={props.timeZone} />

@@ -18,7 +18,7 @@ import { rulesNamed } from "../../sis/tables/registry.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
 import { csrfProtection, requireRole } from "../auth/middleware.ts";
 import { notFound } from "../errors.ts";
-import { approvalsOf, countChanges, runErrorsPage, runNotesOf } from "../queries.ts";
+import { approvalsOf, countChanges, runErrorsPage, runNotesOf, runProgressOf } from "../queries.ts";
 import { pageOf } from "../pages/components.tsx";
 import { RunPage } from "../pages/run_page.tsx";
 import { idOf } from "./setup_pages.tsx";
@@ -77,6 +77,7 @@ export function runPages(deps: AppDeps): Hono<AppEnv> {
       approvals: await approvalsOf(db, id),
       notice: done ? NOTICES[done] : undefined,
       callback: await hostCallbackOf(db, id),
+      progress: await runProgressOf(run, deps.config.dataDir),
     }));
   });
 

@@ -38,6 +38,7 @@ import {
   getSchool,
   lastRuns,
   listSchools,
+  progressOf,
   runErrorsPage,
   runNotesOf,
   type SchoolRow,
@@ -185,7 +186,7 @@ async function previewOf(
  * `/`: the records of a school context — the one `?school=` names (remembered as the
  * user's choice), else the landing school (src/web/school_context.ts).
  */
-function registerListPage({ app, db, zone, deps: { logger } }: SetupRoutes) {
+function registerListPage({ app, db, zone, deps }: SetupRoutes) {
   app.get("/", requireRole("viewer", "page"), async (c) => {
     const identity = identityOf(c);
     const chosen = c.req.query("school");
@@ -195,10 +196,11 @@ function registerListPage({ app, db, zone, deps: { logger } }: SetupRoutes) {
     });
     if (chosen) {
       await rememberSchool(db, identity, school.schoolNumber).catch((error: unknown) =>
-        logger.warn("school_not_remembered", { error: String(error) })
+        deps.logger.warn("school_not_remembered", { error: String(error) })
       );
     }
     const records = await listRecords(db, school.schoolNumber);
+    const last = await lastRuns(db, records.map((r) => r.id));
     const done = c.req.query("done");
     return c.html(SetupList({
       timeZone: zone,
@@ -206,7 +208,8 @@ function registerListPage({ app, db, zone, deps: { logger } }: SetupRoutes) {
       school,
       schools: await listSchools(db, { scope: requestScope(c) }),
       records,
-      lastRuns: await lastRuns(db, records.map((r) => r.id)),
+      lastRuns: last,
+      progress: await progressOf([...last.values()], deps.config.dataDir),
       notice: done && NOTICES[done] ? NOTICES[done](c.req.query("n")) : undefined,
     }));
   });

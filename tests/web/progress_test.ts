@@ -1,0 +1,129 @@
+/**
+ * Live progress of a run under way: during a real import of a large file, the progress
+ * endpoints (`/api/v1/runs/{id}/progress`, `/runs/:id/progress`) answer its stage and
+ * rows and bytes read as they grow, and the run page and the overview show them.
+ */
+import assert from "node:assert/strict";
+import { schoolYear, startTestService, studentsRecord, type TestService } from "../support/web.ts";
+
+/** Rows of the large students file: enough for a run of several seconds. */
+const ROWS = 400_000;
+
+/** A students file of `rows` rows (tab-separated, LF). */
+function bigStudents(rows: number): string {
+  const entry = `08/20/${schoolYear()}`;
+  const lines: string[] = [];
+  for (let i = 1; i <= rows; i++) {
+    lines.push(`${100000 + i}\tFirst${i % 977}\tLast${i % 1999}\t${(i % 12) + 1}\t${entry}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+interface Answer {
+  runId: number;
+  status: string;
+  active: boolean;
+  short: string;
+  progress: {
+    stage: string;
+    rowsRead: number;
+    bytesRead: number;
+    fileSize: number | null;
+    percent: number | null;
+  } | null;
+}
+
+async function startBigRun(s: TestService): Promise<{ runId: number; size: number }> {
+  const text = bigStudents(ROWS);
+  await s.writeImport("big.txt", text);
+  const created = await s.api("/api/v1/records", {
+    method: "POST",
+    json: studentsRecord({ path: "big.txt", name: "Big students" }),
+  });
+  const { records } = await created.json() as { records: { id: number }[] };
+  const res = await s.api(`/api/v1/records/${records[0]!.id}/run`, { method: "POST" });
+  assert.equal(res.status, 202);
+  const { runId } = await res.json() as { runId: number };
+  return { runId, size: new TextEncoder().encode(text).length };
+}
+
+Deno.test("during a large import the progress endpoint answers its stage and growing rows and bytes", async () => {
+  const s = await startTestService({ env: { AUTOCOMM_LOG_LEVEL: "error" } });
+  try {
+    const { runId, size } = await startBigRun(s);
+    const viewer = await s.session("viewer");
+    const seen: Answer[] = [];
+    let page = "";
+    let overview = "";
+    let setupList = "";
+    let fromPage: Answer | undefined;
+    for (const started = Date.now(); Date.now() - started < 120_000;) {
+      const res = await s.api(`/api/v1/runs/${runId}/progress`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("cache-control"), null);
+      const answer = await res.json() as Answer;
+      if (!answer.active) break;
+      if (answer.progress?.stage === "reading" && answer.progress.rowsRead > 0) {
+        seen.push(answer);
+        if (!page) {
+          page = await (await s.page(viewer, `/runs/${runId}`)).text();
+          overview = await (await s.page(viewer, "/runs")).text();
+          setupList = await (await s.page(viewer, "/?school=100")).text();
+          const res = await s.page(viewer, `/runs/${runId}/progress`);
+          assert.equal(res.headers.get("cache-control"), "no-store");
+          fromPage = await res.json() as Answer;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await s.queue.idle();
+    const end = await (await s.api(`/api/v1/runs/${runId}`)).json();
+    assert.equal(end.status, "succeeded", JSON.stringify(end));
+    assert.equal(end.counts.read, ROWS);
+
+    assert.ok(seen.length >= 2, `progress seen ${seen.length} times while reading`);
+    const rows = seen.map((a) => a.progress!.rowsRead);
+    assert.ok(rows.at(-1)! > rows[0]!, `rows read grew: ${rows.join(", ")}`);
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i]! >= rows[i - 1]!, rows.join(", "));
+    for (const a of seen) {
+      assert.equal(a.status, "running");
+      assert.equal(a.progress!.fileSize, size);
+      assert.ok(a.progress!.bytesRead <= size);
+      assert.ok(a.progress!.percent! >= 0 && a.progress!.percent! <= 100);
+      assert.equal(a.short, `${a.progress!.percent} %`);
+    }
+    // The run page shows the panel, updated by the service's script (refreshing without it).
+    assert.match(page, /<h2 id="progress-title">Progress<\/h2>/);
+    assert.match(page, /<script src="\/assets\/progress.js" defer><\/script>/);
+    assert.match(page, /<noscript><meta http-equiv="refresh" content="3"/);
+    assert.match(page, /Rows read<\/dt><dd data-field="rows">[\d,]+<\/dd>/);
+    // The overview and the AutoComm Setup list say "Running — 41 %", kept current by the script.
+    const running = /Running<\/span> — <span data-field="short">(\d+ %|[a-z ]+)<\/span>/;
+    assert.match(overview, running);
+    assert.match(setupList, running);
+    assert.match(setupList, /<script src="\/assets\/progress.js" defer><\/script>/);
+    assert.equal(fromPage?.runId, runId);
+    // Once ended, the run has no progress to show, and the progress file is gone.
+    const after = await (await s.api(`/api/v1/runs/${runId}/progress`)).json() as Answer;
+    assert.equal(after.active, false);
+    assert.equal(after.progress, null);
+    const left = [...Deno.readDirSync(`${s.config.dataDir}/tmp`)].map((e) => e.name);
+    assert.deepEqual(left.filter((n) => n.includes("progress")), []);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("the progress script is served by the service as JavaScript", async () => {
+  const s = await startTestService({ setup: false });
+  try {
+    const res = await s.app.request("/assets/progress.js");
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/javascript/);
+    assert.match(await res.text(), /data-progress-run/);
+    const css = await s.app.request("/assets/overview.css");
+    assert.match(css.headers.get("content-type") ?? "", /text\/css/);
+  } finally {
+    await s.close();
+  }
+});
