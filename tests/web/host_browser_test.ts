@@ -70,13 +70,14 @@ browserTest(
       await page.getByRole("link", { name: "AutoComm Setup" }).click();
       const frame = page.frameLocator('iframe[name="plugin"]');
       await signInAtProvider(frame, "viewer");
-      await frame.getByRole("link", { name: "Runs" }).first().waitFor();
+      await frame.locator('a[href^="/records/"][href$="/runs"]').first().waitFor();
       assert.equal(await frame.getByRole("button", { name: /^Run Now/ }).count(), 0);
       await screenshot(page, "host_viewer.png");
 
       // The route itself refuses, whatever the page shows: post the form a runner would,
       // with the session's own CSRF token, so that only the role can refuse it.
-      const runs = await frame.getByRole("link", { name: "Runs" }).first().getAttribute("href");
+      const runs = await frame.locator('a[href^="/records/"][href$="/runs"]').first()
+        .getAttribute("href");
       const action = runs!.replace(/\/runs$/, "/run");
       const token = await frame.locator('input[name="_csrf"]').first().inputValue();
       const answer = await page.frames().find((f) => f.name() === "plugin")!.evaluate(
