@@ -136,7 +136,22 @@ export interface RunEnvironment {
    * is the embedded file (`side_writer.ts`; `Config.stagingThreadMinBytes`).
    */
   stagingThreadMinBytes: number;
+  /**
+   * A run in the service's own event loop (inline mode) lets the loop run (a timer,
+   * so that requests and timers are served) whenever this many milliseconds of its
+   * work went by without a turn; unset in the import process.
+   */
+  yieldEveryMs?: number;
+  /**
+   * Inline mode (`import_mode.ts`, the serverless profile): no local disk. A record's
+   * local folder is refused, a download is spooled and a held run's file kept in the
+   * database (`held_file_chunks`), and the run yields every {@linkcode INLINE_YIELD_MS}.
+   */
+  inline?: boolean;
 }
+
+/** Milliseconds of an inline run's work between two turns of the event loop. */
+export const INLINE_YIELD_MS = 10;
 
 /** The environment of a run from the configuration; callers add progress and a signal. */
 export function runEnvironment(
@@ -149,9 +164,12 @@ export function runEnvironment(
       runLeaseSeconds: number;
       secretKey?: Uint8Array | undefined;
       secretKeyPrevious?: Uint8Array | undefined;
+      importMode?: "process" | "inline" | undefined;
     },
 ): RunEnvironment {
+  const inline = config.importMode === "inline";
   return {
+    ...(inline ? { inline, yieldEveryMs: INLINE_YIELD_MS } : {}),
     secretKeys: { current: config.secretKey, previous: config.secretKeyPrevious },
     importRoot: config.importRoot,
     dataDir: config.dataDir,
@@ -358,11 +376,30 @@ const OWNER_GONE = interruptedMessage("owner_gone");
 class SafePoints {
   readonly #signal: AbortSignal | undefined;
   readonly #ownerAlive: (() => boolean) | undefined;
+  readonly #yieldEveryMs: number | undefined;
   #lastTurn = performance.now();
 
-  constructor(signal: AbortSignal | undefined, ownerAlive?: () => boolean) {
+  constructor(
+    signal: AbortSignal | undefined,
+    options: { ownerAlive?: (() => boolean) | undefined; yieldEveryMs?: number | undefined } = {},
+  ) {
     this.#signal = signal;
-    this.#ownerAlive = ownerAlive;
+    this.#ownerAlive = options.ownerAlive;
+    this.#yieldEveryMs = options.yieldEveryMs;
+  }
+
+  /**
+   * Between batches in inline mode (`RunEnvironment.yieldEveryMs`): lets the event loop
+   * run once when the run has worked that long without a turn, then checks.
+   */
+  async turn(): Promise<void> {
+    if (
+      this.#yieldEveryMs !== undefined && performance.now() - this.#lastTurn >= this.#yieldEveryMs
+    ) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      this.#lastTurn = performance.now();
+    }
+    this.check();
   }
 
   /** Throws {@linkcode RunStopped} when the run must stop (between batches). */
@@ -434,7 +471,7 @@ export async function executeRun(
     counts: { ...ZERO },
     safePoints: new SafePoints(
       env.signal ? AbortSignal.any([env.signal, lease.lost]) : lease.lost,
-      env.ownerAlive,
+      { ownerAlive: env.ownerAlive, yieldEveryMs: env.yieldEveryMs },
     ),
   };
   const fetched = await fetchFile(ctx);
@@ -740,7 +777,7 @@ async function stageBatches(
   const rowErrors: RowError[] = [];
   const scopeSlot = mapper.scopeSlot;
   for await (const batch of records) {
-    safePoints.check();
+    await safePoints.turn();
     const rows: SqlValue[][] = [];
     const sink = {
       errors: [] as StagedError[],

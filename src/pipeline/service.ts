@@ -19,8 +19,8 @@ import {
   runImportProcess,
   type Trigger,
 } from "./launch.ts";
-import type { RunSettings } from "./run.ts";
-import { borrowExecutor } from "./executor.ts";
+import { executeRunToEnd, INLINE_YIELD_MS, runEnvironment, type RunSettings } from "./run.ts";
+import { borrowExecutor, openExecutor } from "./executor.ts";
 import { removeRunStage } from "./stage.ts";
 import { readRunReport, type RunReport } from "./run_store.ts";
 import type { ImportWorker } from "./worker.ts";
@@ -60,16 +60,49 @@ export class RunStateError extends Error {
 
 /**
  * Executes a queued run in an import process of its own, or in the warm one given
- * (`worker.ts`); a process that died leaves it interrupted.
+ * (`worker.ts`); a process that died leaves it interrupted. With
+ * `AUTOCOMM_IMPORT_MODE=inline` it runs in this process ({@linkcode executeInline}).
  */
 export async function executeQueued(
   deps: RunDeps,
   runId: number,
   worker?: ImportWorker,
 ): Promise<void> {
+  if (deps.config.importMode === "inline") return await executeInline(deps, runId);
   await (worker ? worker.run(runId) : runImportProcess(deps.config, runId));
   // The process is done with the run: a stage file left behind means it died.
   await removeRunStage(deps.config.databaseUrl, runId);
+  await interruptAbandoned(deps.db, runId, new Date());
+}
+
+/** Options of {@linkcode executeInline}. */
+export interface InlineOptions {
+  /** Stops the run at its next safe point (the service is stopping). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Executes a queued run in this process's event loop (inline mode, the serverless
+ * profile: `import_mode.ts`), on an import connection of its own over the remote
+ * server, letting the loop serve requests between batches. Never throws for the run's
+ * own failures (they end the run); a run still active afterwards is interrupted.
+ */
+export async function executeInline(
+  deps: RunDeps,
+  runId: number,
+  options: InlineOptions = {},
+): Promise<void> {
+  const exec = await openExecutor(deps.config);
+  try {
+    await executeRunToEnd(exec, runId, {
+      ...runEnvironment(deps.config),
+      inline: true,
+      yieldEveryMs: INLINE_YIELD_MS,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } finally {
+    exec.close();
+  }
   await interruptAbandoned(deps.db, runId, new Date());
 }
 
