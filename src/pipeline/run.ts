@@ -41,12 +41,16 @@ import { Framer } from "./frame.ts";
 import { tableRules } from "../sis/tables/registry.ts";
 import { FetchFailure, SourceChanged } from "./fetch_failures.ts";
 import {
+  databaseSpool,
   type FileDigest,
   type FileSource,
+  fileSpool,
   hashedChunks,
+  HELD_IN_DATABASE,
   keepHeldFile,
   openRunSource,
   recordFileName,
+  removeHeldChunks,
   type SourceStat,
   unchangedFor,
 } from "./fetch.ts";
@@ -550,7 +554,9 @@ async function fetchFile(ctx: RunContext): Promise<FetchedFile | RunOutcome> {
   try {
     source = await openRunSource(exec, run, {
       importRoot: env.importRoot,
-      spoolDir: `${env.dataDir}/tmp`,
+      // Without a local disk a download is spooled in the database, under the run.
+      spool: () => env.inline ? databaseSpool(exec, runId) : fileSpool(`${env.dataDir}/tmp`),
+      localFolder: !env.inline,
       keys: env.secretKeys ?? { current: undefined, previous: undefined },
     });
   } catch (error) {
@@ -890,7 +896,8 @@ async function applyStaged(
     return outcome;
   } catch (error) {
     await exec.rollback().catch(() => {});
-    if (kept.path) await Deno.remove(kept.path).catch(() => {});
+    if (kept.path === HELD_IN_DATABASE) await removeHeldChunks(exec, ctx.runId).catch(() => {});
+    else if (kept.path) await Deno.remove(kept.path).catch(() => {});
     throw error;
   }
 }
@@ -1019,7 +1026,11 @@ async function holdRun(
     "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, 'remove', ?, NULL)",
     keys.map((k) => [runId, plan.table, k["key"] ?? null]),
   );
-  file.kept.path = await keepHeldFile(fetched.source, { dataDir: env.dataDir, runId });
+  file.kept.path = await keepHeldFile(fetched.source, {
+    dataDir: env.dataDir,
+    runId,
+    database: env.inline ? exec : undefined,
+  });
   extra["held_path"] = file.kept.path;
   extra["held_until"] = new Date(ctx.now().getTime() + 24 * 3600 * 1000).toISOString();
   return `Held: Synchronize Mode would remove ${held.removals} of ${held.activeBefore} active records (more than the removal limit of ${s.removalLimitPercent}%). Nothing was changed; approve or discard the run.`;

@@ -22,6 +22,7 @@ import {
 import { executeRunToEnd, INLINE_YIELD_MS, runEnvironment, type RunSettings } from "./run.ts";
 import { borrowExecutor, openExecutor } from "./executor.ts";
 import { removeRunStage } from "./stage.ts";
+import { HELD_IN_DATABASE, removeHeldChunks } from "./fetch.ts";
 import { readRunReport, type RunReport } from "./run_store.ts";
 import type { ImportWorker } from "./worker.ts";
 import { ACTIVE_STATUSES, discardedMessage, type DiscardReason } from "./run_state.ts";
@@ -292,10 +293,19 @@ export async function approveRun(
   await (options.execute ?? ((id) => executeQueued(deps, id)))(approval);
   const after = await getRun(deps.db, runId);
   if (after?.status === "approved" && held.heldPath) {
-    await Deno.remove(held.heldPath).catch(() => {});
+    await removeHeldFile(deps.db, runId, held.heldPath);
     await deps.db.update(runs).set({ heldPath: null }).where(eq(runs.id, runId));
   }
   return approval;
+}
+
+/** Removes a held run's kept file: a file under the data folder, or its rows in the database. */
+async function removeHeldFile(db: Db, runId: number, heldPath: string): Promise<void> {
+  if (heldPath === HELD_IN_DATABASE) {
+    await removeHeldChunks(borrowExecutor(db.$client), runId);
+  } else {
+    await Deno.remove(heldPath).catch(() => {});
+  }
 }
 
 /** Discards a held run and its kept file. */
@@ -309,7 +319,7 @@ export async function discardRun(
   if (!await discardHeld(deps.db, runId, discardedMessage(reason))) {
     throw new RunStateError(`Run ${runId} is ${held.status}, not held`);
   }
-  if (held.heldPath) await Deno.remove(held.heldPath).catch(() => {});
+  if (held.heldPath) await removeHeldFile(deps.db, runId, held.heldPath);
 }
 
 /** The report of a run as the CLI and the API print it. */
