@@ -88,7 +88,9 @@ if (importMode === "inline") {
   stopServiceOnSignals(queue, (signal) => logger.warn("service_stopping", { signal }));
 }
 // The minute tick (Deno.cron), registered once at top level.
-registerSchedules({ db: database.db, config, logger, mailer, queue });
+registerSchedules({ db: database.db, config, logger, mailer, queue }, {
+  awaitRuns: importMode === "inline",
+});
 
 const app = createApp({ config, database, logger, queue });
 Deno.serve({

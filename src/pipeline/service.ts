@@ -179,6 +179,8 @@ export interface StartQueue {
    * marked interrupted like a running one.
    */
   readonly pending?: readonly number[];
+  /** Resolves when every run enqueued so far has ended (`queue.ts`). */
+  idle?(): Promise<void>;
 }
 
 /** What starting a run needs. */

@@ -39,8 +39,11 @@ export function stopOnSignals(
  * slot once more (`schedule/claim.ts`).
  */
 export function serviceStoppedMessage(signal: "SIGINT" | "SIGTERM"): string {
-  return `Stopped because the service was stopped (${signal}) before the run finished; nothing was changed`;
+  return `${SERVICE_STOPPED} (${signal}) before the run finished; nothing was changed`;
 }
+
+/** How every {@linkcode serviceStoppedMessage} begins (what the tick's retry looks for). */
+export const SERVICE_STOPPED = "Stopped because the service was stopped";
 
 /** What {@linkcode stopServiceOnSignals} stops. */
 export interface StoppableQueue {
