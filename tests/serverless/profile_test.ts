@@ -25,6 +25,12 @@ if (problem !== undefined && Deno.env.get("CI") !== "true") {
 }
 const ignore = problem !== undefined && Deno.env.get("CI") !== "true";
 
+/**
+ * The Deno that runs the service: this one, or another build named by
+ * `AUTOCOMM_TEST_DENO` (e.g. the oldest version the platform documents, installed with
+ * `npx -y deno@2.5.0`).
+ */
+const DENO = Deno.env.get("AUTOCOMM_TEST_DENO") ?? Deno.execPath();
 const MAIN = new URL("../../src/main.ts", import.meta.url);
 const CONFIG = new URL("../../deno.json", import.meta.url);
 /** The platform's permissions: exactly these. */
@@ -105,7 +111,7 @@ async function district() {
     /** Starts `src/main.ts` with the platform's permissions and waits for /healthz. */
     async start(): Promise<Service> {
       const port = freePort();
-      const child = new Deno.Command(Deno.execPath(), {
+      const child = new Deno.Command(DENO, {
         args: ["run", "--frozen", `--config=${CONFIG.pathname}`, ...PLATFORM, MAIN.href],
         env: { ...env, PORT: String(port) },
         stdout: "piped",
@@ -161,7 +167,9 @@ async function waitForRun(
     const run = await (await s.api(`/runs/${runId}`)).json();
     if (statuses.includes(run.status)) return run;
     if (Date.now() > deadline) {
-      throw new Error(`run ${runId} is ${run.status}, not ${statuses.join("/")}\n${s.output()}`);
+      throw new Error(
+        `run ${runId} is ${run.status} (${run.message}), not ${statuses.join("/")}\n${s.output()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
