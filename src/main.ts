@@ -12,6 +12,7 @@ import { createMailer } from "./mail/mailer.ts";
 import { ImportModeError, resolveImportMode } from "./pipeline/import_mode.ts";
 import { createRunQueue } from "./pipeline/queue.ts";
 import { stopServiceOnSignals } from "./pipeline/signals.ts";
+import { refuseLocalFolders } from "./records/validate.ts";
 import { registerSchedules } from "./schedule/register.ts";
 import { ensureDistrictOffice } from "./sis/setup.ts";
 import { createApp } from "./web/app.ts";
@@ -83,8 +84,10 @@ const queue = createRunQueue({ db: database.db, config }, {
   },
 });
 queue.warm();
-// Inline, a stopping instance stops its run at the next safe point before it exits.
+// Inline, a stopping instance stops its run at the next safe point before it exits, and
+// records (form, API) may not read a local folder: there is no local disk.
 if (importMode === "inline") {
+  refuseLocalFolders();
   stopServiceOnSignals(queue, (signal) => logger.warn("service_stopping", { signal }));
 }
 // The minute tick (Deno.cron), registered once at top level.

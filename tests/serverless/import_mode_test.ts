@@ -9,6 +9,8 @@ import {
   resolveImportMode,
   runtimeAbilities,
 } from "../../src/pipeline/import_mode.ts";
+import { NO_LOCAL_FOLDER, refuseLocalFolders } from "../../src/records/validate.ts";
+import { startTestService, studentsRecord } from "../support/web.ts";
 
 const REMOTE = "http://127.0.0.1:8080";
 const FILE = "file:/tmp/autocomm.db";
@@ -96,5 +98,22 @@ Deno.test("the service refuses an inline import mode on the embedded file at sta
     assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without a local disk the record API refuses a local folder and says to use SFTP", async () => {
+  const s = await startTestService();
+  try {
+    refuseLocalFolders();
+    const res = await s.api("/api/v1/records", { method: "POST", json: studentsRecord() });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.deepEqual(body.error.problems, [{ field: "source", message: NO_LOCAL_FOLDER }]);
+    refuseLocalFolders(false);
+    const allowed = await s.api("/api/v1/records", { method: "POST", json: studentsRecord() });
+    assert.equal(allowed.status, 201, await allowed.clone().text());
+  } finally {
+    refuseLocalFolders(false);
+    await s.close();
   }
 });
