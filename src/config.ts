@@ -114,6 +114,14 @@ export interface Config {
    * required when `AUTOCOMM_HOST_CALLBACK_URL` is set. `AUTOCOMM_HOST_CALLBACK_SECRET`.
    */
   readonly hostCallbackSecret: string | undefined;
+  // Serverless profile: where imports run (`src/pipeline/import_mode.ts`).
+  /**
+   * Where imports run: `process` (an import process beside the service) or `inline`
+   * (in the service's own event loop, over a remote database: the serverless
+   * profile). `AUTOCOMM_IMPORT_MODE`; unset: `process` when the runtime may start
+   * processes, else `inline` (decided at start-up from the permissions the process has).
+   */
+  readonly importMode: "process" | "inline" | undefined;
 }
 
 /** Raised when a variable has a value the service cannot use. */
@@ -308,6 +316,35 @@ function hostCallback(env: Env): { url: string | undefined; secret: string | und
   return { url: parsed.href, secret };
 }
 
+/** `AUTOCOMM_IMPORT_MODE`: process, inline, or unset (decided at start-up). */
+function importMode(env: Env): "process" | "inline" | undefined {
+  const raw = text(env, "AUTOCOMM_IMPORT_MODE")?.toLowerCase();
+  if (raw === undefined || raw === "process" || raw === "inline") return raw;
+  throw new ConfigError("AUTOCOMM_IMPORT_MODE", `expected process or inline, got "${raw}"`);
+}
+
+/**
+ * Embedded replicas (a local `file:` copy synced from a primary) are not supported:
+ * the import path would write the replica. Refused at start-up with what to do instead.
+ */
+function refuseReplica(env: Env): void {
+  for (const name of ["AUTOCOMM_DATABASE_SYNC_URL", "DATABASE_SYNC_URL"]) {
+    if (text(env, name) !== undefined) {
+      throw new ConfigError(
+        name,
+        "embedded replicas are not supported: set DATABASE_URL to the primary libSQL server (http(s):// or libsql://) and unset this variable",
+      );
+    }
+  }
+  const url = text(env, "DATABASE_URL");
+  if (url !== undefined && /[?&]sync_?url=/i.test(url)) {
+    throw new ConfigError(
+      "DATABASE_URL",
+      "embedded replicas (a syncUrl) are not supported: point DATABASE_URL at the primary libSQL server",
+    );
+  }
+}
+
 /** Options of {@linkcode loadConfig}. */
 export interface LoadConfigOptions {
   /** Variables to read instead of the process environment. */
@@ -348,6 +385,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   }
   const callback = hostCallback(env);
+  refuseReplica(env);
   return Object.freeze({
     port,
     host: text(env, "HOST") ?? "127.0.0.1",
@@ -382,5 +420,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     adminLink: onOff(env, "AUTOCOMM_ADMIN_LINK", true),
     hostCallbackUrl: callback.url,
     hostCallbackSecret: callback.secret,
+    importMode: importMode(env),
   });
 }

@@ -1,11 +1,18 @@
 /**
  * Opens the database the configuration names: the embedded libSQL file (WAL mode,
  * busy timeout) or a remote libSQL server. The main process reads and writes through
- * this client; bulk imports run in a child process with their own connection
- * (see `src/pipeline/executor.ts`).
+ * this client; imports run on a connection of their own (see
+ * `src/pipeline/executor.ts`).
+ *
+ * A remote server is reached through `@libsql/client`'s fetch-only entry
+ * (`@libsql/client/web`); the native `libsql` addon, which only the embedded file
+ * needs, is loaded at run time for a `file:` URL alone — so that a service on a remote
+ * database (the serverless profile) runs without the permission to load native code.
  */
-import { type Client, createClient } from "@libsql/client";
-import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import type { Client, Config as ClientConfig } from "@libsql/client";
+import { createClient as createWebClient } from "@libsql/client/web";
+import type { LibSQLDatabase } from "drizzle-orm/libsql";
+import { drizzle } from "drizzle-orm/libsql/web";
 import * as schema from "./schema/autocomm.ts";
 import { filePathOf } from "./url.ts";
 import { BusySafeClient, type BusySafeClientOptions } from "./busy.ts";
@@ -53,6 +60,7 @@ export async function openDatabase(
     const dir = filePath.replace(/\/[^/]*$/, "");
     if (dir !== "" && dir !== filePath) await Deno.mkdir(dir, { recursive: true });
   }
+  const createClient = filePath === undefined ? createWebClient : await nativeClient();
   const client = new BusySafeClient(() =>
     createClient({
       url: config.databaseUrl,
@@ -71,4 +79,15 @@ export async function openDatabase(
     filePath,
     close: () => client.close(),
   };
+}
+
+/**
+ * `createClient` of `@libsql/client`'s native entry (the embedded file). A specifier
+ * made at run time: Deno loads the target of every literal `import("…")` when the
+ * process starts, native addon included.
+ */
+async function nativeClient(): Promise<(config: ClientConfig) => Client> {
+  const specifier = ["@libsql", "client"].join("/");
+  const { createClient } = await import(specifier) as typeof import("@libsql/client");
+  return createClient;
 }

@@ -1,15 +1,14 @@
 /**
- * The import's own connection to the database. Imports run in a child process
- * (see `child.ts`), and there the embedded file is opened with `node:sqlite` —
- * the only SQLite library in that process — for its fast reused prepared
- * statements (README, Performance); a remote libSQL server is reached with
- * `@libsql/client`. Both sit behind this one small interface, so every stage
- * and every SQL statement is the same on both paths.
+ * The import's own connection to the database. The embedded file is opened with
+ * `node:sqlite` (`executor_sqlite.ts`, in the import process of `child.ts` — the only
+ * SQLite library in that process) for its fast reused prepared statements (README,
+ * Performance); a remote libSQL server is reached with `@libsql/client`'s fetch-only
+ * entry. Both sit behind this one small interface, so every stage and every SQL
+ * statement is the same on both paths.
  */
 import type { Client, InValue, Transaction } from "@libsql/client";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { filePathOf } from "../db/url.ts";
-import { SideWriter } from "./side_writer.ts";
+import type { SideWriter } from "./side_writer.ts";
 
 /** Re-exported for the stages that name the embedded file's path. */
 export { filePathOf };
@@ -59,18 +58,27 @@ export interface ExecutorConfig {
 }
 
 /**
- * Opens the import connection the configuration names. `@libsql/client` is loaded
- * only for a remote server: on the embedded file `node:sqlite` must stay the only
- * SQLite library of the process (two SQLite libraries opening one file in one process can lose each other's locks), and the native libSQL library
- * would only cost start-up time and memory.
+ * Opens the import connection the configuration names. `node:sqlite`
+ * (`executor_sqlite.ts`) is loaded only for the embedded file, `@libsql/client`'s
+ * fetch-only entry only for a remote server: on the embedded file `node:sqlite` must
+ * stay the only SQLite library of the process (two SQLite libraries opening one file
+ * in one process can lose each other's locks), and a service on a remote database may
+ * run where native code cannot be loaded at all (the serverless profile).
  */
 export async function openExecutor(config: ExecutorConfig): Promise<SqlExecutor> {
   const path = filePathOf(config.databaseUrl);
-  if (path !== undefined) return new NodeSqliteExecutor(path, config.busyTimeoutMs);
-  // A specifier made at run time: Deno loads the target of every literal
-  // `import("…")` when the process starts, which an embedded run never needs.
-  const libsql = ["@libsql", "client"].join("/");
-  const { createClient } = await import(libsql) as typeof import("@libsql/client");
+  if (path !== undefined) {
+    // A specifier made at run time: Deno loads the target of every literal
+    // `import("…")` when the process starts, and a service on a remote database
+    // (the serverless profile) must never load `node:sqlite`.
+    const embedded = ["./executor", "sqlite.ts"].join("_");
+    const { NodeSqliteExecutor } = await import(embedded) as typeof import("./executor_sqlite.ts");
+    return new NodeSqliteExecutor(path, config.busyTimeoutMs);
+  }
+  // The fetch-only entry of `@libsql/client` (no native addon), by a specifier made at
+  // run time too: an import process on the embedded file never loads it.
+  const web = ["@libsql", "client", "web"].join("/");
+  const { createClient } = await import(web) as typeof import("@libsql/client/web");
   return new LibsqlExecutor(
     createClient({
       url: config.databaseUrl,
@@ -78,108 +86,6 @@ export async function openExecutor(config: ExecutorConfig): Promise<SqlExecutor>
       timeout: config.busyTimeoutMs,
     }),
   );
-}
-
-/** Most prepared statements a node:sqlite connection keeps. */
-const MAX_STATEMENTS = 256;
-
-class NodeSqliteExecutor implements SqlExecutor {
-  readonly embedded = true;
-  #db: DatabaseSync;
-  #statements = new Map<string, StatementSync>();
-  #inTx = false;
-  #path: string;
-  #busyTimeoutMs: number;
-  #writer: SideWriter | null = null;
-  /** The connection of {@linkcode runOutside}, opened at its first use. */
-  #outside: DatabaseSync | null = null;
-
-  constructor(path: string, busyTimeoutMs: number) {
-    this.#path = path;
-    this.#busyTimeoutMs = busyTimeoutMs;
-    this.#db = new DatabaseSync(path, { timeout: busyTimeoutMs });
-    // Staging tables live in the temporary database; with temp_store FILE they spill
-    // to a temporary file past their own bounded cache (16 MiB) instead of holding the
-    // whole file in memory (and its undo in memory again during the transaction). The
-    // SIS file's cache is 40 MiB: larger ones bought no time in bench/profile.ts and
-    // the import process must stay under 300 MB.
-    this.#db.exec(
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = FILE; PRAGMA cache_size = -40960; PRAGMA temp.cache_size = -16384;",
-    );
-  }
-
-  get inTransaction() {
-    return this.#inTx;
-  }
-
-  get side() {
-    this.#writer ??= new SideWriter(this.#path, this.#busyTimeoutMs);
-    return { file: this.#path, writer: this.#writer };
-  }
-
-  #prepare(sql: string): StatementSync {
-    let s = this.#statements.get(sql);
-    if (!s) {
-      // Each run's staging tables have names of their own: a connection that serves
-      // run after run (the warm import process) starts the cache again now and then.
-      if (this.#statements.size >= MAX_STATEMENTS) this.#statements.clear();
-      s = this.#db.prepare(sql);
-      s.setReadBigInts(false);
-      this.#statements.set(sql, s);
-    }
-    return s;
-  }
-
-  all(sql: string, args: readonly SqlValue[] = []): Promise<SqlRow[]> {
-    return Promise.resolve(this.#prepare(sql).all(...args) as SqlRow[]);
-  }
-
-  run(sql: string, args: readonly SqlValue[] = []): Promise<number> {
-    return Promise.resolve(Number(this.#prepare(sql).run(...args).changes));
-  }
-
-  exec(sql: string): Promise<void> {
-    this.#db.exec(sql);
-    return Promise.resolve();
-  }
-
-  many(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
-    const s = this.#prepare(sql);
-    for (const r of rows) s.run(...r);
-    return Promise.resolve();
-  }
-
-  begin(): Promise<void> {
-    this.#db.exec("BEGIN IMMEDIATE");
-    this.#inTx = true;
-    return Promise.resolve();
-  }
-
-  commit(): Promise<void> {
-    this.#db.exec("COMMIT");
-    this.#inTx = false;
-    return Promise.resolve();
-  }
-
-  rollback(): Promise<void> {
-    if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-    this.#inTx = false;
-    return Promise.resolve();
-  }
-
-  runOutside(sql: string, args: readonly SqlValue[] = []): Promise<number> {
-    this.#outside ??= new DatabaseSync(this.#path, {
-      timeout: Math.min(1000, this.#busyTimeoutMs),
-    });
-    return Promise.resolve(Number(this.#outside.prepare(sql).run(...args).changes));
-  }
-
-  close(): void {
-    this.#writer?.close();
-    this.#statements.clear();
-    if (this.#outside?.isOpen) this.#outside.close();
-    if (this.#db.isOpen) this.#db.close();
-  }
 }
 
 function toRow(columns: readonly string[], row: Record<string, unknown>): SqlRow {

@@ -32,6 +32,11 @@ export interface FileSource extends Disposable {
   stat(): Promise<SourceStat>;
   /** The bytes from the start, in chunks; each call starts again at the first byte. */
   open(): AsyncIterable<Uint8Array>;
+  /**
+   * Keeps the file where the source already spooled it, as the held file of the run
+   * (`Spool.keep`); returns its `held_path`, or undefined when it cannot.
+   */
+  keep?(): string | undefined;
 }
 
 /**
@@ -118,10 +123,185 @@ export interface FetchRun {
 /** Options of {@linkcode openRunSource}. */
 export interface OpenRunSourceOptions {
   importRoot: string;
-  /** Scratch folder for a downloaded file. */
-  spoolDir: string;
+  /** Where a downloaded file is kept while the run reads it again (see {@linkcode Spool}). */
+  spool: () => Spool;
+  /**
+   * False without a local disk (inline mode): a record's local folder is refused (the
+   * run fails, saying to use a managed connection). Default true.
+   */
+  localFolder?: boolean;
   /** Keys that open a managed connection's secret. */
   keys: { current: Uint8Array | undefined; previous: Uint8Array | undefined };
+}
+
+/** Why a record's local folder cannot be read without a local disk. */
+export const NO_LOCAL_DISK =
+  "This service runs without a local disk (inline imports on a remote database): a record's file cannot come from a local folder; use a managed connection (SFTP); nothing was changed";
+
+/**
+ * Where a downloaded file is kept while its run reads it, so that a second read (a held
+ * run's kept copy) is exactly the bytes the run validated, not a second download: a
+ * scratch file ({@linkcode fileSpool}) or, without a local disk, the database
+ * ({@linkcode databaseSpool}).
+ */
+export interface Spool extends Disposable {
+  /** Appends bytes. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** After the last write. */
+  end(): Promise<void>;
+  /** The bytes written, from the first. */
+  read(): AsyncIterable<Uint8Array>;
+  /**
+   * Keeps the bytes as the held file of the spool's run instead of removing them at
+   * disposal; returns the run's `held_path`, or undefined when this spool cannot.
+   */
+  keep(): string | undefined;
+}
+
+/** A spool in a scratch file under `dir` (removed at disposal). */
+export function fileSpool(dir: string): Spool {
+  let path: string | undefined;
+  let out: Deno.FsFile | undefined;
+  return {
+    async write(chunk) {
+      if (out === undefined) {
+        await Deno.mkdir(dir, { recursive: true });
+        path = await Deno.makeTempFile({ dir, prefix: "sftp-" });
+        out = await Deno.open(path, { write: true, truncate: true });
+      }
+      let written = 0;
+      while (written < chunk.byteLength) written += await out.write(chunk.subarray(written));
+    },
+    end() {
+      out?.close();
+      out = undefined;
+      return Promise.resolve();
+    },
+    async *read() {
+      if (path === undefined) return;
+      using file = await Deno.open(path, { read: true });
+      for (;;) {
+        const buffer = new Uint8Array(CHUNK_BYTES);
+        const n = await file.read(buffer);
+        if (n === null) return;
+        yield buffer.subarray(0, n);
+      }
+    },
+    keep: () => undefined,
+    [Symbol.dispose]() {
+      out?.close();
+      if (path !== undefined) {
+        try {
+          Deno.removeSync(path);
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+}
+
+/** `held_path` of a run whose held file is kept in the database (`held_file_chunks`). */
+export const HELD_IN_DATABASE = "database:held_file_chunks";
+/** Most bytes of one row of `held_file_chunks`. */
+const DB_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * A spool in the database: `held_file_chunks` rows of the run, 256 KiB each, written
+ * as the file arrives (never the whole file in memory) on the import connection — in
+ * its transaction when one is open (a held run's copy commits with the run) — and
+ * deleted at disposal unless kept ({@linkcode Spool.keep}) as the held run's file.
+ */
+export function databaseSpool(exec: SqlExecutor, runId: number): Spool {
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let seq = 0;
+  let kept = false;
+  let started = false;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const bytes = pending.length === 1 ? pending[0]! : concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    await exec.run(
+      "INSERT INTO held_file_chunks (run_id, seq, bytes) VALUES (?, ?, ?)",
+      [runId, seq++, bytes],
+    );
+  };
+  return {
+    async write(chunk) {
+      if (!started) {
+        // What an earlier attempt of the same run (a waiting run tried again) left.
+        started = true;
+        await exec.run("DELETE FROM held_file_chunks WHERE run_id = ?", [runId]);
+      }
+      for (let at = 0; at < chunk.byteLength;) {
+        const piece = chunk.subarray(at, at + DB_CHUNK_BYTES - pendingBytes);
+        pending.push(piece.slice());
+        pendingBytes += piece.byteLength;
+        at += piece.byteLength;
+        if (pendingBytes === DB_CHUNK_BYTES) await flush();
+      }
+    },
+    end: flush,
+    read: () => heldChunks(exec, runId),
+    keep() {
+      kept = true;
+      return HELD_IN_DATABASE;
+    },
+    [Symbol.dispose]() {
+      if (kept) return;
+      // The hourly housekeeping removes what a failed delete leaves.
+      exec.run("DELETE FROM held_file_chunks WHERE run_id = ?", [runId]).catch(() => {});
+    },
+  };
+}
+
+/** The chunks of a file kept in the database, one query each (never whole in memory). */
+async function* heldChunks(exec: SqlExecutor, runId: number): AsyncGenerator<Uint8Array> {
+  for (let seq = 0;; seq++) {
+    const [row] = await exec.all(
+      "SELECT bytes FROM held_file_chunks WHERE run_id = ? AND seq = ?",
+      [runId, seq],
+    );
+    const bytes = row?.["bytes"];
+    if (!(bytes instanceof Uint8Array)) return;
+    yield bytes;
+  }
+}
+
+/** A held run's file kept in the database: what an approval of it reads. */
+export class HeldChunksSource implements FileSource {
+  readonly displayName: string;
+  readonly fileName: string;
+  readonly #exec: SqlExecutor;
+  readonly #runId: number;
+
+  constructor(exec: SqlExecutor, runId: number, fileName: string) {
+    this.#exec = exec;
+    this.#runId = runId;
+    this.fileName = fileName;
+    this.displayName = `the kept file of run ${runId} (${fileName})`;
+  }
+
+  async stat(): Promise<SourceStat> {
+    const [row] = await this.#exec.all(
+      "SELECT coalesce(sum(length(bytes)), 0) AS size FROM held_file_chunks WHERE run_id = ?",
+      [this.#runId],
+    );
+    return { size: Number(row?.["size"] ?? 0), mtime: null, links: null };
+  }
+
+  open(): AsyncIterable<Uint8Array> {
+    return heldChunks(this.#exec, this.#runId);
+  }
+
+  [Symbol.dispose](): void {}
+}
+
+/** Removes a held run's file kept in the database. */
+export async function removeHeldChunks(exec: SqlExecutor, runId: number): Promise<void> {
+  await exec.run("DELETE FROM held_file_chunks WHERE run_id = ?", [runId]);
 }
 
 /**
@@ -138,7 +318,7 @@ export async function openRunSource(
 ): Promise<FileSource> {
   const named = (path: string) => ({ displayName: path, fileName: path.split("/").pop() ?? path });
   if (run.approves !== null) {
-    const [held] = await exec.all("SELECT status, held_path FROM runs WHERE id = ?", [
+    const [held] = await exec.all("SELECT status, held_path, file_name FROM runs WHERE id = ?", [
       run.approves,
     ]);
     // Approved once: a second approval of the same held run applies nothing.
@@ -151,6 +331,9 @@ export async function openRunSource(
     const path = held["held_path"];
     if (typeof path !== "string") {
       throw new FileRejection("no_held_file", `Run ${run.approves} has no held file`);
+    }
+    if (path === HELD_IN_DATABASE) {
+      return new HeldChunksSource(exec, run.approves, String(held["file_name"] ?? "file"));
     }
     return new LocalFileSource(await openNamedFile(path), named(path));
   }
@@ -168,9 +351,10 @@ export async function openRunSource(
     return await openSftpSource(
       exec,
       { connectionId: run.settings.connectionId, path, schoolId: run.settings.schoolId },
-      { keys: options.keys, spoolDir: options.spoolDir },
+      { keys: options.keys, spool: options.spool },
     );
   }
+  if (options.localFolder === false) throw new FetchFailure(NO_LOCAL_DISK);
   return new LocalFileSource(
     await openImportFile(options.importRoot, path, run.settings.schoolId),
     { displayName: path, fileName: recordFileName(path, run.settings.schoolId) },
@@ -246,11 +430,23 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Copies a source's file, from its start, to `<dataDir>/held/`; returns the copy's path. */
+/**
+ * Keeps a held run's file; returns its `held_path`. With a local disk: a copy in
+ * `<dataDir>/held/`. Without one (`database`: the import connection): the file in
+ * `held_file_chunks` — the download's own spool when it is there already, else a copy.
+ */
 export async function keepHeldFile(
   source: FileSource,
-  options: { dataDir: string; runId: number },
+  options: { dataDir: string; runId: number; database?: SqlExecutor | undefined },
 ): Promise<string> {
+  if (options.database !== undefined) {
+    const kept = source.keep?.();
+    if (kept !== undefined) return kept;
+    using spool = databaseSpool(options.database, options.runId);
+    for await (const chunk of source.open()) await spool.write(chunk);
+    await spool.end();
+    return spool.keep()!;
+  }
   const dir = `${options.dataDir}/held`;
   await Deno.mkdir(dir, { recursive: true });
   const safeName = source.fileName.replace(/[^A-Za-z0-9._-]/g, "_");

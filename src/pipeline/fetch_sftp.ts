@@ -6,7 +6,8 @@
  * and the file's status are tried three times with backoff on network failures.
  *
  * The file streams through the pipeline as it downloads (never whole in memory) and is
- * spooled to a scratch file on the way, so that a second read — a held run's kept copy
+ * spooled on the way (a scratch file, or without a local disk the database: `Spool` in
+ * `fetch.ts`), so that a second read — a held run's kept copy
  * — is exactly the bytes the run validated, not a second download. After the last
  * byte the file's size and time are checked again: a file that changed during the
  * download is never half-imported ({@linkcode SourceChanged}).
@@ -21,7 +22,7 @@ import {
 } from "../connections/sftp.ts";
 import type { SqlExecutor } from "./executor.ts";
 import { FetchFailure, SourceChanged } from "./fetch_failures.ts";
-import type { FileSource, SourceStat } from "./fetch.ts";
+import type { FileSource, SourceStat, Spool } from "./fetch.ts";
 import { checkRecordPath } from "../util/record_path.ts";
 import { NoFileError, UnsafePathError } from "./paths.ts";
 
@@ -37,8 +38,11 @@ export interface ManagedFile {
 export interface SftpSourceOptions {
   /** The configured secret keys (`AUTOCOMM_SECRET_KEY`, `…_PREVIOUS`). */
   keys: { current: Uint8Array | undefined; previous: Uint8Array | undefined };
-  /** Folder for the spooled download (removed when the source is disposed). */
-  spoolDir: string;
+  /**
+   * Where the download is spooled (`fetch.ts`; removed when the source is disposed
+   * unless kept), e.g. `() => fileSpool(dir)`.
+   */
+  spool: () => Spool;
   /** Attempts for connecting and the file's status on network failures; default 3. */
   attempts?: number;
   /** First wait between attempts in ms, doubled each time; default 2000. */
@@ -153,7 +157,7 @@ export async function openSftpSource(
       fileName: checked.segments[checked.segments.length - 1]!,
       remotePath,
       stat: { size: stat.size, mtime: stat.mtime, links: null },
-      spoolDir: options.spoolDir,
+      spool: options.spool(),
     });
   } catch (error) {
     await session?.close();
@@ -172,8 +176,8 @@ export class SftpFileSource implements FileSource {
   readonly #session: SftpSession;
   readonly #remotePath: string;
   readonly #stat: SourceStat;
-  readonly #spoolDir: string;
-  #spool: string | undefined;
+  readonly #spool: Spool;
+  #spooled = false;
 
   constructor(
     session: SftpSession,
@@ -182,7 +186,7 @@ export class SftpFileSource implements FileSource {
       fileName: string;
       remotePath: string;
       stat: SourceStat;
-      spoolDir: string;
+      spool: Spool;
     },
   ) {
     this.#session = session;
@@ -190,7 +194,7 @@ export class SftpFileSource implements FileSource {
     this.fileName = options.fileName;
     this.#remotePath = options.remotePath;
     this.#stat = options.stat;
-    this.#spoolDir = options.spoolDir;
+    this.#spool = options.spool;
   }
 
   stat(): Promise<SourceStat> {
@@ -199,20 +203,23 @@ export class SftpFileSource implements FileSource {
 
   /** The first read downloads (and spools); later reads come from the spool. */
   open(): AsyncIterable<Uint8Array> {
-    return this.#spool === undefined ? this.#download() : this.#fromSpool(this.#spool);
+    if (this.#spooled) return this.#spool.read();
+    this.#spooled = true;
+    return this.#download();
+  }
+
+  /** Keeps the spooled download as the held run's file, where the spool can. */
+  keep(): string | undefined {
+    return this.#spool.keep();
   }
 
   async *#download(): AsyncGenerator<Uint8Array> {
-    await Deno.mkdir(this.#spoolDir, { recursive: true });
-    const spool = await Deno.makeTempFile({ dir: this.#spoolDir, prefix: "sftp-" });
-    this.#spool = spool;
-    using out = await Deno.open(spool, { write: true, truncate: true });
     try {
       for await (const chunk of this.#session.read(this.#remotePath)) {
-        let written = 0;
-        while (written < chunk.byteLength) written += await out.write(chunk.subarray(written));
+        await this.#spool.write(chunk);
         yield chunk;
       }
+      await this.#spool.end();
     } catch (error) {
       if (error instanceof SftpError) {
         throw new FetchFailure(
@@ -230,24 +237,8 @@ export class SftpFileSource implements FileSource {
     }
   }
 
-  async *#fromSpool(spool: string): AsyncGenerator<Uint8Array> {
-    using file = await Deno.open(spool, { read: true });
-    for (;;) {
-      const buffer = new Uint8Array(64 * 1024);
-      const n = await file.read(buffer);
-      if (n === null) return;
-      yield buffer.subarray(0, n);
-    }
-  }
-
   [Symbol.dispose](): void {
     void this.#session.close();
-    if (this.#spool !== undefined) {
-      try {
-        Deno.removeSync(this.#spool);
-      } catch {
-        // already gone
-      }
-    }
+    this.#spool[Symbol.dispose]();
   }
 }

@@ -41,12 +41,16 @@ import { Framer } from "./frame.ts";
 import { tableRules } from "../sis/tables/registry.ts";
 import { FetchFailure, SourceChanged } from "./fetch_failures.ts";
 import {
+  databaseSpool,
   type FileDigest,
   type FileSource,
+  fileSpool,
   hashedChunks,
+  HELD_IN_DATABASE,
   keepHeldFile,
   openRunSource,
   recordFileName,
+  removeHeldChunks,
   type SourceStat,
   unchangedFor,
 } from "./fetch.ts";
@@ -142,7 +146,22 @@ export interface RunEnvironment {
    * is the embedded file (`side_writer.ts`; `Config.stagingThreadMinBytes`).
    */
   stagingThreadMinBytes: number;
+  /**
+   * A run in the service's own event loop (inline mode) lets the loop run (a timer,
+   * so that requests and timers are served) whenever this many milliseconds of its
+   * work went by without a turn; unset in the import process.
+   */
+  yieldEveryMs?: number;
+  /**
+   * Inline mode (`import_mode.ts`, the serverless profile): no local disk. A record's
+   * local folder is refused, a download is spooled and a held run's file kept in the
+   * database (`held_file_chunks`), and the run yields every {@linkcode INLINE_YIELD_MS}.
+   */
+  inline?: boolean;
 }
+
+/** Milliseconds of an inline run's work between two turns of the event loop. */
+export const INLINE_YIELD_MS = 10;
 
 /** The environment of a run from the configuration; callers add progress and a signal. */
 export function runEnvironment(
@@ -155,9 +174,12 @@ export function runEnvironment(
       runLeaseSeconds: number;
       secretKey?: Uint8Array | undefined;
       secretKeyPrevious?: Uint8Array | undefined;
+      importMode?: "process" | "inline" | undefined;
     },
 ): RunEnvironment {
+  const inline = config.importMode === "inline";
   return {
+    ...(inline ? { inline, yieldEveryMs: INLINE_YIELD_MS } : {}),
     secretKeys: { current: config.secretKey, previous: config.secretKeyPrevious },
     importRoot: config.importRoot,
     dataDir: config.dataDir,
@@ -364,11 +386,30 @@ const OWNER_GONE = interruptedMessage("owner_gone");
 class SafePoints {
   readonly #signal: AbortSignal | undefined;
   readonly #ownerAlive: (() => boolean) | undefined;
+  readonly #yieldEveryMs: number | undefined;
   #lastTurn = performance.now();
 
-  constructor(signal: AbortSignal | undefined, ownerAlive?: () => boolean) {
+  constructor(
+    signal: AbortSignal | undefined,
+    options: { ownerAlive?: (() => boolean) | undefined; yieldEveryMs?: number | undefined } = {},
+  ) {
     this.#signal = signal;
-    this.#ownerAlive = ownerAlive;
+    this.#ownerAlive = options.ownerAlive;
+    this.#yieldEveryMs = options.yieldEveryMs;
+  }
+
+  /**
+   * Between batches in inline mode (`RunEnvironment.yieldEveryMs`): lets the event loop
+   * run once when the run has worked that long without a turn, then checks.
+   */
+  async turn(): Promise<void> {
+    if (
+      this.#yieldEveryMs !== undefined && performance.now() - this.#lastTurn >= this.#yieldEveryMs
+    ) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      this.#lastTurn = performance.now();
+    }
+    this.check();
   }
 
   /** Throws {@linkcode RunStopped} when the run must stop (between batches). */
@@ -452,7 +493,7 @@ export async function executeRun(
     counts: { ...ZERO },
     safePoints: new SafePoints(
       env.signal ? AbortSignal.any([env.signal, lease.lost]) : lease.lost,
-      env.ownerAlive,
+      { ownerAlive: env.ownerAlive, yieldEveryMs: env.yieldEveryMs },
     ),
     progress,
   };
@@ -532,7 +573,9 @@ async function fetchFile(ctx: RunContext): Promise<FetchedFile | RunOutcome> {
   try {
     source = await openRunSource(exec, run, {
       importRoot: env.importRoot,
-      spoolDir: `${env.dataDir}/tmp`,
+      // Without a local disk a download is spooled in the database, under the run.
+      spool: () => env.inline ? databaseSpool(exec, runId) : fileSpool(`${env.dataDir}/tmp`),
+      localFolder: !env.inline,
       keys: env.secretKeys ?? { current: undefined, previous: undefined },
     });
   } catch (error) {
@@ -773,7 +816,7 @@ async function stageBatches(
   const rowErrors: RowError[] = [];
   const scopeSlot = mapper.scopeSlot;
   for await (const batch of records) {
-    safePoints.check();
+    await safePoints.turn();
     const rows: SqlValue[][] = [];
     const sink = {
       errors: [] as StagedError[],
@@ -887,7 +930,8 @@ async function applyStaged(
     return outcome;
   } catch (error) {
     await exec.rollback().catch(() => {});
-    if (kept.path) await Deno.remove(kept.path).catch(() => {});
+    if (kept.path === HELD_IN_DATABASE) await removeHeldChunks(exec, ctx.runId).catch(() => {});
+    else if (kept.path) await Deno.remove(kept.path).catch(() => {});
     throw error;
   }
 }
@@ -1018,7 +1062,11 @@ async function holdRun(
     "INSERT INTO run_changes (run_id, table_name, action, key, changes) VALUES (?, ?, 'remove', ?, NULL)",
     keys.map((k) => [runId, plan.table, k["key"] ?? null]),
   );
-  file.kept.path = await keepHeldFile(fetched.source, { dataDir: env.dataDir, runId });
+  file.kept.path = await keepHeldFile(fetched.source, {
+    dataDir: env.dataDir,
+    runId,
+    database: env.inline ? exec : undefined,
+  });
   extra["held_path"] = file.kept.path;
   extra["held_until"] = new Date(ctx.now().getTime() + 24 * 3600 * 1000).toISOString();
   return `Held: Synchronize Mode would remove ${held.removals} of ${held.activeBefore} active records (more than the removal limit of ${s.removalLimitPercent}%). Nothing was changed; approve or discard the run.`;

@@ -19,9 +19,10 @@ import {
   runImportProcess,
   type Trigger,
 } from "./launch.ts";
-import type { RunSettings } from "./run.ts";
-import { borrowExecutor } from "./executor.ts";
+import { executeRunToEnd, INLINE_YIELD_MS, runEnvironment, type RunSettings } from "./run.ts";
+import { borrowExecutor, openExecutor } from "./executor.ts";
 import { removeRunStage } from "./stage.ts";
+import { HELD_IN_DATABASE, removeHeldChunks } from "./fetch.ts";
 import { readRunReport, type RunReport } from "./run_store.ts";
 import type { ImportWorker } from "./worker.ts";
 import { ACTIVE_STATUSES, discardedMessage, type DiscardReason } from "./run_state.ts";
@@ -60,16 +61,49 @@ export class RunStateError extends Error {
 
 /**
  * Executes a queued run in an import process of its own, or in the warm one given
- * (`worker.ts`); a process that died leaves it interrupted.
+ * (`worker.ts`); a process that died leaves it interrupted. With
+ * `AUTOCOMM_IMPORT_MODE=inline` it runs in this process ({@linkcode executeInline}).
  */
 export async function executeQueued(
   deps: RunDeps,
   runId: number,
   worker?: ImportWorker,
 ): Promise<void> {
+  if (deps.config.importMode === "inline") return await executeInline(deps, runId);
   await (worker ? worker.run(runId) : runImportProcess(deps.config, runId));
   // The process is done with the run: a stage file left behind means it died.
   await removeRunStage(deps.config.databaseUrl, runId);
+  await interruptAbandoned(deps.db, runId, new Date());
+}
+
+/** Options of {@linkcode executeInline}. */
+export interface InlineOptions {
+  /** Stops the run at its next safe point (the service is stopping). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Executes a queued run in this process's event loop (inline mode, the serverless
+ * profile: `import_mode.ts`), on an import connection of its own over the remote
+ * server, letting the loop serve requests between batches. Never throws for the run's
+ * own failures (they end the run); a run still active afterwards is interrupted.
+ */
+export async function executeInline(
+  deps: RunDeps,
+  runId: number,
+  options: InlineOptions = {},
+): Promise<void> {
+  const exec = await openExecutor(deps.config);
+  try {
+    await executeRunToEnd(exec, runId, {
+      ...runEnvironment(deps.config),
+      inline: true,
+      yieldEveryMs: INLINE_YIELD_MS,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } finally {
+    exec.close();
+  }
   await interruptAbandoned(deps.db, runId, new Date());
 }
 
@@ -145,6 +179,8 @@ export interface StartQueue {
    * marked interrupted like a running one.
    */
   readonly pending?: readonly number[];
+  /** Resolves when every run enqueued so far has ended (`queue.ts`). */
+  idle?(): Promise<void>;
 }
 
 /** What starting a run needs. */
@@ -281,10 +317,19 @@ export async function approveRun(
   await (options.execute ?? ((id) => executeQueued(deps, id)))(approval);
   const after = await getRun(deps.db, runId);
   if (after?.status === "approved" && held.heldPath) {
-    await Deno.remove(held.heldPath).catch(() => {});
+    await removeHeldFile(deps.db, runId, held.heldPath);
     await deps.db.update(runs).set({ heldPath: null }).where(eq(runs.id, runId));
   }
   return approval;
+}
+
+/** Removes a held run's kept file: a file under the data folder, or its rows in the database. */
+async function removeHeldFile(db: Db, runId: number, heldPath: string): Promise<void> {
+  if (heldPath === HELD_IN_DATABASE) {
+    await removeHeldChunks(borrowExecutor(db.$client), runId);
+  } else {
+    await Deno.remove(heldPath).catch(() => {});
+  }
 }
 
 /** Discards a held run and its kept file. */
@@ -298,7 +343,7 @@ export async function discardRun(
   if (!await discardHeld(deps.db, runId, discardedMessage(reason))) {
     throw new RunStateError(`Run ${runId} is ${held.status}, not held`);
   }
-  if (held.heldPath) await Deno.remove(held.heldPath).catch(() => {});
+  if (held.heldPath) await removeHeldFile(deps.db, runId, held.heldPath);
 }
 
 /** The report of a run as the CLI and the API print it. */

@@ -278,7 +278,26 @@ function checkSchedule(
   return { hour, minute, days };
 }
 
-/** Where the file comes from: local (the default), or a managed connection that allows download. */
+/**
+ * False in a service without a local disk (inline imports on a remote database,
+ * `src/pipeline/import_mode.ts`): a record may not read a local folder. Set once at
+ * start-up ({@linkcode refuseLocalFolders}); its runs would fail anyway.
+ */
+let localFolders = true;
+
+/** Makes every record check refuse a local folder from now on (`src/main.ts`, inline mode). */
+export function refuseLocalFolders(refuse = true): void {
+  localFolders = !refuse;
+}
+
+/** What a record reading a local folder is told in a service without a local disk. */
+export const NO_LOCAL_FOLDER =
+  "This service runs without a local disk (inline imports on a remote database): choose a managed connection (SFTP)";
+
+/**
+ * Where the file comes from: local (the default; not in a service without a local
+ * disk), or a managed connection that allows download.
+ */
 function checkSource(c: Checking): { source: string; connectionId: number | null } {
   const source = (str(c, "source") || "local").toLowerCase();
   let connectionId: number | null = null;
@@ -289,6 +308,7 @@ function checkSource(c: Checking): { source: string; connectionId: number | null
       add(c, "connectionId", "That managed connection does not exist or does not allow download");
     } else connectionId = id;
   } else if (source !== "local") add(c, "source", "Get Input From is local or managed");
+  else if (!localFolders) add(c, "source", NO_LOCAL_FOLDER);
   return { source, connectionId };
 }
 

@@ -16,7 +16,7 @@
  * runs) and `pipeline/service.ts` (queueing, starting); this module re-exports the
  * ones the scheduler uses.
  */
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { runs } from "../db/schema/autocomm.ts";
 import {
@@ -34,6 +34,7 @@ import {
   giveUpWaiting,
   requeueWaiting,
 } from "../pipeline/run_state_db.ts";
+import { SERVICE_STOPPED } from "../pipeline/signals.ts";
 
 export { expireLeases, giveUpWaiting, requeueWaiting };
 export type { ExpiredRun, ExpireLeasesOptions };
@@ -90,6 +91,33 @@ export async function claimSlot(
       activeRunId: error instanceof RunInProgress ? error.runId : undefined,
     };
   }
+}
+
+/**
+ * The suffix of the slot key of a scheduled slot's one retry: a slot whose run the
+ * service stopped (inline mode: the platform stopped the instance, `signals.ts`) is
+ * claimed once more under `<slot key>#retry`; the unique slot key makes that claim
+ * once across instances, and a retry is never retried.
+ */
+export const RETRY_SUFFIX = "#retry";
+
+/**
+ * Scheduled slots whose run the service stopped (interrupted with
+ * `SERVICE_STOPPED`'s message) since `since`, not retried yet.
+ */
+export async function stoppedSlots(
+  db: Db,
+  since: Date,
+): Promise<{ recordId: number; slotKey: string }[]> {
+  const rows = await db.all<{ record_id: number; slot_key: string }>(sql`
+    SELECT r.record_id, r.slot_key FROM ${runs} r
+    WHERE r.status = 'interrupted' AND r.slot_key IS NOT NULL AND r.record_id IS NOT NULL
+      AND r.slot_key NOT LIKE ${"%" + RETRY_SUFFIX}
+      AND r.message LIKE ${SERVICE_STOPPED + "%"}
+      AND coalesce(r.ended_at, r.queued_at) >= ${since.toISOString()}
+      AND NOT EXISTS (SELECT 1 FROM ${runs} x WHERE x.slot_key = r.slot_key || ${RETRY_SUFFIX})
+    ORDER BY r.id`);
+  return rows.map((r) => ({ recordId: Number(r.record_id), slotKey: r.slot_key + RETRY_SUFFIX }));
 }
 
 /** Runs of status waiting, for the tick's retry. */

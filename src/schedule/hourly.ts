@@ -4,7 +4,7 @@
  *
  * 1. runs whose process died (lease expired) are marked interrupted;
  * 2. held runs not approved within 24 hours (`held_until`) are discarded and
- *    their kept files deleted;
+ *    their kept files deleted (and files kept in the database that no run needs);
  * 3. finished runs older than `AUTOCOMM_RUN_RETENTION_DAYS` are deleted with their
  *    errors, notes and change log (the highest change id of a committed run deleted
  *    is kept, so that the change feed reports the gap to a host that had not read
@@ -20,6 +20,7 @@ import { and, between, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import {
+  heldFileChunks,
   hostCallbacks,
   runChanges,
   runErrors,
@@ -130,6 +131,7 @@ export async function housekeeping(
   const interrupted = await expireLeases(deps.db, now);
   const discarded = await expireHeldRuns(deps, now);
   const deletedRuns = await applyRetention(deps, now);
+  await removeOrphanChunks(deps.db);
   if (interrupted.length > 0 || discarded.length > 0 || deletedRuns > 0) {
     deps.logger.info("hourly_housekeeping", {
       interrupted: interrupted.map((r) => r.runId),
@@ -138,6 +140,17 @@ export async function housekeeping(
     });
   }
   return { interrupted, discarded, deletedRuns };
+}
+
+/**
+ * Removes files kept in the database (`held_file_chunks`, inline mode) that no run
+ * needs any more: neither held nor still active — what a run that failed or was killed
+ * left behind.
+ */
+export async function removeOrphanChunks(db: Db): Promise<void> {
+  await db.delete(heldFileChunks).where(
+    sql`${heldFileChunks.runId} NOT IN (SELECT ${runs.id} FROM ${runs} WHERE ${runs.status} IN ('held', 'queued', 'running', 'waiting'))`,
+  );
 }
 
 /** What the whole hourly process did. */

@@ -10,12 +10,30 @@ import { createScheduleState, type ScheduleDeps, tick } from "./tick.ts";
 /** The name of the minute job. */
 export const TICK_JOB = "autocomm-tick";
 
-/** Registers the minute tick. Each tick claims and enqueues, then returns. */
-export function registerSchedules(deps: ScheduleDeps): void {
+/** Options of {@linkcode registerSchedules}. */
+export interface RegisterOptions {
+  /**
+   * The handler waits until the runs it claimed have ended (and their reports are
+   * sent): inline mode, where a platform stops an instance soon after its last request
+   * or cron handler returns, and would lose runs still executing.
+   */
+  awaitRuns?: boolean;
+}
+
+/**
+ * Registers the minute tick. Each tick claims and enqueues, then returns — or, with
+ * `awaitRuns`, returns once the runs it claimed have ended.
+ */
+export function registerSchedules(deps: ScheduleDeps, options: RegisterOptions = {}): void {
   const state = createScheduleState();
   Deno.cron(TICK_JOB, "* * * * *", async () => {
     try {
       const result = await tick(deps, new Date(), { state });
+      if (options.awaitRuns) {
+        // The queue runs one at a time: once it is idle, the claimed runs have ended.
+        await deps.queue.idle?.();
+        await result.reports.catch(() => {});
+      }
       // Reports go out in the background; the tick does not wait for them.
       result.reports.catch(() => {});
     } catch (error) {

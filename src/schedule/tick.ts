@@ -15,7 +15,9 @@
  *    then sort order, then name), so one process gets a minute's records together
  *    and runs them one after another — and enqueued. A slot another tick or process
  *    claimed is skipped silently; a slot whose record is still running stays open
- *    and later ticks of the same hour try it again (logged as `schedule_slot_busy`).
+ *    and later ticks of the same hour try it again (logged as `schedule_slot_busy`);
+ * 5. a slot of the last hour whose run the service stopped (inline mode: the platform
+ *    stopped the instance) is claimed once more and enqueued (`claim.ts`).
  */
 import { eq } from "drizzle-orm";
 import type { Config } from "../config.ts";
@@ -31,6 +33,7 @@ import {
   giveUpWaiting,
   requeueWaiting,
   type ScheduleQueue,
+  stoppedSlots,
   waitingRuns,
 } from "./claim.ts";
 import {
@@ -278,6 +281,30 @@ async function dueSlotsStep(t: Ticking): Promise<void> {
   }
 }
 
+/**
+ * Step 4b: a slot of the last hour whose run the service stopped (inline mode) is
+ * claimed once more (`claim.ts`, `RETRY_SUFFIX`) and enqueued; a record still running
+ * leaves it for a later tick.
+ */
+async function retryStoppedStep(t: Ticking): Promise<void> {
+  const { deps: { db, config, logger, queue }, instant, result } = t;
+  const since = new Date(instant.getTime() - 3600 * 1000);
+  for (const slot of await stoppedSlots(db, since)) {
+    const r = await claimSlot({ db, config }, slot.recordId, { slotKey: slot.slotKey });
+    if (r.outcome !== "claimed") continue;
+    if (queue.pending !== undefined) {
+      await renewQueuedLeases(db, [r.runId], { now: instant, seconds: config.runLeaseSeconds });
+    }
+    result.claimed.push({ runId: r.runId, recordId: slot.recordId, slotKey: slot.slotKey });
+    logger.info("schedule_retry_claimed", {
+      recordId: slot.recordId,
+      slot: slot.slotKey,
+      runId: r.runId,
+    });
+    queue.enqueue(r.runId);
+  }
+}
+
 /** Runs the background jobs one after another; a job that fails is logged. */
 async function runBackground(t: Ticking): Promise<void> {
   for (const job of t.background) {
@@ -306,6 +333,7 @@ export async function tick(
   await afterInterrupted(t);
   await t.step("waiting", () => waitingStep(t));
   await dueSlotsStep(t);
+  await t.step("retry_stopped", () => retryStoppedStep(t));
   // 5. Keep the leases of this process's queued runs fresh.
   const pending = deps.queue.pending;
   if (pending !== undefined && pending.length > 0) {

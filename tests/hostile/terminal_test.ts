@@ -113,8 +113,8 @@ Deno.test("runs show --csv is escaped on a terminal and raw, valid CSV when pipe
   const lines = piped.stdout.slice(0, -2).split("\r\n");
   assert.equal(lines.length, 2, piped.stdout);
   assert.equal(lines[0], "line,field,code,message,TeacherNumber,First_Name,Last_Name,Title");
-  assert.ok(lines[1]!.startsWith("1,"), lines[1]);
-  assert.ok(lines[1]!.endsWith(",T1,Ada,Lovelace,Esc\x1b[31mRed"), lines[1]);
+  assert.ok(lines[1]!.startsWith("1,"), lines[1]!);
+  assert.ok(lines[1]!.endsWith(",T1,Ada,Lovelace,Esc\x1b[31mRed"), lines[1]!);
 
   const shown = await cliOnTerminal(args, sb.env);
   assert.ok(!shown.includes("\x1b"), shown);

@@ -2,8 +2,9 @@
  * The import tests again, against a real libSQL server (`sqld`) instead of the
  * embedded file: the same test modules, loaded with the sandbox switched to the
  * remote backend. (The crash test stays embedded-only: it kills the process that
- * holds the embedded file's write transaction.) Without sqld these are skipped
- * with a printed line, except under CI=true, where that fails.
+ * holds the embedded file's write transaction.) The same suites run on sqld in
+ * inline mode too: tests/serverless/inline_pipeline_test.ts. Without sqld these are
+ * skipped with a printed line, except under CI=true, where that fails.
  */
 import { sqldProblem } from "../support/sqld.ts";
 import { importSuites } from "./import_suites.ts";

@@ -139,8 +139,12 @@ export class Sandbox implements AsyncDisposable {
     // second thread (`src/pipeline/side_writer.ts`), however small.
     const thread =
       (globalThis as { AUTOCOMM_SANDBOX_STAGING?: string }).AUTOCOMM_SANDBOX_STAGING === "thread";
+    // Loaded through tests/serverless/inline_pipeline_test.ts, imports run inline.
+    const mode = (globalThis as { AUTOCOMM_SANDBOX_IMPORT_MODE?: string })
+      .AUTOCOMM_SANDBOX_IMPORT_MODE;
     const env = {
       ...(thread ? { AUTOCOMM_STAGING_THREAD_MIN_BYTES: "0" } : {}),
+      ...(mode ? { AUTOCOMM_IMPORT_MODE: mode } : {}),
       ...options.env,
       ...(remote ? { DATABASE_URL: remote.url } : {}),
     };

@@ -69,7 +69,7 @@ async function fixture() {
   /** Re-signs the provider's ID token with `change` applied to its claims. */
   const forge = (
     change: (claims: JWTPayload) => JWTPayload,
-    key: CryptoKey = privateKey,
+    key: typeof privateKey = privateKey,
   ): Tamper =>
   async (token) =>
     await new SignJWT(change(decodeJwt(token))).setProtectedHeader({

@@ -190,7 +190,7 @@ Deno.test("a filter that breaks its rule answers 400 naming it", async () => {
         ["?trigger=cron", "trigger"],
         ["?from=yesterday", "from"],
         ["?from=2026-12-05&to=2026-12-01", "to"],
-      ]
+      ] as const
     ) {
       const res = await s.api(`/api/v1/runs${query}`);
       assert.equal(res.status, 400, query);

@@ -1,6 +1,14 @@
 /** The AutoComm side of the database: records, runs, their reports, connections. */
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  blob,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /** One AutoComm record: a file, where it goes, and when. */
 export const records = sqliteTable("autocomm_records", {
@@ -100,6 +108,18 @@ export const runs = sqliteTable("runs", {
   index("runs_record").on(t.recordId, t.id),
   index("runs_status").on(t.status),
 ]);
+
+/**
+ * A file kept in the database (inline mode, the serverless profile: no local disk), in
+ * chunks of at most 256 KiB in order of `seq`: a managed record's download while its
+ * run reads it, and a held run's file until it is approved, discarded or expires
+ * (`src/pipeline/fetch.ts`). Its SHA-256 is the run's `file_sha256`.
+ */
+export const heldFileChunks = sqliteTable("held_file_chunks", {
+  runId: integer("run_id").notNull(),
+  seq: integer("seq").notNull(),
+  bytes: blob("bytes", { mode: "buffer" }).notNull(),
+}, (t) => [primaryKey({ columns: [t.runId, t.seq] })]);
 
 /** A rejected row, or a row-level problem, of a run. */
 export const runErrors = sqliteTable("run_errors", {
