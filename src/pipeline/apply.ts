@@ -1,5 +1,5 @@
 /**
- * The validate and apply stages, set-based over the staging tables (set-based SQL measured fastest: README, Performance).
+ * The validate and apply stages, set-based over the staging tables (set-based SQL measured fastest: docs/performance.md).
  *
  * The map stage has already converted every row, checked its references and noted
  * the rules that depend on whether the record exists (`lookups.ts`). Here, inside

@@ -1,8 +1,8 @@
 /**
  * The import's own connection to the database. The embedded file is opened with
  * `node:sqlite` (`executor_sqlite.ts`, in the import process of `child.ts` — the only
- * SQLite library in that process) for its fast reused prepared statements (README,
- * Performance); a remote libSQL server is reached with `@libsql/client`'s fetch-only
+ * SQLite library in that process) for its fast reused prepared statements
+ * (docs/performance.md); a remote libSQL server is reached with `@libsql/client`'s fetch-only
  * entry. Both sit behind this one small interface, so every stage and every SQL
  * statement is the same on both paths.
  */

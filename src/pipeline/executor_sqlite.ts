@@ -1,6 +1,6 @@
 /**
  * The import connection on the embedded file: `node:sqlite`, for its fast reused
- * prepared statements (README, Performance), with the staging thread of
+ * prepared statements (docs/performance.md), with the staging thread of
  * `side_writer.ts`. This module is loaded only when a run opens a `file:` database
  * (`openExecutor` in `executor.ts` imports it at run time), so that a service on a
  * remote database — the serverless profile — never loads `node:sqlite`.

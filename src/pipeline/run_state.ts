@@ -22,7 +22,7 @@
 import type { SqlValue } from "./executor.ts";
 import type { RunSettings } from "./run.ts";
 
-/** Every status a run can have (the README lists them). */
+/** Every status a run can have. */
 export type RunStatus =
   | "queued"
   | "running"

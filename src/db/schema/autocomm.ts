@@ -50,7 +50,7 @@ export const runs = sqliteTable("runs", {
   table: text("table_name").notNull(),
   /** schedule, run_now, webhook, api, cli, approval. */
   trigger: text("trigger").notNull(),
-  /** queued, running, waiting, succeeded, … (the README lists them). */
+  /** queued, running, waiting, succeeded, … (`RunStatus` in src/pipeline/run_state.ts). */
   status: text("status").notNull(),
   /** `recordId@YYYY-MM-DDTHH:MM` for scheduled runs: the claim of that slot. */
   slotKey: text("slot_key"),
