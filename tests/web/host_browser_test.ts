@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import type { FrameLocator, Page } from "playwright-core";
 import { startDemoHost } from "../../demo/host.ts";
+import { assertAccessible } from "../support/axe.ts";
 import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 
 /** Signs in at the demo provider's form, inside the frame. */
@@ -17,6 +18,13 @@ async function signInAtProvider(frame: FrameLocator, user: string): Promise<void
   await frame.locator('button[type="submit"]').click();
   // The provider asks once for consent to share the profile with AutoComm.
   await frame.getByRole("button", { name: "Continue" }).click();
+}
+
+/** AutoComm's page inside the host's frame. */
+function pluginFrame(page: Page) {
+  const frame = page.frames().find((f) => f.name() === "plugin");
+  assert.ok(frame, "the host has its plugin frame");
+  return frame;
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -38,6 +46,7 @@ browserTest(
       await signInAtProvider(frame, "editor");
       await frame.getByRole("button", { name: "Run Now: Teachers" }).waitFor();
       await screenshot(page, "host_setup.png");
+      await assertAccessible(pluginFrame(page), "AutoComm Setup in the host's frame");
 
       await frame.getByRole("button", { name: "Run Now: Teachers" }).click();
       const heading = frame.locator("h1");
@@ -46,6 +55,7 @@ browserTest(
         await new Promise((r) => setTimeout(r, 200));
       }
       assert.match(await heading.innerText(), /Run #\d+: Succeeded/);
+      await assertAccessible(pluginFrame(page), "the run page in the host's frame");
 
       await page.locator("#feed li").first().waitFor({ timeout: 20_000 });
       await page.locator("#callbacks li").first().waitFor({ timeout: 20_000 });
@@ -73,6 +83,7 @@ browserTest(
       await frame.locator('a[href^="/records/"][href$="/runs"]').first().waitFor();
       assert.equal(await frame.getByRole("button", { name: /^Run Now/ }).count(), 0);
       await screenshot(page, "host_viewer.png");
+      await assertAccessible(pluginFrame(page), "a viewer's AutoComm Setup in the host's frame");
 
       // The route itself refuses, whatever the page shows: post the form a runner would,
       // with the session's own CSRF token, so that only the role can refuse it.
@@ -80,7 +91,7 @@ browserTest(
         .getAttribute("href");
       const action = runs!.replace(/\/runs$/, "/run");
       const token = await frame.locator('input[name="_csrf"]').first().inputValue();
-      const answer = await page.frames().find((f) => f.name() === "plugin")!.evaluate(
+      const answer = await pluginFrame(page).evaluate(
         async (args) => {
           const body = new URLSearchParams({ _csrf: args.token });
           const res = await fetch(args.path, { method: "POST", body });
