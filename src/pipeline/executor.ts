@@ -316,8 +316,12 @@ const PLAIN_INSERT =
 /**
  * The statement that inserts many rows of a plain single-row INSERT at once, reading
  * them from one argument, a JSON array of rows (each an array of the statement's `?`
- * values in order): `INSERT INTO t (a, b) SELECT value ->> 0, value ->> 1 FROM
- * json_each(?)`. Rows go in the array's order. Null for any other statement.
+ * values in order): `INSERT INTO t (a, b) WITH json_rows(v) AS MATERIALIZED (SELECT
+ * jsonb(value) FROM json_each(?)) SELECT json_extract(v, '$[0]'), json_extract(v,
+ * '$[1]') FROM json_rows`. Each row is parsed once into JSONB: `value ->> 0, value ->>
+ * 1, …` straight from `json_each` parsed the row's text again for every column, which
+ * made the inserts 2–3 times slower on sqld (bench/README.md). Needs SQLite 3.45 (sqld
+ * 0.24) or later. Rows go in the array's order. Null for any other statement.
  */
 export function jsonInsert(sql: string): string | null {
   const m = PLAIN_INSERT.exec(sql);
@@ -325,10 +329,14 @@ export function jsonInsert(sql: string): string | null {
   let slot = 0;
   const values = m[3]!.split(",").map((v) => {
     const t = v.trim();
-    return t === "?" ? `value ->> ${slot++}` : t;
+    return t === "?" ? `json_extract(v, '$[${slot++}]')` : t;
   });
   if (values.length !== m[2]!.split(",").length) return null;
-  return `INSERT INTO ${m[1]} (${m[2]!.trim()}) SELECT ${values.join(", ")} FROM json_each(?)`;
+  return `INSERT INTO ${m[1]} (${
+    m[2]!.trim()
+  }) WITH json_rows(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each(?)) SELECT ${
+    values.join(", ")
+  } FROM json_rows`;
 }
 
 /**
