@@ -320,7 +320,7 @@ const PLAIN_INSERT =
  * jsonb(value) FROM json_each(?)) SELECT json_extract(v, '$[0]'), json_extract(v,
  * '$[1]') FROM json_rows`. Each row is parsed once into JSONB: `value ->> 0, value ->>
  * 1, …` straight from `json_each` parsed the row's text again for every column, which
- * made the inserts 2–3 times slower on sqld (bench/README.md). Needs SQLite 3.45 (sqld
+ * made the inserts 2–3 times slower on sqld (README, Performance). Needs SQLite 3.45 (sqld
  * 0.24) or later. Rows go in the array's order. Null for any other statement.
  */
 export function jsonInsert(sql: string): string | null {
