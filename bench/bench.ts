@@ -19,8 +19,11 @@
  * service's figures) with the CLI's beside them. Targets: ratio ≤ 3 and peak RSS < 300
  * MB per process, for the service. With `--source sftp` the service's runs read their
  * files over SFTP (a managed connection to an in-process `ssh2` server on loopback
- * serving the generated files); the CLI and sqlite3 still read them locally. See
- * bench/README.md.
+ * serving the generated files); the CLI and sqlite3 still read them locally. With
+ * `--remote` each scenario runs as the service's run twice instead — on the embedded
+ * file and over a `sqld` it starts on loopback (`DATABASE_URL=http://127.0.0.1:…`) —
+ * and it prints both times, their ratio (target ≤ 2.5) and the import process's peak
+ * RSS over sqld (target < 300 MB). See bench/README.md.
  */
 import { parseArgs } from "node:util";
 import {
@@ -42,6 +45,7 @@ import { scriptArgs } from "../src/util/process.ts";
 import { measure, type Measured, PeakSampler } from "./measure.ts";
 import { importArgs, runSettings } from "./scenario.ts";
 import { startSftpServer } from "../tests/support/sftp_server.ts";
+import { type SqldServer, startSqld } from "./sqld.ts";
 import { type ScenarioKind, SCENARIOS, sqliteCounts, sqliteScript } from "./sqlite.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
@@ -53,6 +57,8 @@ const USAGE = `Usage: deno task bench [options]
   --tables a,b     run only these tables (their prerequisites are loaded, not measured)
   --seed N         seed of the generated district (default 20260817)
   --source S       where the service's runs read files: local (default) or sftp
+  --remote         each scenario as the service runs it on the embedded file and over a
+                   sqld on loopback; prints both times and their ratio (no CLI, no sqlite3)
   --json           print only a JSON list of results on stdout (progress goes to stderr)
   --keep           keep the work directory under bench/out/
   --verbose        also print each process's peak RSS and the CLI's output`;
@@ -99,6 +105,7 @@ const { values } = (() => {
         tables: { type: "string" },
         seed: { type: "string", default: "20260817" },
         source: { type: "string", default: "local" },
+        remote: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         keep: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
@@ -149,6 +156,7 @@ const dirs = {
   files: `${work}/files`,
   data: `${work}/data`,
   service: `${work}/service`,
+  remote: `${work}/remote`,
   sqlite: `${work}/sqlite`,
 };
 for (const d of Object.values(dirs)) await Deno.mkdir(d, { recursive: true });
@@ -282,16 +290,142 @@ async function main(): Promise<Detail[]> {
   };
   // Started as the service starts it, while the files are generated.
   service.worker.start();
+  let sqld: SqldServer | undefined;
+  let remote: Service | undefined;
   try {
-    return await measureTables(sizes, service);
+    if (values.remote) {
+      sqld = await startSqld();
+      remote = await remoteService(sqld.url);
+      say(`The remote runs go to sqld at ${sqld.url} (database ${sqld.dbPath}).`);
+    }
+    return await measureTables(sizes, service, remote);
   } finally {
     await service.worker.close();
     service.exec.close();
+    await remote?.worker.close();
+    remote?.exec.close();
     await sftp?.close();
+    await sqld?.stop();
   }
 }
 
-async function measureTables(sizes: ReturnType<typeof sizesAt>, service: Service) {
+/** The service's side over sqld at `url`: its own data directory, set up as the other. */
+async function remoteService(url: string): Promise<Service> {
+  const remoteEnv = { ...env, AUTOCOMM_DATA_DIR: dirs.remote, DATABASE_URL: url };
+  const setup = await measure(
+    Deno.execPath(),
+    scriptArgs(`${ROOT}/src/cli.ts`, ["setup", "load", `${work}/setup.json`]),
+    { env: remoteEnv, cwd: ROOT },
+  );
+  if (setup.code !== 0) throw new Error(`setup load on sqld failed: ${setup.stderr}`);
+  const config = loadConfig({ env: remoteEnv });
+  const remote: Service = { worker: new ImportWorker(config), exec: await openExecutor(config) };
+  remote.worker.start();
+  return remote;
+}
+
+/** One scenario of `--remote`: the service's run on the embedded file, then over sqld. */
+interface RemoteDetail {
+  scenario: string;
+  rows: number;
+  embeddedSeconds: number;
+  remoteSeconds: number;
+  /** remoteSeconds / embeddedSeconds; target ≤ {@linkcode REMOTE_RATIO_TARGET}. */
+  ratio: number;
+  embeddedPeakMb: number;
+  /** Peak RSS of the import process over sqld; target < {@linkcode RSS_TARGET_MB}. */
+  remotePeakMb: number;
+  warnings: string[];
+}
+
+const REMOTE_RATIO_TARGET = 2.5;
+const remoteDetails: RemoteDetail[] = [];
+
+async function measureRemote(
+  service: Service,
+  remote: Service,
+  scenario: { table: BenchTable; kind: ScenarioKind; file: string; rows: number; f: TableFiles },
+): Promise<void> {
+  const { table, kind, file, f } = scenario;
+  const name = `${table}/${kind}`;
+  const warnings: string[] = [];
+  const runs = [];
+  for (const [side, s] of [["embedded", service], ["sqld", remote]] as const) {
+    progress(`${name}: AutoComm service on ${side} …`);
+    const r = await serviceRun(s, table, kind, file);
+    if (r.code !== 0 || !r.report) {
+      warnings.push(`${side}: run ended with ${r.report?.status ?? "no report"}`);
+    } else {
+      warnings.push(...checkCounts(kind, f.expected, r.report).map((w) => `${side}: ${w}`));
+    }
+    runs.push(r);
+  }
+  const [e, r] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  const d: RemoteDetail = {
+    scenario: name,
+    rows: scenario.rows,
+    embeddedSeconds: e.seconds,
+    remoteSeconds: r.seconds,
+    ratio: r.seconds / e.seconds,
+    embeddedPeakMb: e.peakMb,
+    remotePeakMb: r.peakMb,
+    warnings,
+  };
+  remoteDetails.push(d);
+  progress(
+    `${name}: embedded ${fmt(d.embeddedSeconds)} s (peak ${fmt(d.embeddedPeakMb, 0)} MB), sqld ${
+      fmt(d.remoteSeconds)
+    } s (peak ${fmt(d.remotePeakMb, 0)} MB), ratio ${fmt(d.ratio)}`,
+  );
+  for (const w of warnings) progress(`  WARNING: ${w}`);
+}
+
+function printRemoteTable(details: RemoteDetail[]) {
+  const head = [
+    ["scenario", 36, false],
+    ["rows", 10, true],
+    ["embedded s", 10, true],
+    ["peak MB", 7, true],
+    ["sqld s", 8, true],
+    ["peak MB", 7, true],
+    ["ratio", 6, true],
+    ["target", 12, false],
+  ] as const;
+  say(head.map(([h, n, r]) => pad(h, n, r)).join("  "));
+  say(head.map(([, n]) => "-".repeat(n)).join("  "));
+  for (const d of details) {
+    const missed = [
+      d.warnings.length === 0 ? "" : "counts",
+      d.ratio <= REMOTE_RATIO_TARGET ? "" : "ratio",
+      d.remotePeakMb < RSS_TARGET_MB ? "" : "rss",
+    ].filter((x) => x !== "");
+    const cells = [
+      d.scenario,
+      int(d.rows),
+      fmt(d.embeddedSeconds),
+      fmt(d.embeddedPeakMb, 0),
+      fmt(d.remoteSeconds),
+      fmt(d.remotePeakMb, 0),
+      fmt(d.ratio),
+      missed.length === 0 ? "ok" : `MISS ${missed.join("+")}`,
+    ];
+    say(head.map(([, n, r], i) => pad(cells[i]!, n, r)).join("  "));
+  }
+  say("");
+  say(
+    `embedded s / sqld s: the run as the service executes it (queued, then run by the warm import ` +
+      `process) on the embedded file and over sqld on loopback; peak MB: that import process's ` +
+      `peak RSS. ratio: sqld s / embedded s. target: ratio ≤ ${REMOTE_RATIO_TARGET}, ` +
+      `sqld peak < ${RSS_TARGET_MB} MB, both runs' counts as expected.`,
+  );
+  for (const d of details) for (const w of d.warnings) say(`  ${d.scenario}: ${w}`);
+}
+
+async function measureTables(
+  sizes: ReturnType<typeof sizesAt>,
+  service: Service,
+  remote?: Service,
+) {
   const files = new Map<BenchTable, TableFiles>();
   for (const t of TABLE_ORDER) {
     if (!needed.has(t)) continue;
@@ -314,15 +448,18 @@ async function measureTables(sizes: ReturnType<typeof sizesAt>, service: Service
     const f = files.get(table)!;
     if (!selected.includes(table)) {
       progress(`loading prerequisite ${table} (not measured)`);
-      const m = await cli(importArgs(table, "first-import", f.base));
-      const report = parseReport(m);
-      const served = await serviceRun(service, table, "first-import", f.base);
-      for (const r of [report, served.report]) {
+      // The CLI's data directory, or with --remote the one over sqld.
+      const m = remote ? undefined : await cli(importArgs(table, "first-import", f.base));
+      const reports = [
+        m ? parseReport(m) : (await serviceRun(remote!, table, "first-import", f.base)).report,
+        (await serviceRun(service, table, "first-import", f.base)).report,
+      ];
+      for (const r of reports) {
         if (r?.counts?.["inserted"] !== f.expected.rows) {
           throw new Error(
-            `prerequisite import of ${table} failed: ${
-              JSON.stringify(r).slice(0, 2000)
-            } ${m.stderr}`,
+            `prerequisite import of ${table} failed: ${JSON.stringify(r).slice(0, 2000)} ${
+              m?.stderr ?? ""
+            }`,
           );
         }
       }
@@ -332,6 +469,10 @@ async function measureTables(sizes: ReturnType<typeof sizesAt>, service: Service
       const file = kind === "reimport-changed-sync" ? f.changed : f.base;
       const rows = kind === "reimport-changed-sync" ? f.expected.changedRows : f.expected.rows;
       const scenario = `${table}/${kind}`;
+      if (remote) {
+        await measureRemote(service, remote, { table, kind, file, rows, f });
+        continue;
+      }
       const warnings: string[] = [];
       progress(`${scenario}: AutoComm service …`);
       const sv = await serviceRun(service, table, kind, file);
@@ -399,6 +540,7 @@ async function measureTables(sizes: ReturnType<typeof sizesAt>, service: Service
     }
   }
 
+  if (remote) return details;
   say("");
   say("SQL given to sqlite3 (stdin of `sqlite3 -bail DB`), per table and scenario:");
   say("");
@@ -571,6 +713,10 @@ if (details.length > 0) {
   say("");
   printTable(details);
 }
+if (remoteDetails.length > 0) {
+  say("");
+  printRemoteTable(remoteDetails);
+}
 if (values.json) {
   const list: Result[] = details.map((d) => ({
     scenario: d.scenario,
@@ -583,6 +729,6 @@ if (values.json) {
     cliRatio: Number(d.cliRatio.toFixed(3)),
     cliPeakRssMb: Number(d.cliPeakRssMb.toFixed(1)),
   }));
-  console.log(JSON.stringify(list, null, 2));
+  console.log(JSON.stringify(values.remote ? remoteDetails : list, null, 2));
 }
 Deno.exit(failed || details.some((d) => d.warnings.some((w) => w.includes("exited"))) ? 1 : 0);

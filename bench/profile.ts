@@ -12,7 +12,9 @@
  * (repeatable) runs statements on the connection first, for what-if experiments;
  * `--explain` prints the query plan of each distinct statement as it first runs;
  * `--warm N` runs the same import N times first, untimed, for the figures of a warm
- * import process (`src/pipeline/worker.ts`).
+ * import process (`src/pipeline/worker.ts`). `--url http://127.0.0.1:PORT` runs it on
+ * that libSQL server (`sqld`, set up with `autocomm setup load` and the file's
+ * prerequisites) over `@libsql/client` instead; DIR is then only the import root.
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../src/config.ts";
@@ -177,6 +179,7 @@ const { values, positionals } = parseArgs({
   args: Deno.args,
   options: {
     data: { type: "string" },
+    url: { type: "string" },
     table: { type: "string" },
     kind: { type: "string", default: "first-import" },
     "min-ms": { type: "string", default: "100" },
@@ -196,8 +199,9 @@ if (!values.data || !TABLE_ORDER.includes(table) || !SCENARIOS.includes(kind) ||
   Deno.exit(64);
 }
 const settings = runSettings(table, kind, await Deno.realPath(file));
+// --url: the database of a libSQL server (sqld) instead of DIR's file.
 const inner = await openExecutor({
-  databaseUrl: `file:${values.data}/autocomm.db`,
+  databaseUrl: values.url ?? `file:${values.data}/autocomm.db`,
   busyTimeoutMs: 10_000,
 });
 // What-if experiments: extra statements on the import connection before the run.

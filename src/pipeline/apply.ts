@@ -265,6 +265,19 @@ async function reject(
   );
 }
 
+/**
+ * On a remote server: true when the target table is empty (a first import), so that
+ * no row has an existing record and neither the lookup of each row's record nor the
+ * read of existing records is needed — what the embedded path knows from staging
+ * (`noneExisting`). Asked inside the apply's transaction, which holds the write lock:
+ * nothing can be inserted before the writes. One request instead of a lookup per
+ * staged row (0.5–2 s of a 200,000-row first import over sqld).
+ */
+async function remoteTargetEmpty(ctx: Ctx): Promise<boolean> {
+  if (ctx.exec.embedded || ctx.options.targetsResolved) return false;
+  return await count(ctx, `SELECT NOT EXISTS (SELECT 1 FROM ${ctx.rules.target}) AS n`) === 1;
+}
+
 /** Resolves each staged row's existing record into `tid`. */
 async function resolveTargets(ctx: Ctx): Promise<void> {
   const { plan, names } = ctx;
@@ -533,10 +546,11 @@ export async function validateStaged(
   options: ApplyOptions,
 ): Promise<Validation> {
   const ctx = context(exec, plan, names, options);
-  if (!options.targetsResolved) await resolveTargets(ctx);
+  const noneExisting = options.noneExisting || await remoteTargetEmpty(ctx);
+  if (!options.targetsResolved && !noneExisting) await resolveTargets(ctx);
   await checkDuplicates(ctx);
   await conditionalErrors(ctx);
-  if (!options.noneExisting) await readExisting(ctx);
+  if (!noneExisting) await readExisting(ctx);
   await checkMeetings(ctx);
   await existingDefaults(ctx);
   await markRejected(ctx);

@@ -319,7 +319,13 @@ const PARAMS_PER_STATEMENT = 480;
  * process grew by 40–70 MB (bench/profile.ts).
  */
 const PARAMS_PER_PLAIN_STATEMENT = 2000;
-/** Rows per request to a remote server (a `batch` of single-row statements). */
+/**
+ * Rows a remote server is sent at once: one `many` call, one request of JSON rows
+ * (`LibsqlExecutor.many`), the next batch parsed while it is stored (`#send`). Larger
+ * sets bought no time — the server's inserts are the cost — and cost memory: the
+ * import process peaked at 274 MB with 4,000 and 393 MB with 10,000 (students,
+ * bench/profile.ts --url).
+ */
 const REMOTE_ROWS = 2000;
 
 /** Writes batches of staged rows and row errors. */
@@ -449,6 +455,7 @@ export class Stager {
   async flush(): Promise<DuplicateLines> {
     const duplicates = await this.#writeRows(true);
     await this.#writeOthers();
+    await this.#send(null);
     return duplicates ?? this.#candidates!.found;
   }
 
@@ -479,34 +486,67 @@ export class Stager {
         for (const [sql, args] of statements) await exec.run(sql, args);
       }
     } else if (rows.length > 0) {
-      await exec.many(this.#sql(1), rows.map((row) => this.#slots.map((i) => row[i]!)));
+      const args = rows.map((row) => this.#slots.map((i) => row[i]!));
       this.#rows = [];
+      await this.#send(() => exec.many(this.#sql(1), args));
     }
+    if (all) await this.#send(null);
     return undefined;
+  }
+
+  /** The remote request under way (see {@linkcode #send}); resolves to its error, if any. */
+  #inFlight: Promise<unknown> | null = null;
+
+  /**
+   * Writes on the embedded file at once; to a remote server it waits for the request
+   * under way (throwing its error), then starts `write` and returns without waiting
+   * for it: the next batch is read, parsed and mapped while the server stores this
+   * one, and requests stay in order, one at a time. `null` only waits.
+   */
+  async #send(write: (() => Promise<void>) | null): Promise<void> {
+    if (this.#exec.embedded) {
+      await write?.();
+      return;
+    }
+    const previous = this.#inFlight;
+    this.#inFlight = null;
+    const error = previous ? await previous : undefined;
+    if (error !== undefined) throw error;
+    if (write) {
+      this.#inFlight = write().then(() => undefined, (e: unknown) => e ?? new Error(String(e)));
+    }
   }
 
   async #writeOthers(): Promise<void> {
     const exec = this.#exec;
     if (this.#errors.length > 0) {
-      await exec.many(
-        `INSERT INTO ${this.#names.errors} (line, field, code, message, row, ord) VALUES (?, ?, ?, ?, ?, ?)`,
-        this.#errors.map((e) => [e.line, e.field, e.code, e.message, e.row, e.ord]),
-      );
+      const errors = this.#errors.map((e) => [e.line, e.field, e.code, e.message, e.row, e.ord]);
       this.#errors = [];
+      await this.#send(() =>
+        exec.many(
+          `INSERT INTO ${this.#names.errors} (line, field, code, message, row, ord) VALUES (?, ?, ?, ?, ?, ?)`,
+          errors,
+        )
+      );
     }
     if (this.#conditional.length > 0) {
-      await exec.many(
-        `INSERT INTO ${this.#names.conditional} (line, w, field, code, message, ord) VALUES (?, ?, ?, ?, ?, ?)`,
-        this.#conditional.map((e) => [e.line, e.when, e.field, e.code, e.message, e.ord]),
-      );
+      const conditional = this.#conditional.map((
+        e,
+      ) => [e.line, e.when, e.field, e.code, e.message, e.ord]);
       this.#conditional = [];
+      await this.#send(() =>
+        exec.many(
+          `INSERT INTO ${this.#names.conditional} (line, w, field, code, message, ord) VALUES (?, ?, ?, ?, ?, ?)`,
+          conditional,
+        )
+      );
     }
     if (this.#marks.length > 0) {
-      await exec.many(
-        `INSERT INTO ${this.#names.marks} (line) VALUES (?)`,
-        this.#marks.map((l) => [l]),
-      );
+      const marks = this.#marks.map((l) => [l]);
       this.#marks = [];
+      await this.#send(() =>
+        exec.many(`INSERT INTO ${this.#names.marks} (line) VALUES (?)`, marks)
+      );
     }
   }
 }
