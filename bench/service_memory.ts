@@ -1,5 +1,5 @@
 /**
- * `deno run -A --frozen bench/service_memory.ts [--remote] [--scale 1]`
+ * `deno run -A --frozen bench/service_memory.ts [--remote [--inline]] [--scale 1]`
  *
  * The memory of the running service while it imports the bench's 1,400,000-row
  * schedules file: it generates the district's files (seeded as `bench.ts` does), sets
@@ -17,6 +17,7 @@ import { importArgs } from "./scenario.ts";
 import { measure, processTree } from "./measure.ts";
 import { freePort, type SqldServer, startSqld } from "./sqld.ts";
 import { scriptArgs } from "../src/util/process.ts";
+import { type SftpServer, startSftpServer } from "../tests/support/sftp_server.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 const TARGET_MB = 450;
@@ -24,6 +25,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     remote: { type: "boolean", default: false },
+    inline: { type: "boolean", default: false },
     scale: { type: "string", default: "1" },
     seed: { type: "string", default: "20260817" },
   },
@@ -36,6 +38,7 @@ await Deno.mkdir(importRoot, { recursive: true });
 await Deno.mkdir(`${work}/files`, { recursive: true });
 const token = crypto.randomUUID();
 let sqld: SqldServer | undefined;
+let sftp: SftpServer | undefined;
 const env: Record<string, string> = {
   PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
   HOME: Deno.env.get("HOME") ?? work,
@@ -67,6 +70,9 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
 }
 
 async function main(): Promise<void> {
+  if (values.inline && !values.remote) {
+    throw new Error("--inline needs --remote (inline runs need a libSQL server)");
+  }
   if (values.remote) {
     sqld = await startSqld();
     env["DATABASE_URL"] = sqld.url;
@@ -81,6 +87,37 @@ async function main(): Promise<void> {
     await cli(importArgs(t, "first-import", f.base));
   }
   const schedules = await generateTable(importRoot, "schedules", seed, sizes);
+  let connectionId: number | undefined;
+  if (values.inline) {
+    // The serverless profile: the import runs in the service's own process and reads its
+    // file over SFTP (no local folder in that profile).
+    sftp = await startSftpServer({ root: importRoot });
+    env["AUTOCOMM_SECRET_KEY"] = btoa(
+      String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))),
+    );
+    env["AUTOCOMM_IMPORT_MODE"] = "inline";
+    const added = await measure(
+      Deno.execPath(),
+      scriptArgs(`${ROOT}/src/cli.ts`, [
+        "connections",
+        "add",
+        "--name",
+        "bench",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(sftp.port),
+        "--username",
+        sftp.username,
+        "--password-stdin",
+        "--fingerprint",
+        sftp.fingerprint,
+      ]),
+      { env, cwd: ROOT, stdin: sftp.password },
+    );
+    if (added.code !== 0) throw new Error(`connections add failed: ${added.stderr}`);
+    connectionId = 1;
+  }
   const port = freePort();
   const service = new Deno.Command(Deno.execPath(), {
     args: scriptArgs(`${ROOT}/src/main.ts`, []),
@@ -92,7 +129,10 @@ async function main(): Promise<void> {
     stderr: "inherit",
   }).spawn();
   try {
-    await measureRun(service.pid, port, schedules.base.slice(importRoot.length + 1));
+    await measureRun(service.pid, port, {
+      path: schedules.base.slice(importRoot.length + 1),
+      connectionId,
+    });
   } finally {
     service.kill("SIGTERM");
     await service.status;
@@ -110,7 +150,11 @@ async function api(port: number, path: string, body?: unknown): Promise<Record<s
   return json;
 }
 
-async function measureRun(pid: number, port: number, path: string): Promise<void> {
+async function measureRun(
+  pid: number,
+  port: number,
+  file: { path: string; connectionId: number | undefined },
+): Promise<void> {
   for (let i = 0;; i++) {
     try {
       await (await fetch(`http://127.0.0.1:${port}/api/v1/openapi.json`)).body?.cancel();
@@ -124,7 +168,10 @@ async function measureRun(pid: number, port: number, path: string): Promise<void
     schoolId: SCHOOL,
     name: "Schedules",
     table: "schedules",
-    path,
+    path: file.path,
+    ...(file.connectionId !== undefined
+      ? { source: "managed", connectionId: file.connectionId }
+      : {}),
     fields: [...FIELDS.schedules],
     fieldDelimiter: "tab",
     recordDelimiter: "LF",
@@ -156,9 +203,9 @@ async function measureRun(pid: number, port: number, path: string): Promise<void
   clearInterval(timer);
   const seconds = (performance.now() - t0) / 1000;
   console.log(
-    `${values.remote ? "sqld" : "embedded file"}: run ${runId} ${run["status"]} in ${
-      seconds.toFixed(1)
-    } s, ${JSON.stringify(run["counts"])}`,
+    `${values.remote ? "sqld" : "embedded file"}${values.inline ? ", inline" : ""}: run ${runId} ${
+      run["status"]
+    } in ${seconds.toFixed(1)} s, ${JSON.stringify(run["counts"])}`,
   );
   console.log(`service process before the run: ${idle.rss.toFixed(0)} MB resident`);
   for (const [p, hwm] of peaks) {
@@ -175,5 +222,6 @@ try {
   await main();
 } finally {
   await sqld?.stop();
+  await sftp?.[Symbol.asyncDispose]();
   await Deno.remove(work, { recursive: true }).catch(() => {});
 }
