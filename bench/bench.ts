@@ -25,6 +25,7 @@
  * and it prints both times, their ratio (target ≤ 2.5) and the import process's peak
  * RSS over sqld (target < 300 MB). See bench/README.md.
  */
+import { addSftpConnection, randomSecretKey } from "./connection.ts";
 import { parseArgs } from "node:util";
 import {
   type BenchTable,
@@ -256,30 +257,8 @@ async function main(): Promise<Detail[]> {
   const sftp = overSftp ? await startSftpServer({ root: dirs.files }) : undefined;
   let connectionId: number | undefined;
   if (sftp) {
-    env["AUTOCOMM_SECRET_KEY"] = btoa(
-      String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))),
-    );
-    const added = await measure(
-      Deno.execPath(),
-      scriptArgs(`${ROOT}/src/cli.ts`, [
-        "connections",
-        "add",
-        "--name",
-        "bench",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(sftp.port),
-        "--username",
-        sftp.username,
-        "--password-stdin",
-        "--fingerprint",
-        sftp.fingerprint,
-      ]),
-      { env: { ...env, AUTOCOMM_DATA_DIR: dirs.service }, cwd: ROOT, stdin: sftp.password },
-    );
-    if (added.code !== 0) throw new Error(`connections add failed: ${added.stderr}`);
-    connectionId = 1;
+    env["AUTOCOMM_SECRET_KEY"] = randomSecretKey();
+    connectionId = await addSftpConnection(sftp, { ...env, AUTOCOMM_DATA_DIR: dirs.service });
     say(`The service's runs read their files over SFTP (127.0.0.1:${sftp.port}).`);
   }
   const config = loadConfig({ env: { ...env, AUTOCOMM_DATA_DIR: dirs.service } });

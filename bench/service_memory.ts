@@ -11,6 +11,7 @@
  * process until the run has ended. It prints the largest sum of the two at one sample
  * and each one's own peak (`VmHWM`). Target: under 450 MB together.
  */
+import { addSftpConnection, randomSecretKey } from "./connection.ts";
 import { parseArgs } from "node:util";
 import { FIELDS, generateTable, SCHOOL, setupJson, sizesAt } from "./generate.ts";
 import { importArgs } from "./scenario.ts";
@@ -92,31 +93,9 @@ async function main(): Promise<void> {
     // The serverless profile: the import runs in the service's own process and reads its
     // file over SFTP (no local folder in that profile).
     sftp = await startSftpServer({ root: importRoot });
-    env["AUTOCOMM_SECRET_KEY"] = btoa(
-      String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))),
-    );
+    env["AUTOCOMM_SECRET_KEY"] = randomSecretKey();
     env["AUTOCOMM_IMPORT_MODE"] = "inline";
-    const added = await measure(
-      Deno.execPath(),
-      scriptArgs(`${ROOT}/src/cli.ts`, [
-        "connections",
-        "add",
-        "--name",
-        "bench",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(sftp.port),
-        "--username",
-        sftp.username,
-        "--password-stdin",
-        "--fingerprint",
-        sftp.fingerprint,
-      ]),
-      { env, cwd: ROOT, stdin: sftp.password },
-    );
-    if (added.code !== 0) throw new Error(`connections add failed: ${added.stderr}`);
-    connectionId = 1;
+    connectionId = await addSftpConnection(sftp, env);
   }
   const port = freePort();
   const service = new Deno.Command(Deno.execPath(), {
