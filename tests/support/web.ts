@@ -274,3 +274,9 @@ export async function waitForRun(
   const res = await service.api(`/api/v1/runs/${runId}`);
   return await res.json();
 }
+
+/** Serves a test service's app on 127.0.0.1 at a free port (for a browser); `server.shutdown()` ends it. */
+export function serveOnLoopback(s: TestService): { server: Deno.HttpServer; base: string } {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, s.app.fetch);
+  return { server, base: `http://127.0.0.1:${server.addr.port}` };
+}

@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { issueAdminLink } from "../../src/web/auth/admin_link.ts";
 import { assertAccessible } from "../support/axe.ts";
 import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
-import { schoolYear, startTestService, tsv } from "../support/web.ts";
+import { schoolYear, serveOnLoopback, startTestService, tsv } from "../support/web.ts";
 
 /** Waits until focus is back on the field list (the pop-up's close event moves it). */
 async function focusBackOnFields(page: Page): Promise<void> {
@@ -26,8 +26,7 @@ browserTest(
   "a person creates a Students record with the Field List pop-up, fixes an error, runs it and downloads the rejected rows",
   async () => {
     const s = await startTestService();
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, s.app.fetch);
-    const base = `http://127.0.0.1:${server.addr.port}`;
+    const { server, base } = serveOnLoopback(s);
     const browser = await launchChromium();
     try {
       const context = await browser.newContext({

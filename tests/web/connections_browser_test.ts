@@ -12,7 +12,7 @@ import { issueAdminLink } from "../../src/web/auth/admin_link.ts";
 import { assertAccessible } from "../support/axe.ts";
 import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import { startSftpServer } from "../support/sftp_server.ts";
-import { schoolYear, startTestService, tsv } from "../support/web.ts";
+import { schoolYear, serveOnLoopback, startTestService, tsv } from "../support/web.ts";
 
 const KEY_B64 = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 
@@ -26,8 +26,7 @@ browserTest(
       tsv([[8001, "Ann", "Lee", 3, entry], [8002, "Bob", "Ray", 4, entry]]),
     );
     const s = await startTestService({ env: { AUTOCOMM_SECRET_KEY: KEY_B64 } });
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, s.app.fetch);
-    const base = `http://127.0.0.1:${server.addr.port}`;
+    const { server, base } = serveOnLoopback(s);
     const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });

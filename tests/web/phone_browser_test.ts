@@ -13,6 +13,7 @@ import { assertAccessible } from "../support/axe.ts";
 import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import {
   schoolYear,
+  serveOnLoopback,
   startTestService,
   studentsRecord,
   type TestService,
@@ -101,8 +102,7 @@ browserTest(
   "at 390 px no page scrolls sideways and axe-core finds nothing: list, form, pop-up, run, runs, fields, connections",
   async () => {
     const s = await startTestService({ env: { AUTOCOMM_SECRET_KEY: KEY_B64 } });
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, s.app.fetch);
-    const base = `http://127.0.0.1:${server.addr.port}`;
+    const { server, base } = serveOnLoopback(s);
     const browser = await launchChromium();
     try {
       const { recordId, runId } = await seed(s);

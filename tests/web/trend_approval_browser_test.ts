@@ -11,6 +11,7 @@ import { assertAccessible } from "../support/axe.ts";
 import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import {
   schoolYear,
+  serveOnLoopback,
   startTestService,
   studentsRecord,
   type TestService,
@@ -83,8 +84,7 @@ browserTest(
   "a record's trend and a held run's approval read well at 1280 px and 390 px, with no axe-core violations",
   async () => {
     const s = await startTestService();
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, s.app.fetch);
-    const base = `http://127.0.0.1:${server.addr.port}`;
+    const { server, base } = serveOnLoopback(s);
     const browser = await launchChromium();
     try {
       const load = await record(s, { name: "Nightly students" });
