@@ -1,6 +1,5 @@
 /** Executing a run in the test's own process, on the import connection. */
 import { loadConfig } from "../../src/config.ts";
-import { createClient } from "@libsql/client";
 import { borrowExecutor, openExecutor } from "../../src/pipeline/executor.ts";
 import {
   executeRunToEnd,
@@ -17,8 +16,7 @@ import type { Sandbox } from "./sandbox.ts";
  * could keep a stale view of what another process commits.
  */
 export async function queue(sb: Sandbox, settings: RunSettings): Promise<number> {
-  const url = sb.env["DATABASE_URL"] ?? `file:${sb.data.dir}/autocomm.db`;
-  const client = createClient({ url });
+  const client = sb.client();
   try {
     return await insertRun(borrowExecutor(client), settings, { trigger: "cli" });
   } finally {

@@ -3,7 +3,7 @@
  * a school setup whose terms surround today, and helpers that run the real CLI —
  * imports execute in the real import process — and read the SIS back.
  */
-import { createClient } from "@libsql/client";
+import { type Client, createClient } from "@libsql/client";
 import { createHash } from "node:crypto";
 import { type CliResult, describe, runCli, type TempEnv, tempEnv } from "./cli.ts";
 import { type SqldServer, startSqld } from "./sqld.ts";
@@ -217,13 +217,22 @@ export class Sandbox implements AsyncDisposable {
     return (await this.sis(table)).find((r) => r[field] === value);
   }
 
+  /**
+   * A libSQL client on the sandbox's database. It waits up to 10 s for a lock, as the
+   * service's own clients do: a process that ends checkpoints and removes the WAL file
+   * under an exclusive lock, and a client without a timeout opening then gets SQLITE_BUSY.
+   */
+  client(): Client {
+    const url = this.env["DATABASE_URL"] ?? `file:${this.data.dir}/autocomm.db`;
+    return createClient({ url, timeout: 10_000 });
+  }
+
   /** Rows of a read-only query on the sandbox's database (for what the CLI does not show). */
   async query(
     sql: string,
     args: (string | number | null)[] = [],
   ): Promise<Record<string, unknown>[]> {
-    const url = this.env["DATABASE_URL"] ?? `file:${this.data.dir}/autocomm.db`;
-    const client = createClient({ url });
+    const client = this.client();
     try {
       const rs = await client.execute({ sql, args });
       return rs.rows.map((r) => {
@@ -238,8 +247,7 @@ export class Sandbox implements AsyncDisposable {
 
   /** A digest of every SIS table's rows, to prove a refused file changed nothing. */
   async checksum(): Promise<string> {
-    const url = this.env["DATABASE_URL"] ?? `file:${this.data.dir}/autocomm.db`;
-    const client = createClient({ url });
+    const client = this.client();
     try {
       const hash = createHash("sha256");
       for (const t of SIS_TABLES) {

@@ -1,7 +1,8 @@
 /**
  * The runs overview and a run in progress in a real browser, at 1280 px and at 390 px
  * (a phone): the last 24 hours, the filter form (its filters land in the address),
- * and a run page whose progress the service's script keeps current until the run ends.
+ * and a run page whose progress the service's script keeps current until the run ends
+ * (its file read from a slow SFTP server, so that the run is surely under way).
  * axe-core checks every state; screenshots go to tests/screenshots/.
  */
 import assert from "node:assert/strict";
@@ -10,6 +11,7 @@ import { runs } from "../../src/db/schema/autocomm.ts";
 import { SESSION_COOKIE } from "../../src/web/auth/session.ts";
 import { assertAccessible } from "../support/axe.ts";
 import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
+import { type SftpServer, startSftpServer } from "../support/sftp_server.ts";
 import {
   schoolYear,
   serveOnLoopback,
@@ -19,6 +21,8 @@ import {
 } from "../support/web.ts";
 
 const HOUR = 3600_000;
+/** The key that seals the managed connection's password. */
+const SECRET_KEY = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 
 /** A few finished runs of a record: succeeded, failed, held. */
 async function someRuns(s: TestService, recordId: number): Promise<void> {
@@ -49,6 +53,41 @@ function bigStudents(rows: number): string {
   const lines: string[] = [];
   for (let i = 1; i <= rows; i++) lines.push(`${200000 + i}\tF${i % 97}\tL${i % 89}\t3\t${entry}`);
   return lines.join("\n") + "\n";
+}
+
+/**
+ * Starts a run of a new students record that reads `content` from `sftp` through a
+ * managed connection, each read of the file answered after 60 ms.
+ */
+async function slowSftpRun(s: TestService, sftp: SftpServer, content: string): Promise<number> {
+  await sftp.write("students.txt", content);
+  sftp.readDelayMs = 60;
+  const connection = await s.api("/api/v1/connections", {
+    method: "POST",
+    json: {
+      name: "State SFTP",
+      host: "127.0.0.1",
+      port: sftp.port,
+      username: sftp.username,
+      password: sftp.password,
+      hostKeyFingerprint: sftp.fingerprint,
+    },
+  });
+  assert.equal(connection.status, 201, await connection.clone().text());
+  const created = await s.api("/api/v1/records", {
+    method: "POST",
+    json: studentsRecord({
+      name: "Students from the state",
+      source: "managed",
+      connectionId: (await connection.json()).id,
+      path: "students.txt",
+    }),
+  });
+  assert.equal(created.status, 201, await created.clone().text());
+  const recordId = (await created.json()).records[0].id as number;
+  const res = await s.api(`/api/v1/records/${recordId}/run`, { method: "POST" });
+  assert.equal(res.status, 202, await res.clone().text());
+  return (await res.json() as { runId: number }).runId;
 }
 
 /** A signed-in page of `width` px. */
@@ -91,7 +130,8 @@ async function shootProgress(page: Page, width: number): Promise<void> {
 browserTest(
   "a data manager reads the last 24 hours, filters the runs and watches a run in progress, at 1280 and 390 px",
   async () => {
-    const s = await startTestService();
+    await using sftp = await startSftpServer();
+    const s = await startTestService({ env: { AUTOCOMM_SECRET_KEY: SECRET_KEY } });
     const { server, base } = serveOnLoopback(s);
     const browser = await launchChromium();
     try {
@@ -135,11 +175,11 @@ browserTest(
       }
 
       // A run in progress: the page's numbers move by themselves, then the report shows.
-      await s.writeImport("big.txt", bigStudents(400_000));
-      const res = await s.api(`/api/v1/records/${recordId}/run`, { method: "POST" });
-      const { runId } = await res.json() as { runId: number };
+      // Its file comes from an SFTP server that answers each 32 KB read after 60 ms, so
+      // the run reads for about ten seconds however fast or busy the machine is.
       const phone = await signedIn(browser, s, base, 390);
       const wide = await signedIn(browser, s, base, 1280);
+      const runId = await slowSftpRun(s, sftp, bigStudents(200_000));
       for (const { page } of [phone, wide]) {
         await page.goto(`${base}/runs/${runId}`);
         await page.locator(".run-progress").waitFor();
@@ -154,8 +194,9 @@ browserTest(
       let watching = true;
       const watcher = (async () => {
         while (watching) {
-          const text = await rows.innerText({ timeout: 500 }).catch(() => undefined);
-          if (text === undefined && readings.length > 0) break; // the report replaced it
+          const text = await rows.innerText({ timeout: 2000 }).catch(() => undefined);
+          // The report replaced the panel (a slow answer is not the end).
+          if (text === undefined && readings.length > 0 && await rows.count() === 0) break;
           if (text !== undefined && text !== readings.at(-1)?.text) {
             const stageText = await stage.innerText({ timeout: 500 }).catch(() => "");
             readings.push({ text, stage: stageText, loads });
@@ -174,9 +215,11 @@ browserTest(
       await watcher;
       // The script updates the numbers in place: the page is not reloaded.
       assert.ok(movedOn(), `the rows read moved by themselves: ${JSON.stringify(readings)}`);
-      const moved = readings.at(-1)!;
-      assert.equal(moved.loads, 0, "the page was not reloaded while the run went on");
-      assert.match(moved.stage, /file|rows/);
+      assert.equal(readings.at(-1)!.loads, 0, "the page was not reloaded while the run went on");
+      assert.ok(
+        readings.some((r) => r.text !== "0" && /file|rows/.test(r.stage)),
+        `rows read while the file was read: ${JSON.stringify(readings)}`,
+      );
       // When the run ends, the page shows its report by itself.
       await wide.page.locator("h1", { hasText: "Succeeded" }).waitFor({ timeout: 120_000 });
       await assertAccessible(wide.page, "the run's report after its progress");
