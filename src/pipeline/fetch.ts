@@ -33,6 +33,12 @@ export interface FileSource extends Disposable {
   /** The bytes from the start, in chunks; each call starts again at the first byte. */
   open(): AsyncIterable<Uint8Array>;
   /**
+   * True when the first `open()` downloads the bytes over the network: the run then
+   * parses them as they arrive (its progress moves during the download) instead of
+   * reading a small file whole first.
+   */
+  readonly downloads?: boolean;
+  /**
    * Keeps the file where the source already spooled it, as the held file of the run
    * (`Spool.keep`); returns its `held_path`, or undefined when it cannot.
    */
@@ -387,8 +393,8 @@ export interface FileDigest {
 }
 
 /**
- * Hands on a source's chunks and hashes them, in one pass; `digest` is filled in at
- * the end. A file of at most `wholeFileBytes` (by `size`, the source's) is gathered
+ * Hands on a source's chunks and hashes them, in one pass; `digest.bytes` counts the
+ * bytes as they arrive (the run's progress shows it), `digest.sha256` is set at the end. A file of at most `wholeFileBytes` (by `size`, the source's) is gathered
  * whole (no copy when it came in one chunk), hashed with Web Crypto and handed on in
  * 64 KiB pieces; a larger one is hashed chunk by chunk as it streams.
  */
@@ -400,9 +406,11 @@ export async function* hashedChunks(
 ): AsyncGenerator<Uint8Array> {
   if (size <= wholeFileBytes) {
     const parts: Uint8Array[] = [];
-    for await (const chunk of chunks) parts.push(chunk);
+    for await (const chunk of chunks) {
+      parts.push(chunk);
+      digest.bytes += chunk.byteLength;
+    }
     const bytes = parts.length === 1 ? parts[0]! : concat(parts);
-    digest.bytes = bytes.byteLength;
     for (let i = 0; i < bytes.byteLength; i += CHUNK_BYTES) {
       yield bytes.subarray(i, i + CHUNK_BYTES);
     }

@@ -173,6 +173,7 @@ export async function openSftpSource(
 export class SftpFileSource implements FileSource {
   readonly displayName: string;
   readonly fileName: string;
+  readonly downloads = true;
   readonly #session: SftpSession;
   readonly #remotePath: string;
   readonly #stat: SourceStat;

@@ -705,7 +705,12 @@ async function stageFile(
   await createStage(exec, plan, names);
   try {
     const records = parseRecords(
-      decodeStream(hashedChunks(source.open(), stat.size, digest), s.charset, { notes }),
+      decodeStream(
+        // A download is parsed as it arrives, whatever its size (`FileSource.downloads`).
+        hashedChunks(source.open(), stat.size, digest, source.downloads ? 0 : undefined),
+        s.charset,
+        { notes },
+      ),
       {
         fieldDelimiter: s.fieldDelimiter,
         recordDelimiter: s.recordDelimiter,

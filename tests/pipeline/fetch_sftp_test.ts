@@ -213,3 +213,30 @@ Deno.test("a held run from a managed record keeps the downloaded bytes, and appr
     .map((r: { Student_Number: number }) => r.Student_Number);
   assert.deepEqual(active, [9101], "the server's newer file (listing 9102) was not applied");
 });
+
+Deno.test("a small remote file is parsed as it downloads: the run's progress moves before the last byte", async () => {
+  await using t = await setup();
+  const { s, server } = t;
+  const connectionId = await addConnection(s, server);
+  const id = await createRecord(s, { source: "managed", connectionId, path: "students.txt" });
+  // 20,000 rows (under the size a local file is read whole at), each 32 KB read after 200 ms.
+  const rows = Array.from({ length: 20_000 }, (_, i) => [10_000 + i, "Ann", "Lee", 3, ENTRY]);
+  await server.write("students.txt", tsv(rows));
+  server.readDelayMs = 200;
+  const res = await s.api(`/api/v1/records/${id}/run`, { method: "POST" });
+  const { runId } = await res.json();
+  const seen: { status: string; rowsRead: number; bytesRead: number; fileSize: number }[] = [];
+  for (let i = 0; i < 600; i++) {
+    const now = await (await s.api(`/api/v1/runs/${runId}/progress`)).json();
+    if (!now.active) break;
+    if (now.progress) seen.push({ status: now.status, ...now.progress });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await s.queue.idle();
+  const during = seen.filter((p) => p.bytesRead > 0 && p.bytesRead < p.fileSize);
+  assert.ok(during.length > 0, `bytes counted during the download: ${JSON.stringify(seen)}`);
+  assert.ok(during.some((p) => p.rowsRead > 0), `rows read during the download`);
+  const run = await (await s.api(`/api/v1/runs/${runId}`)).json();
+  assert.equal(run.status, "succeeded", run.message);
+  assert.equal(run.counts.inserted, 20_000);
+});

@@ -190,7 +190,8 @@ browserTest(
       let loads = 0;
       wide.page.on("load", () => loads++);
       const stage = wide.page.locator('[data-field="stage"]');
-      const readings: { text: string; stage: string; loads: number }[] = [];
+      const readings: { text: string; stage: string; loads: number; ms: number }[] = [];
+      const since = Date.now();
       let watching = true;
       const watcher = (async () => {
         while (watching) {
@@ -199,7 +200,7 @@ browserTest(
           if (text === undefined && readings.length > 0 && await rows.count() === 0) break;
           if (text !== undefined && text !== readings.at(-1)?.text) {
             const stageText = await stage.innerText({ timeout: 500 }).catch(() => "");
-            readings.push({ text, stage: stageText, loads });
+            readings.push({ text, stage: stageText, loads, ms: Date.now() - since });
           }
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -214,7 +215,13 @@ browserTest(
       watching = false;
       await watcher;
       // The script updates the numbers in place: the page is not reloaded.
-      assert.ok(movedOn(), `the rows read moved by themselves: ${JSON.stringify(readings)}`);
+      const now = await (await s.api(`/api/v1/runs/${runId}`)).text();
+      assert.ok(
+        movedOn(),
+        `the rows read moved by themselves: ${JSON.stringify(readings)} (${
+          Date.now() - since
+        } ms; now ${now})`,
+      );
       assert.equal(readings.at(-1)!.loads, 0, "the page was not reloaded while the run went on");
       assert.ok(
         readings.some((r) => r.text !== "0" && /file|rows/.test(r.stage)),
