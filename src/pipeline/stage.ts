@@ -166,6 +166,12 @@ export function stageNames(
   };
 }
 
+/** The run whose staging table on a remote server is `name` (see above), or null. */
+export function stageTableRun(name: string): number | null {
+  const m = /^stage_(?:(?:errors|cond|flags|removals|marks|dupes)_)?(\d+)$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
 /** A staging table's name without its schema. */
 const bare = (n: string) => n.replace(/^\w+\./, "");
 /** The schema of a staging table's name, with its dot (`temp.`), or "". */
@@ -269,16 +275,38 @@ function emptyScript(names: StageNames): string {
 }
 
 /**
- * Ends the run's staging tables: emptied and kept on the embedded file, dropped on a
- * remote server; the stage file is detached and removed.
+ * How long a remote server may keep the import waiting to drop its staging tables:
+ * the run has ended by then, and the import process should take the next one rather
+ * than wait on a server busy with something else (its own log compaction, another
+ * writer); the tables left are dropped by the hourly housekeeping
+ * (`removeOrphanStages` in `src/schedule/hourly.ts`).
  */
-export async function dropStage(exec: SqlExecutor, names: StageNames): Promise<void> {
+export const REMOTE_DROP_WAIT_MS = 30_000;
+
+/**
+ * Ends the run's staging tables: emptied and kept on the embedded file, dropped on a
+ * remote server (waiting at most `dropWaitMs`); the stage file is detached and removed.
+ */
+export async function dropStage(
+  exec: SqlExecutor,
+  names: StageNames,
+  dropWaitMs = REMOTE_DROP_WAIT_MS,
+): Promise<void> {
   try {
-    await exec.exec(
-      exec.embedded
-        ? emptyScript(names)
-        : ownTables(names).map(([, n]) => `DROP TABLE IF EXISTS ${n};`).join("\n"),
-    );
+    if (exec.embedded) await exec.exec(emptyScript(names));
+    else {
+      const drop = exec.exec(
+        ownTables(names).map(([, n]) => `DROP TABLE IF EXISTS ${n};`).join("\n"),
+      );
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waited = new Promise<void>((resolve) => timer = setTimeout(resolve, dropWaitMs));
+      try {
+        await Promise.race([drop, waited]);
+      } finally {
+        clearTimeout(timer);
+        drop.catch(() => {}); // after the wait: the housekeeping drops what is left
+      }
+    }
   } finally {
     if (names.side) {
       await exec.side?.writer.abort();

@@ -4,7 +4,8 @@
  *
  * 1. runs whose process died (lease expired) are marked interrupted;
  * 2. held runs not approved within 24 hours (`held_until`) are discarded and
- *    their kept files deleted (and files kept in the database that no run needs);
+ *    their kept files deleted (and files kept in the database that no run needs,
+ *    and a remote server's staging tables whose run is no longer queued or running);
  * 3. finished runs older than `AUTOCOMM_RUN_RETENTION_DAYS` are deleted with their
  *    errors, notes and change log (the highest change id of a committed run deleted
  *    is kept, so that the change feed reports the gap to a host that had not read
@@ -31,6 +32,7 @@ import {
 import type { Logger } from "../log.ts";
 import { type MailDeps, type RetryResult, retryUnsentReports } from "../mail/completion.ts";
 import { discardRun, RunStateError } from "../pipeline/service.ts";
+import { stageTableRun } from "../pipeline/stage.ts";
 import { inFeed, noteRemoved } from "../host/feed.ts";
 import { type CallbackRetryResult, retryHostCallbacks } from "../host/callback.ts";
 import { type ExpiredRun, expireLeases } from "./claim.ts";
@@ -132,11 +134,13 @@ export async function housekeeping(
   const discarded = await expireHeldRuns(deps, now);
   const deletedRuns = await applyRetention(deps, now);
   await removeOrphanChunks(deps.db);
-  if (interrupted.length > 0 || discarded.length > 0 || deletedRuns > 0) {
+  const droppedStages = await removeOrphanStages(deps.db);
+  if (interrupted.length > 0 || discarded.length > 0 || deletedRuns > 0 || droppedStages > 0) {
     deps.logger.info("hourly_housekeeping", {
       interrupted: interrupted.map((r) => r.runId),
       discarded,
       deletedRuns,
+      droppedStages,
     });
   }
   return { interrupted, discarded, deletedRuns };
@@ -151,6 +155,35 @@ export async function removeOrphanChunks(db: Db): Promise<void> {
   await db.delete(heldFileChunks).where(
     sql`${heldFileChunks.runId} NOT IN (SELECT ${runs.id} FROM ${runs} WHERE ${runs.status} IN ('held', 'queued', 'running', 'waiting'))`,
   );
+}
+
+/**
+ * Drops staging tables on a remote server (`stage_<run>`, `stage_errors_<run>`, …:
+ * `src/pipeline/stage.ts`) whose run is no longer queued or running: what an import
+ * process that was killed, or that gave up waiting for the lock to drop them, left
+ * behind. (On the embedded file staging tables are the connection's own TEMP tables;
+ * none are in the file.) Returns how many were dropped.
+ */
+export async function removeOrphanStages(db: Db): Promise<number> {
+  const tables = await db.all<{ name: string }>(
+    sql`SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'stage_*'`,
+  );
+  const owned = tables.flatMap((t) => {
+    const runId = stageTableRun(t.name);
+    return runId === null ? [] : [{ name: t.name, runId }];
+  });
+  if (owned.length === 0) return 0;
+  const active = new Set(
+    (await db.select({ id: runs.id }).from(runs).where(
+      inArray(runs.status, ["queued", "running"]),
+    )).map((r) => r.id),
+  );
+  let dropped = 0;
+  for (const t of owned.filter((o) => !active.has(o.runId))) {
+    await db.run(sql.raw(`DROP TABLE IF EXISTS "${t.name}"`));
+    dropped++;
+  }
+  return dropped;
 }
 
 /** What the whole hourly process did. */
