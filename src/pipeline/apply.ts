@@ -73,6 +73,13 @@ export interface ApplyOptions {
   /** True when staging already looked up each row's existing record (`tid`). */
   targetsResolved: boolean;
   /**
+   * True when staging wrote each row's existing record (`tid`) as it was then, but
+   * something may have changed since (a remote server; the embedded file written by
+   * another connection meanwhile): the apply corrects the rows whose record is no
+   * longer that one, instead of looking every row's record up again.
+   */
+  targetsStaged?: boolean;
+  /**
    * True when no row has an existing record: the table was empty when the rows were
    * staged and nothing has changed since (a first import). The reads of existing
    * records are then skipped.
@@ -274,14 +281,24 @@ async function reject(
  * staged row (0.5–2 s of a 200,000-row first import over sqld).
  */
 async function remoteTargetEmpty(ctx: Ctx): Promise<boolean> {
-  if (ctx.exec.embedded || ctx.options.targetsResolved) return false;
+  if (ctx.exec.embedded || ctx.options.targetsResolved || ctx.options.targetsStaged) return false;
   return await count(ctx, `SELECT NOT EXISTS (SELECT 1 FROM ${ctx.rules.target}) AS n`) === 1;
 }
 
-/** Resolves each staged row's existing record into `tid`. */
+/**
+ * Resolves each staged row's existing record into `tid`. When staging wrote them
+ * (`targetsStaged`), only the rows whose record is no longer that one are written.
+ * Inside the apply's transaction, which holds the write lock, so the records cannot
+ * change before the writes.
+ */
 async function resolveTargets(ctx: Ctx): Promise<void> {
   const { plan, names } = ctx;
-  await ctx.exec.run(`UPDATE ${names.rows} AS s SET tid = ${targetIdOf(plan)}`);
+  const lookup = targetIdOf(plan);
+  await ctx.exec.run(
+    `UPDATE ${names.rows} AS s SET tid = ${lookup}${
+      ctx.options.targetsStaged ? ` WHERE tid IS NOT ${lookup}` : ""
+    }`,
+  );
 }
 
 /**

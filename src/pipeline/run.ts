@@ -677,8 +677,10 @@ interface StagedFile {
   stats: ParseStats;
   /** Data version of the embedded file while staging looked up existing records. */
   stagedVersion: number | null;
-  /** The target's largest id when staging began (embedded; 0: the table was empty). */
-  existing: number | null;
+  /** The target's largest id when staging began (0: the table was empty). */
+  existing: number;
+  /** True when staging wrote each row's existing record (`tid`) as it was then. */
+  targetsStaged: boolean;
   staged: number;
   scope: Set<string | number>;
   /** The lines that may repeat a match key (`duplicates.ts`). */
@@ -746,8 +748,18 @@ async function stageFile(
       await exec.exec("COMMIT");
     }
     framer.finish();
-    const { stagedVersion, existing } = snapshot;
-    return { framer, digest, stats, stagedVersion, existing, staged, scope, candidates };
+    const { stagedVersion, existing, targetsStaged } = snapshot;
+    return {
+      framer,
+      digest,
+      stats,
+      stagedVersion,
+      existing,
+      targetsStaged,
+      staged,
+      scope,
+      candidates,
+    };
   } catch (error) {
     if (stagingOpen) await exec.exec("ROLLBACK");
     return await stagingFailed(ctx, error, { fetched, digest, stats });
@@ -760,8 +772,10 @@ interface StagingSnapshot {
   stager: Stager;
   /** Data version of the embedded file (null: a remote server). */
   stagedVersion: number | null;
-  /** The target's largest id (embedded; 0: the table is empty; null: a remote server). */
-  existing: number | null;
+  /** The target's largest id (0: the table is empty). */
+  existing: number;
+  /** True when the stager writes each row's existing record (`tid`). */
+  targetsStaged: boolean;
 }
 
 /**
@@ -778,18 +792,21 @@ async function openSnapshot(
   const { plan, names, mapper } = prepared;
   // Into an empty table (a first load) every row is new: nothing to look up. The
   // largest id bounds the table's size without counting it.
-  const [top] = exec.embedded
-    ? await exec.all(`SELECT max(id) AS n FROM ${TARGET[plan.table]}`)
-    : [];
-  const existing = exec.embedded ? Number(top?.["n"] ?? 0) : null;
-  const resolveTargets = existing !== null && existing > 0;
+  const [top] = await exec.all(`SELECT max(id) AS n FROM ${TARGET[plan.table]}`);
+  const existing = Number(top?.["n"] ?? 0);
+  // Loading every existing record's key costs about a third of looking one up per
+  // row: worth it for a table up to a few times the file's rows (64 bytes a row, as
+  // below), not for a short file into a large table.
+  const inMemory = existing > 0 && existing <= 4 * (stat.size / 64);
+  // On the embedded file a row's record is otherwise looked up as it is staged, in
+  // the same statement. A remote server gets the rows as JSON in few requests: there
+  // only the records found in memory are staged with them, and the apply corrects
+  // the ones changed meanwhile (`targetsStaged` in apply.ts).
+  const resolveTargets = exec.embedded ? existing > 0 : inMemory;
   const lookups = await Lookups.load(exec, plan, mapper, {
     updateExisting: s.updateExisting,
     today,
-    // Loading every existing record's key costs about a third of looking one up
-    // per row: worth it for a table up to a few times the file's rows (64 bytes a
-    // row, as below), not for a short file into a large table.
-    targetsInMemory: resolveTargets && existing! <= 4 * (stat.size / 64),
+    targetsInMemory: inMemory,
   });
   const stagedVersion = exec.embedded ? await dataVersion(exec) : null;
   const stager = new Stager(exec, plan, names, {
@@ -799,7 +816,7 @@ async function openSnapshot(
     // are longer), so that the table of key hashes seldom grows.
     expectedRows: stat.size / 64,
   });
-  return { lookups, stager, stagedVersion, existing };
+  return { lookups, stager, stagedVersion, existing, targetsStaged: resolveTargets };
 }
 
 /**
@@ -952,7 +969,8 @@ async function applyInTransaction(
 ): Promise<RunOutcome> {
   const { exec, run, runId, env, counts, today, safePoints } = ctx;
   const s = run.settings;
-  const { plan, names, stagedVersion, existing, duplicates, staged, scope, fileInfo } = file;
+  const { plan, names, stagedVersion, existing, targetsStaged, duplicates, staged, scope } = file;
+  const { fileInfo } = file;
   const changesBefore = await changeLogEnd(exec);
   const targetsResolved = stagedVersion !== null &&
     (await dataVersion(exec)) === stagedVersion;
@@ -965,6 +983,7 @@ async function applyInTransaction(
     removalLimitPercent: s.removalLimitPercent,
     enforceRemovalLimit: run.approves === null,
     targetsResolved,
+    targetsStaged,
     noneExisting: targetsResolved && existing === 0,
     duplicates,
     staged,

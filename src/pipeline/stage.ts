@@ -514,7 +514,11 @@ export class Stager {
         for (const [sql, args] of statements) await exec.run(sql, args);
       }
     } else if (rows.length > 0) {
-      const args = rows.map((row) => this.#slots.map((i) => row[i]!));
+      const args = rows.map((row) => {
+        const one: SqlValue[] = [];
+        this.#push(one, row);
+        return one;
+      });
       this.#rows = [];
       await this.#send(() => exec.many(this.#sql(1), args));
     }
