@@ -798,16 +798,17 @@ async function openSnapshot(
   // row: worth it for a table up to a few times the file's rows (64 bytes a row, as
   // below), not for a short file into a large table.
   const inMemory = existing > 0 && existing <= 4 * (stat.size / 64);
-  // On the embedded file a row's record is otherwise looked up as it is staged, in
-  // the same statement. A remote server gets the rows as JSON in few requests: there
-  // only the records found in memory are staged with them, and the apply corrects
-  // the ones changed meanwhile (`targetsStaged` in apply.ts).
-  const resolveTargets = exec.embedded ? existing > 0 : inMemory;
   const lookups = await Lookups.load(exec, plan, mapper, {
     updateExisting: s.updateExisting,
     today,
     targetsInMemory: inMemory,
   });
+  // On the embedded file a row's record is otherwise looked up as it is staged, in
+  // the same statement. A remote server gets the rows as JSON in few requests (a
+  // statement with a lookup per row would go one row a request): there only records
+  // found in memory — tables that keep their keys there — are staged with the rows,
+  // and the apply corrects the ones changed meanwhile (`targetsStaged` in apply.ts).
+  const resolveTargets = exec.embedded ? existing > 0 : lookups.targetOf !== undefined;
   const stagedVersion = exec.embedded ? await dataVersion(exec) : null;
   const stager = new Stager(exec, plan, names, {
     resolveTargets,

@@ -394,7 +394,10 @@ export class Stager {
           : Math.floor(PARAMS_PER_PLAIN_STATEMENT / width),
       )
       : 1;
-    if (options.resolveTargets && !this.#targetOf) {
+    // Embedded only: to a remote server rows go as JSON (`LibsqlExecutor.many`), which
+    // a statement with a lookup per row would turn into a request per row; `run.ts`
+    // resolves remotely only with `targetOf`, and the apply corrects every row anyway.
+    if (options.resolveTargets && !this.#targetOf && exec.embedded) {
       // Per row: `(SELECT t.id FROM target t WHERE t.key = ? …)`, the key values bound
       // again after the row's columns (plain `?` parameters: node:sqlite binds
       // numbered ones about three times slower).

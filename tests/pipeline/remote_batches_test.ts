@@ -7,34 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { openExecutor, type SqlExecutor, type SqlValue } from "../../src/pipeline/executor.ts";
-import { sqldProblem, startSqld } from "../support/sqld.ts";
+import { countingProxy, sqldProblem, startSqld } from "../support/sqld.ts";
 
 const problem = await sqldProblem();
 const inCi = Deno.env.get("CI") === "true";
 if (problem !== undefined && !inCi) {
   console.log(`Skipping the remote batch tests (remote_batches_test.ts): ${problem}`);
-}
-
-/** Forwards every request to `target` and counts them. */
-function countingProxy(target: string) {
-  const counter = { requests: 0, bytes: 0 };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    counter.requests++;
-    const body = new Uint8Array(await req.arrayBuffer());
-    counter.bytes += body.length;
-    const url = new URL(req.url);
-    const res = await fetch(`${target}${url.pathname}${url.search}`, {
-      method: req.method,
-      headers: req.headers,
-      ...(body.length > 0 ? { body } : {}),
-    });
-    // fetch has decoded the body already.
-    const headers = new Headers(res.headers);
-    headers.delete("content-encoding");
-    headers.delete("content-length");
-    return new Response(await res.arrayBuffer(), { status: res.status, headers });
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}`, counter, close: () => server.shutdown() };
 }
 
 function remoteTest(
