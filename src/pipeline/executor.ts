@@ -7,6 +7,7 @@
  * statement is the same on both paths.
  */
 import type { Client, InValue, Transaction } from "@libsql/client";
+import { isDatabaseBusy } from "../db/busy.ts";
 import { filePathOf } from "../db/url.ts";
 import type { SideWriter } from "./side_writer.ts";
 
@@ -85,6 +86,7 @@ export async function openExecutor(config: ExecutorConfig): Promise<SqlExecutor>
       ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
       timeout: config.busyTimeoutMs,
     }),
+    { busyTimeoutMs: config.busyTimeoutMs },
   );
 }
 
@@ -104,18 +106,56 @@ function toRow(columns: readonly string[], row: Record<string, unknown>): SqlRow
  * client open.
  */
 export function borrowExecutor(client: Client): SqlExecutor {
-  return new LibsqlExecutor(client, false);
+  return new LibsqlExecutor(client, { owned: false });
 }
 
+/** How long a write outside a transaction is tried again while the server says busy. */
+const DEFAULT_BUSY_MS = 10_000;
+
+/**
+ * The executor over a libSQL server. Its writes outside a transaction go one at a time
+ * (the stager's request, the progress, the lease: never two of this process at once),
+ * and one the server refuses as busy is tried again until `busyTimeoutMs` has passed:
+ * a libSQL server (sqld 0.24) answers SQLITE_BUSY at once, without waiting, to a write
+ * when two others are waiting for its write lock, and with several writes of one client
+ * under way at once it was seen to stop answering at all, its CPU busy. A write refused
+ * as busy was not applied (each is its own transaction), so trying it again is safe.
+ */
 class LibsqlExecutor implements SqlExecutor {
   readonly embedded = false;
   #client: Client;
   #tx: Transaction | undefined;
   #owned: boolean;
+  readonly #busyMs: number;
+  /** The write outside a transaction under way; the next one starts after it. */
+  #lane: Promise<unknown> = Promise.resolve();
 
-  constructor(client: Client, owned = true) {
+  constructor(client: Client, options: { owned?: boolean; busyTimeoutMs?: number } = {}) {
     this.#client = client;
-    this.#owned = owned;
+    this.#owned = options.owned ?? true;
+    this.#busyMs = options.busyTimeoutMs ?? DEFAULT_BUSY_MS;
+  }
+
+  /**
+   * Runs `write` after the writes before it, and again while the server says busy
+   * unless `retry` is false (a script of several statements: some may have been
+   * applied before the one refused).
+   */
+  #write<T>(write: () => Promise<T>, retry = true): Promise<T> {
+    const run = async (): Promise<T> => {
+      const until = Date.now() + this.#busyMs;
+      for (let wait = 20;; wait = Math.min(wait * 2, 500)) {
+        try {
+          return await write();
+        } catch (error) {
+          if (!retry || !isDatabaseBusy(error) || Date.now() + wait > until) throw error;
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+    };
+    const result = this.#lane.then(run, run);
+    this.#lane = result.catch(() => {});
+    return result;
   }
 
   get inTransaction() {
@@ -132,21 +172,25 @@ class LibsqlExecutor implements SqlExecutor {
   }
 
   async run(sql: string, args: readonly SqlValue[] = []): Promise<number> {
-    const rs = await this.#target.execute({ sql, args: args as InValue[] });
+    const stmt = { sql, args: args as InValue[] };
+    const tx = this.#tx;
+    const rs = tx ? await tx.execute(stmt) : await this.#write(() => this.#client.execute(stmt));
     return rs.rowsAffected;
   }
 
   /** Every statement of the client outside `#tx` is a request of its own. */
   async runOutside(sql: string, args: readonly SqlValue[] = []): Promise<number> {
-    const rs = await this.#client.execute({ sql, args: args as InValue[] });
+    const stmt = { sql, args: args as InValue[] };
+    const rs = await this.#write(() => this.#client.execute(stmt));
     return rs.rowsAffected;
   }
 
   async exec(sql: string): Promise<void> {
-    if (this.#tx) {
-      for (const statement of splitStatements(sql)) await this.#tx.execute(statement);
+    const tx = this.#tx;
+    if (tx) {
+      for (const statement of splitStatements(sql)) await tx.execute(statement);
     } else {
-      await this.#client.executeMultiple(sql);
+      await this.#write(() => this.#client.executeMultiple(sql), false);
     }
   }
 
@@ -184,12 +228,13 @@ class LibsqlExecutor implements SqlExecutor {
 
   /** One request: in the open transaction, or a transaction of its own. */
   async #batch(statements: { sql: string; args: InValue[] }[]): Promise<void> {
-    if (this.#tx) await this.#tx.batch(statements);
-    else await this.#client.batch(statements, "write");
+    const tx = this.#tx;
+    if (tx) await tx.batch(statements);
+    else await this.#write(() => this.#client.batch(statements, "write"));
   }
 
   async begin(): Promise<void> {
-    this.#tx = await this.#client.transaction("write");
+    this.#tx = await this.#write(() => this.#client.transaction("write"));
   }
 
   async commit(): Promise<void> {
