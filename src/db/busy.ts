@@ -38,6 +38,21 @@ export function isDatabaseBusy(error: unknown): boolean {
   return false;
 }
 
+/**
+ * True for an error that says a libSQL server ended the transaction: sqld lets a write
+ * transaction keep its lock for 5 seconds, then gives the lock to another connection
+ * that asks for it (even for a statement that changes nothing) and rolls the
+ * transaction back (`TRANSACTION_TIMEOUT`). Nothing of it was applied.
+ */
+export function isTransactionTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "TRANSACTION_TIMEOUT" || /\bTRANSACTION_TIMEOUT\b/.test(e.message)) return true;
+    e = e.cause;
+  }
+  return false;
+}
+
 /** Options of {@linkcode BusySafeClient}. */
 export interface BusySafeClientOptions {
   /** Told each time a busy error retires a client (for the log). */

@@ -394,9 +394,10 @@ export interface FileDigest {
 
 /**
  * Hands on a source's chunks and hashes them, in one pass; `digest.bytes` counts the
- * bytes as they arrive (the run's progress shows it), `digest.sha256` is set at the end. A file of at most `wholeFileBytes` (by `size`, the source's) is gathered
- * whole (no copy when it came in one chunk), hashed with Web Crypto and handed on in
- * 64 KiB pieces; a larger one is hashed chunk by chunk as it streams.
+ * bytes as they arrive (the run's progress shows it), `digest.sha256` is set at the
+ * end. A file of at most `wholeFileBytes` (by `size`, the source's) is gathered whole
+ * (no copy when it came in one chunk), hashed with Web Crypto and handed on in 64 KiB
+ * pieces; a larger one is hashed chunk by chunk as it streams.
  */
 export async function* hashedChunks(
   chunks: AsyncIterable<Uint8Array>,

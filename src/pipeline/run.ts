@@ -6,6 +6,7 @@
  * It owns the run row. Every stage is its own module; this file only composes
  * them, keeps the counts, and decides the run's status.
  */
+import { isTransactionTimeout } from "../db/busy.ts";
 import type { Charset } from "./decode.ts";
 import { decodeStream } from "./decode.ts";
 import { type FileNote, FileRejection, type RowError } from "./errors.ts";
@@ -944,20 +945,37 @@ async function applyStaged(
   ctx.progress.enter("checking");
   const duplicates = await indexStage(exec, plan, names, file.candidates);
   await ctx.safePoints.settle();
-  /** A held run's copy of its file, removed again if the run does not commit. */
-  const kept: { path: string | null } = { path: null };
-  await exec.begin();
-  try {
-    const outcome = await applyInTransaction(ctx, fetched, { ...file, duplicates, fileInfo, kept });
-    await exec.commit();
-    return outcome;
-  } catch (error) {
-    await exec.rollback().catch(() => {});
-    if (kept.path === HELD_IN_DATABASE) await removeHeldChunks(exec, ctx.runId).catch(() => {});
-    else if (kept.path) await Deno.remove(kept.path).catch(() => {});
-    throw error;
+  // What the apply changes of the run's own state, to start again from.
+  const before = { counts: { ...counts }, notes: ctx.notes.length };
+  for (let attempt = 1;; attempt++) {
+    /** A held run's copy of its file, removed again if the run does not commit. */
+    const kept: { path: string | null } = { path: null };
+    await exec.begin();
+    try {
+      const outcome = await applyInTransaction(ctx, fetched, {
+        ...file,
+        duplicates,
+        fileInfo,
+        kept,
+      });
+      await exec.commit();
+      return outcome;
+    } catch (error) {
+      await exec.rollback().catch(() => {});
+      if (kept.path === HELD_IN_DATABASE) await removeHeldChunks(exec, ctx.runId).catch(() => {});
+      else if (kept.path) await Deno.remove(kept.path).catch(() => {});
+      // A libSQL server gave the write lock of an apply longer than 5 s to another
+      // writer and rolled it back: the staged rows are still there (tables of the
+      // server), so the apply starts again from them, a few times.
+      if (exec.embedded || !isTransactionTimeout(error) || attempt >= APPLY_ATTEMPTS) throw error;
+      Object.assign(counts, before.counts);
+      ctx.notes.length = before.notes;
+    }
   }
 }
+
+/** How many times an apply over a libSQL server is tried when the server ends it. */
+const APPLY_ATTEMPTS = 3;
 /** The validation and writes of {@linkcode applyStaged}, inside its transaction. */
 async function applyInTransaction(
   ctx: RunContext,

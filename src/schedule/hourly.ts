@@ -152,9 +152,13 @@ export async function housekeeping(
  * left behind.
  */
 export async function removeOrphanChunks(db: Db): Promise<void> {
-  await db.delete(heldFileChunks).where(
-    sql`${heldFileChunks.runId} NOT IN (SELECT ${runs.id} FROM ${runs} WHERE ${runs.status} IN ('held', 'queued', 'running', 'waiting'))`,
-  );
+  const orphan =
+    sql`${heldFileChunks.runId} NOT IN (SELECT ${runs.id} FROM ${runs} WHERE ${runs.status} IN ('held', 'queued', 'running', 'waiting'))`;
+  // Read first: on a libSQL server even a DELETE that finds nothing asks for the write
+  // lock, and takes it from an import's apply that has held it for 5 s (ending it).
+  const [any] = await db.select({ id: heldFileChunks.runId }).from(heldFileChunks).where(orphan)
+    .limit(1);
+  if (any) await db.delete(heldFileChunks).where(orphan);
 }
 
 /**
