@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { KeyIndex } from "../../src/pipeline/lookups.ts";
-import { eventLines } from "../../src/pipeline/launch.ts";
-import { spawnImportProcess } from "../support/cli.ts";
+import { changeWhileStaged } from "../support/cli.ts";
 import { queue } from "../support/in_process.ts";
 import { Sandbox, TEACHER_FIELDS, teacherRunSettings, tsv } from "../support/sandbox.ts";
 
@@ -44,14 +43,8 @@ async function savedWhileStaged(seeded: boolean) {
   for (let i = 1; i <= rows; i++) lines.push(`T${i}\tFirst${i}\tLast${i}`);
   const file = await sb.write("teachers.txt", lines.join("\n") + "\n");
   const runId = await queue(sb, teacherRunSettings(file));
-  const child = spawnImportProcess(runId, sb.env);
-  let saved = false;
-  const events: Record<string, unknown>[] = [];
-  for await (const event of eventLines(child.stdout)) {
-    events.push(event);
-    if (saved || event["event"] !== "progress" || event["phase"] !== "stage") continue;
-    // The rows staged so far looked T40000 up before it existed; the apply has not begun.
-    assert.ok(events.every((e) => e["event"] !== "progress" || e["phase"] === "stage"));
+  // T40000 is saved while the file is staged.
+  const events = await changeWhileStaged(runId, sb.env, () => {
     const other = new DatabaseSync(`${sb.data.dir}/autocomm.db`, { timeout: 10_000 });
     try {
       other.exec(
@@ -60,11 +53,8 @@ async function savedWhileStaged(seeded: boolean) {
     } finally {
       other.close();
     }
-    saved = true;
-  }
-  await child.status;
-  await child.stderr.cancel();
-  assert.ok(saved, "the import ended before it reported staging");
+    return Promise.resolve();
+  });
   assert.deepEqual(events.at(-1), { event: "done", status: "succeeded" });
   const [run] = await sb.query("SELECT inserted, updated FROM runs WHERE id = ?", [runId]);
   assert.deepEqual([run!["inserted"], run!["updated"]], [rows - 1, 1]);

@@ -6,8 +6,7 @@
  * with a printed line, except under CI=true.
  */
 import assert from "node:assert/strict";
-import { eventLines } from "../../src/pipeline/launch.ts";
-import { spawnImportProcess } from "../support/cli.ts";
+import { changeWhileStaged } from "../support/cli.ts";
 import { queue } from "../support/in_process.ts";
 import { Sandbox, TEACHER_FIELDS, teacherRunSettings, tsv } from "../support/sandbox.ts";
 import { sqldProblem } from "../support/sqld.ts";
@@ -33,13 +32,8 @@ Deno.test({
       sb,
       teacherRunSettings(await sb.write("teachers.txt", lines.join("\n") + "\n")),
     );
-    const child = spawnImportProcess(runId, sb.env);
-    let changed = false;
-    const events: Record<string, unknown>[] = [];
-    for await (const event of eventLines(child.stdout)) {
-      events.push(event);
-      if (changed || event["event"] !== "progress" || event["phase"] !== "stage") continue;
-      // The rows staged so far were looked up before these changes; the apply has not begun.
+    // A record saved, one deleted and one renamed while the file is staged.
+    const events = await changeWhileStaged(runId, sb.env, async () => {
       const other = sb.client();
       try {
         await other.batch([
@@ -50,11 +44,7 @@ Deno.test({
       } finally {
         other.close();
       }
-      changed = true;
-    }
-    await child.status;
-    await child.stderr.cancel();
-    assert.ok(changed, "the import ended before it reported staging");
+    });
     assert.deepEqual(events.at(-1), { event: "done", status: "succeeded" });
     // T1–T10 but T5 and T7, and T40000, were there at the apply: updated; the rest new.
     const [run] = await sb.query("SELECT inserted, updated FROM runs WHERE id = ?", [runId]);

@@ -7,6 +7,7 @@
  * const result = await runCli(["setup", "show", "--json"], data.env);
  * ```
  */
+import { eventLines } from "../../src/pipeline/launch.ts";
 import { fromFileUrl } from "../../src/util/paths.ts";
 import { scriptArgs } from "../../src/util/process.ts";
 
@@ -120,6 +121,35 @@ export function spawnCli(args: string[], env: Record<string, string>): Deno.Chil
 /** Starts the import process of a queued run (`src/pipeline/child.ts`). */
 export function spawnImportProcess(runId: number, env: Record<string, string>): Deno.ChildProcess {
   return spawnScript(`${REPO_ROOT}/src/pipeline/child.ts`, [String(runId)], env);
+}
+
+/**
+ * Executes queued run `runId` in an import process of its own and calls `during` once,
+ * when the process first reports staging (the rows staged so far looked the SIS up
+ * before whatever `during` changes; the apply has not begun). Returns the process's
+ * events; throws when the run ended before it reported staging.
+ */
+export async function changeWhileStaged(
+  runId: number,
+  env: Record<string, string>,
+  during: () => Promise<void>,
+): Promise<Record<string, unknown>[]> {
+  const child = spawnImportProcess(runId, env);
+  let changed = false;
+  const events: Record<string, unknown>[] = [];
+  for await (const event of eventLines(child.stdout)) {
+    events.push(event);
+    if (changed || event["event"] !== "progress" || event["phase"] !== "stage") continue;
+    if (events.some((e) => e["event"] === "progress" && e["phase"] !== "stage")) {
+      throw new Error("the apply began before the first report of staging");
+    }
+    await during();
+    changed = true;
+  }
+  await child.status;
+  await child.stderr.cancel();
+  if (!changed) throw new Error("the import ended before it reported staging");
+  return events;
 }
 
 /** Describes a CLI result for an assertion message. */
