@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-// @ts-types="../../src/connections/ssh2.d.ts"
-import ssh2 from "ssh2";
 import { connectSftp, SftpError, type SftpTarget } from "../../src/connections/sftp.ts";
-import { type SftpServer, startSftpServer } from "../support/sftp_server.ts";
+import { ed25519Keys, type SftpServer, startSftpServer } from "../support/sftp_server.ts";
 
 function target(server: SftpServer, over: Partial<SftpTarget> = {}): SftpTarget {
   return {
@@ -85,7 +83,7 @@ Deno.test("a host key is always verified: unpinned is refused unless testing, a 
 });
 
 Deno.test("a wrong password and a wrong key are refused logins", async () => {
-  const key = ssh2.utils.generateKeyPairSync("ed25519");
+  const key = ed25519Keys();
   await using server = await startSftpServer();
   await assert.rejects(
     () => connectSftp(target(server, { auth: { kind: "password", password: "nope" } })),
@@ -98,7 +96,7 @@ Deno.test("a wrong password and a wrong key are refused logins", async () => {
 });
 
 Deno.test("a private key with a passphrase logs in; a wrong passphrase is an auth error", async () => {
-  const key = ssh2.utils.generateKeyPairSync("ed25519", {
+  const key = ed25519Keys({
     passphrase: "open sesame",
     cipher: "aes256-ctr",
     rounds: 16,

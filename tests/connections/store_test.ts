@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-// @ts-types="../../src/connections/ssh2.d.ts"
-import ssh2 from "ssh2";
 import { eq } from "drizzle-orm";
 import {
   ConnectionInUse,
@@ -15,7 +13,7 @@ import {
 } from "../../src/connections/store.ts";
 import { connections, records } from "../../src/db/schema/autocomm.ts";
 import { tempDatabase } from "../support/db.ts";
-import { startSftpServer } from "../support/sftp_server.ts";
+import { ed25519Keys, startSftpServer } from "../support/sftp_server.ts";
 
 const key = () => crypto.getRandomValues(new Uint8Array(32));
 
@@ -74,7 +72,7 @@ Deno.test("a connection's input is checked field by field", async () => {
       }),
     problems(["privateKey", "hostKeyFingerprint"]),
   );
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", {
+  const pair = ed25519Keys({
     passphrase: "pp",
     cipher: "aes256-ctr",
     rounds: 16,

@@ -15,9 +15,7 @@ import { migrateDatabase } from "../../src/db/migrate.ts";
 import { createRecord } from "../../src/records/store.ts";
 import { ensureDistrictOffice, loadSetup } from "../../src/sis/setup.ts";
 import { signWebhook, webhookPath } from "../../src/web/hooks/run_now.ts";
-import { startSftpServer } from "../support/sftp_server.ts";
-// @ts-types="../../src/connections/ssh2.d.ts"
-import ssh2 from "ssh2";
+import { ed25519Keys, startSftpServer } from "../support/sftp_server.ts";
 import { startSmtpServer } from "../support/smtp.ts";
 import { freePort, sqldProblem, sqldQuery, startSqld } from "../support/sqld.ts";
 
@@ -53,21 +51,10 @@ interface Service {
   api(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/**
- * A new ed25519 host key that `ssh2` parses back: now and then it generates one its own
- * parser refuses ("Malformed OpenSSH private key"), so a few are tried.
- */
-function hostKey(): string {
-  for (let attempt = 1;; attempt++) {
-    const key = ssh2.utils.generateKeyPairSync("ed25519").private;
-    if (!(ssh2.utils.parseKey(key) instanceof Error) || attempt === 5) return key;
-  }
-}
-
 /** A district: sqld, an SFTP server, an SMTP server, the database set up, a connection. */
 async function district() {
   const sqld = await startSqld();
-  const sftp = await startSftpServer({ hostKey: hostKey() });
+  const sftp = await startSftpServer({ hostKey: ed25519Keys().private });
   const smtp = await startSmtpServer();
   const dir = await Deno.makeTempDir({ prefix: "autocomm_profile_" });
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));

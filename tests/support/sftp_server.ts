@@ -54,12 +54,29 @@ function fingerprintOf(publicKeyBlob: Uint8Array): string {
   return `SHA256:${createHash("sha256").update(publicKeyBlob).digest("base64").replace(/=+$/, "")}`;
 }
 
+/**
+ * A new ed25519 key pair in OpenSSH form (`ssh2`'s generator, with its options). Under
+ * Deno that generator now and then (about 1 in 200) writes a 31-byte public key,
+ * which `ssh2`'s own parser then refuses ("Malformed OpenSSH private key"): such a
+ * pair is generated again.
+ */
+export function ed25519Keys(
+  options?: { passphrase?: string; cipher?: string; rounds?: number },
+): { private: string; public: string } {
+  for (let attempt = 1;; attempt++) {
+    const pair = utils.generateKeyPairSync("ed25519", options);
+    const parsed = utils.parseKey(pair.private, options?.passphrase);
+    if (!(parsed instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+    if (attempt === 20) throw new Error(`no usable ed25519 key in 20 tries: ${parsed}`);
+  }
+}
+
 /** Starts a server for a new temporary root folder. */
 export async function startSftpServer(options: SftpServerOptions = {}): Promise<SftpServer> {
   const root = options.root ?? await Deno.makeTempDir({ prefix: "autocomm_sftp_" });
   const username = options.username ?? "sis";
   const password = options.password ?? "secret";
-  const hostKey = options.hostKey ?? utils.generateKeyPairSync("ed25519").private;
+  const hostKey = options.hostKey ?? ed25519Keys().private;
   const parsedHost = utils.parseKey(hostKey);
   if (parsedHost instanceof Error) throw parsedHost;
   const fingerprint = fingerprintOf(parsedHost.getPublicSSH());

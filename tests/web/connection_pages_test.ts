@@ -6,11 +6,9 @@
  * stored password, key or passphrase.
  */
 import assert from "node:assert/strict";
-// @ts-types="../../src/connections/ssh2.d.ts"
-import ssh2 from "ssh2";
 import { getConnection, listConnections } from "../../src/connections/store.ts";
 import { CSRF_FIELD } from "../../src/web/auth/middleware.ts";
-import { type SftpServer, startSftpServer } from "../support/sftp_server.ts";
+import { ed25519Keys, type SftpServer, startSftpServer } from "../support/sftp_server.ts";
 import {
   type Session,
   startTestService,
@@ -261,7 +259,7 @@ Deno.test("editing keeps the stored password when its field is left empty and ne
   );
   assert.match(badKey, /The private key is not an OpenSSH or PEM private key/);
 
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", {
+  const pair = ed25519Keys({
     passphrase: "k3y-phrase",
     cipher: "aes256-ctr",
   });
