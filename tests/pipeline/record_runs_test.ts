@@ -1,29 +1,7 @@
 /** Runs of stored AutoComm records: the stable-file wait, `{school}` paths, unsafe paths. */
 import assert from "node:assert/strict";
-import { loadConfig } from "../../src/config.ts";
-import { openDatabase } from "../../src/db/client.ts";
-import { createRecord } from "../../src/records/store.ts";
-import { Sandbox, TEACHER_FIELDS, tsv } from "../support/sandbox.ts";
-
-async function addRecord(sb: Sandbox, input: Record<string, unknown>): Promise<number> {
-  const database = await openDatabase(loadConfig({ env: sb.env }));
-  try {
-    const [record] = await createRecord(database.db, {
-      schoolId: 100,
-      name: "Teachers",
-      table: "teachers",
-      path: "teachers.txt",
-      fieldDelimiter: "tab",
-      recordDelimiter: "LF",
-      charset: "utf-8",
-      fields: TEACHER_FIELDS,
-      ...input,
-    });
-    return record!.id;
-  } finally {
-    database.close();
-  }
-}
+import { addTeacherRecord as addRecord } from "../support/in_process.ts";
+import { Sandbox, tsv } from "../support/sandbox.ts";
 
 async function runJson(sb: Sandbox, id: number) {
   const out = await sb.cli(["run", String(id), "--json"]);

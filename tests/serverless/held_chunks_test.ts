@@ -11,8 +11,8 @@ import { loadConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { borrowExecutor } from "../../src/pipeline/executor.ts";
 import { databaseSpool, HELD_IN_DATABASE, NO_LOCAL_DISK } from "../../src/pipeline/fetch.ts";
-import { createRecord } from "../../src/records/store.ts";
 import { removeOrphanChunks } from "../../src/schedule/hourly.ts";
+import { addTeacherRecord } from "../support/in_process.ts";
 import { Sandbox, TEACHER_FIELDS, tsv } from "../support/sandbox.ts";
 import { sqldProblem } from "../support/sqld.ts";
 
@@ -167,24 +167,7 @@ Deno.test({
   async fn() {
     await using sb = await Sandbox.create(INLINE);
     await sb.write("teachers.txt", teachers(1, 2));
-    const database = await openDatabase(loadConfig({ env: sb.env }));
-    let recordId: number;
-    try {
-      const [record] = await createRecord(database.db, {
-        schoolId: 100,
-        name: "Teachers",
-        table: "teachers",
-        path: "teachers.txt",
-        fieldDelimiter: "tab",
-        recordDelimiter: "LF",
-        charset: "utf-8",
-        fields: TEACHER_FIELDS,
-        minFileAgeSeconds: 0,
-      });
-      recordId = record!.id;
-    } finally {
-      database.close();
-    }
+    const recordId = await addTeacherRecord(sb, { minFileAgeSeconds: 0 });
     const run = await sb.cli(["run", String(recordId), "--json"]);
     const report = JSON.parse(run.stdout);
     assert.equal(report.status, "failed", run.stdout);

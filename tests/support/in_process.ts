@@ -8,7 +8,9 @@ import {
   type RunSettings,
 } from "../../src/pipeline/run.ts";
 import { insertRun } from "../../src/pipeline/run_store.ts";
-import type { Sandbox } from "./sandbox.ts";
+import { openDatabase } from "../../src/db/client.ts";
+import { createRecord } from "../../src/records/store.ts";
+import { type Sandbox, TEACHER_FIELDS } from "./sandbox.ts";
 
 /**
  * Queues a run with the library the sandbox reads with (libSQL): a second SQLite
@@ -46,5 +48,32 @@ export async function executeHere(
     return { runId, end };
   } finally {
     exec.close();
+  }
+}
+
+/**
+ * Stores a teachers record of school 100 reading `teachers.txt` (tab, LF, UTF-8), with
+ * `input` over those settings, straight in the sandbox's database; returns its id.
+ */
+export async function addTeacherRecord(
+  sb: Sandbox,
+  input: Record<string, unknown> = {},
+): Promise<number> {
+  const database = await openDatabase(loadConfig({ env: sb.env }));
+  try {
+    const [record] = await createRecord(database.db, {
+      schoolId: 100,
+      name: "Teachers",
+      table: "teachers",
+      path: "teachers.txt",
+      fieldDelimiter: "tab",
+      recordDelimiter: "LF",
+      charset: "utf-8",
+      fields: TEACHER_FIELDS,
+      ...input,
+    });
+    return record!.id;
+  } finally {
+    database.close();
   }
 }
