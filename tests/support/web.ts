@@ -280,3 +280,10 @@ export function serveOnLoopback(s: TestService): { server: Deno.HttpServer; base
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, s.app.fetch);
   return { server, base: `http://127.0.0.1:${server.addr.port}` };
 }
+
+/** The visible text of an HTML page, entities decoded and whitespace collapsed. */
+export function textOf(html: string): string {
+  return html.replace(/<script[\s\S]*?<\/script>/g, "").replace(/<[^>]+>/g, " ")
+    .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&").replace(/\s+/g, " ");
+}

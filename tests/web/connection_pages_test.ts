@@ -14,17 +14,11 @@ import {
   startTestService,
   studentsRecord,
   type TestService,
+  textOf,
 } from "../support/web.ts";
 
 const KEY_B64 = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 const OTHER_FINGERPRINT = `SHA256:${"A".repeat(43)}`;
-
-/** The visible text of an HTML page, entities decoded and whitespace collapsed. */
-function textOf(html: string): string {
-  return html.replace(/<script[\s\S]*?<\/script>/g, "").replace(/<[^>]+>/g, " ")
-    .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&").replace(/\s+/g, " ");
-}
 
 /** Every page body the test saw, to check no secret is ever in one. */
 const seen: string[] = [];

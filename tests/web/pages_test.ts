@@ -8,17 +8,11 @@ import {
   studentsForm,
   studentsRecord,
   type TestService,
+  textOf,
   tsv,
 } from "../support/web.ts";
 
 const ENTRY = `08/20/${schoolYear()}`;
-
-/** The visible text of an HTML page, entities decoded and whitespace collapsed. */
-function textOf(html: string): string {
-  return html.replace(/<script[\s\S]*?<\/script>/g, "").replace(/<[^>]+>/g, " ")
-    .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&").replace(/\s+/g, " ");
-}
 
 /** A regular expression for an `<option>` as Hono renders it. */
 function option(value: string, label: string, selected = false): RegExp {

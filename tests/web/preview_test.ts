@@ -12,15 +12,11 @@ import {
   studentsForm,
   studentsRecord,
   type TestService,
+  textOf,
   tsv,
 } from "../support/web.ts";
 
 const ENTRY = `08/20/${schoolYear()}`;
-
-function textOf(html: string): string {
-  return html.replace(/<script[\s\S]*?<\/script>/g, "").replace(/<[^>]+>/g, " ")
-    .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&").replace(/\s+/g, " ");
-}
 
 async function allRuns(s: TestService) {
   return await s.database.db.select().from(runs);
