@@ -533,10 +533,12 @@ export class Stager {
   #inFlight: Promise<unknown> | null = null;
 
   /**
-   * Writes on the embedded file at once; to a remote server it waits for the request
-   * under way (throwing its error), then starts `write` and returns without waiting
-   * for it: the next batch is read, parsed and mapped while the server stores this
-   * one, and requests stay in order, one at a time. `null` only waits.
+   * Writes on the embedded file at once. To a remote server it starts `write` — which
+   * turns the rows into the request's JSON at once and queues the request behind the
+   * one under way (the executor sends its writes one at a time, in order) — then
+   * waits for the one under way, throwing its error, and returns without waiting for
+   * this one: the next batch is read, parsed and mapped, and this one's JSON made,
+   * while the server stores the one before. `null` only waits.
    */
   async #send(write: (() => Promise<void>) | null): Promise<void> {
     if (this.#exec.embedded) {
@@ -544,12 +546,11 @@ export class Stager {
       return;
     }
     const previous = this.#inFlight;
-    this.#inFlight = null;
+    this.#inFlight = write
+      ? write().then(() => undefined, (e: unknown) => e ?? new Error(String(e)))
+      : null;
     const error = previous ? await previous : undefined;
     if (error !== undefined) throw error;
-    if (write) {
-      this.#inFlight = write().then(() => undefined, (e: unknown) => e ?? new Error(String(e)));
-    }
   }
 
   async #writeOthers(): Promise<void> {
