@@ -66,7 +66,10 @@ export interface ExecutorConfig {
  * in one process can lose each other's locks), and a service on a remote database may
  * run where native code cannot be loaded at all (the serverless profile).
  */
-export async function openExecutor(config: ExecutorConfig): Promise<SqlExecutor> {
+export async function openExecutor(
+  config: ExecutorConfig,
+  options: OpenExecutorOptions = {},
+): Promise<SqlExecutor> {
   const path = filePathOf(config.databaseUrl);
   if (path !== undefined) {
     // A specifier made at run time: Deno loads the target of every literal
@@ -80,14 +83,70 @@ export async function openExecutor(config: ExecutorConfig): Promise<SqlExecutor>
   // run time too: an import process on the embedded file never loads it.
   const web = ["@libsql", "client", "web"].join("/");
   const { createClient } = await import(web) as typeof import("@libsql/client/web");
+  const requests = options.signal ? new AbortableRequests(options.signal) : undefined;
   return new LibsqlExecutor(
     createClient({
       url: config.databaseUrl,
       ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
       timeout: config.busyTimeoutMs,
+      ...(requests ? { fetch: requests.fetch } : {}),
     }),
-    { busyTimeoutMs: config.busyTimeoutMs },
+    { busyTimeoutMs: config.busyTimeoutMs, ...(requests ? { requests } : {}) },
   );
+}
+
+/** Options of {@linkcode openExecutor}. */
+export interface OpenExecutorOptions {
+  /**
+   * Over a libSQL server: when it aborts, the requests under way are aborted (a request
+   * the server never answers would otherwise keep the run forever), except a commit,
+   * which is let finish. Requests made afterwards (the rollback, the run's end) go on.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * The client's requests, aborted together when a signal aborts — except while a commit
+ * is under way: aborting it would leave unknown whether the server committed, so the
+ * abort waits for its answer.
+ */
+class AbortableRequests {
+  #controller = new AbortController();
+  #committing = 0;
+  #pending: unknown = undefined;
+  #aborted = false;
+
+  constructor(signal: AbortSignal) {
+    const abort = () => this.#abort(signal.reason);
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
+  }
+
+  /** The `fetch` given to the client. */
+  readonly fetch = (input: Request | string | URL, init?: RequestInit): Promise<Response> =>
+    fetch(input, { ...init, signal: this.#controller.signal });
+
+  #abort(reason: unknown): void {
+    if (this.#aborted) return;
+    if (this.#committing > 0) {
+      this.#pending = reason ?? new Error("aborted");
+      return;
+    }
+    this.#aborted = true;
+    this.#controller.abort(reason);
+    this.#controller = new AbortController();
+  }
+
+  /** Runs `commit` with aborts held back until it is answered. */
+  async commit<T>(commit: () => Promise<T>): Promise<T> {
+    this.#committing++;
+    try {
+      return await commit();
+    } finally {
+      this.#committing--;
+      if (this.#committing === 0 && this.#pending !== undefined) this.#abort(this.#pending);
+    }
+  }
 }
 
 function toRow(columns: readonly string[], row: Record<string, unknown>): SqlRow {
@@ -129,11 +188,16 @@ class LibsqlExecutor implements SqlExecutor {
   readonly #busyMs: number;
   /** The write outside a transaction under way; the next one starts after it. */
   #lane: Promise<unknown> = Promise.resolve();
+  readonly #requests: AbortableRequests | undefined;
 
-  constructor(client: Client, options: { owned?: boolean; busyTimeoutMs?: number } = {}) {
+  constructor(
+    client: Client,
+    options: { owned?: boolean; busyTimeoutMs?: number; requests?: AbortableRequests } = {},
+  ) {
     this.#client = client;
     this.#owned = options.owned ?? true;
     this.#busyMs = options.busyTimeoutMs ?? DEFAULT_BUSY_MS;
+    this.#requests = options.requests;
   }
 
   /**
@@ -244,13 +308,22 @@ class LibsqlExecutor implements SqlExecutor {
   async commit(): Promise<void> {
     const tx = this.#tx;
     this.#tx = undefined;
-    await tx?.commit();
+    if (!tx) return;
+    if (this.#requests) await this.#requests.commit(() => tx.commit());
+    else await tx.commit();
   }
 
   async rollback(): Promise<void> {
     const tx = this.#tx;
     this.#tx = undefined;
-    if (tx && !tx.closed) await tx.rollback();
+    if (!tx || tx.closed) return;
+    try {
+      await tx.rollback();
+    } finally {
+      // Ends the server's stream even when the rollback failed (a request of the
+      // transaction was aborted), so that its write lock is given up now.
+      tx.close();
+    }
   }
 
   close(): void {

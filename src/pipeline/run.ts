@@ -1153,12 +1153,20 @@ export async function executeRunToEnd(
   try {
     const outcome = await executeRun(exec, runId, env);
     return { event: "done", status: outcome.status };
-  } catch (error) {
+  } catch (thrown) {
+    // A run asked to stop while a request to a libSQL server was under way fails with
+    // that request's abort (`OpenExecutorOptions.signal`): it stopped all the same.
+    const error =
+      !(thrown instanceof RunStopped || thrown instanceof RunNotClaimable) && env.signal?.aborted
+        ? new RunStopped(env.signal.reason)
+        : thrown;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof RunNotClaimable) return { event: "skipped", message };
     const stopped = error instanceof RunStopped;
     try {
-      await exec.rollback();
+      // A transaction whose request was aborted may not roll back on its stream; the
+      // server drops it when the stream ends, and the run's end is written anyway.
+      await exec.rollback().catch(() => {});
       const end = transitionStatement(runId, stopped ? "interrupted" : "failed", {
         from: ["queued", "running", "waiting"],
         set: {

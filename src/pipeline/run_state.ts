@@ -116,13 +116,17 @@ export type InterruptReason =
   | "queue_gone"
   /** Its process stopped before it ended, as its expired lease shows. */
   | "lease_expired"
+  /** It took longer than the longest a run may take (`AUTOCOMM_RUN_TIMEOUT_SECONDS`). */
+  | { timeoutSeconds: number }
   /** Asked to stop for no reason given. */
   | "stopped";
 
 /** The message of a run interrupted for `reason`: the one wording of each reason. */
 export function interruptedMessage(reason: InterruptReason): string {
   if (typeof reason === "object") {
-    return `Stopped by ${reason.signal} before it finished; nothing was changed`;
+    return "signal" in reason
+      ? `Stopped by ${reason.signal} before it finished; nothing was changed`
+      : `Stopped after ${reason.timeoutSeconds} s, the longest a run may take (AUTOCOMM_RUN_TIMEOUT_SECONDS); nothing was changed`;
   }
   switch (reason) {
     case "owner_gone":

@@ -25,7 +25,12 @@ import { removeRunStage } from "./stage.ts";
 import { HELD_IN_DATABASE, removeHeldChunks } from "./fetch.ts";
 import { readRunReport, type RunReport } from "./run_store.ts";
 import type { ImportWorker } from "./worker.ts";
-import { ACTIVE_STATUSES, discardedMessage, type DiscardReason } from "./run_state.ts";
+import {
+  ACTIVE_STATUSES,
+  discardedMessage,
+  type DiscardReason,
+  interruptedMessage,
+} from "./run_state.ts";
 import {
   discardHeld,
   expireLeases,
@@ -93,15 +98,27 @@ export async function executeInline(
   runId: number,
   options: InlineOptions = {},
 ): Promise<void> {
-  const exec = await openExecutor(deps.config);
+  // The run timeout, as an import process is killed at it: the run stops at its next
+  // safe point, or at once if a request to the server is what it waits for.
+  const seconds = deps.config.runTimeoutSeconds;
+  const timeout = new AbortController();
+  const timer = setTimeout(
+    () => timeout.abort(interruptedMessage({ timeoutSeconds: seconds })),
+    seconds * 1000,
+  );
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, timeout.signal])
+    : timeout.signal;
+  const exec = await openExecutor(deps.config, { signal });
   try {
     await executeRunToEnd(exec, runId, {
       ...runEnvironment(deps.config),
       inline: true,
       yieldEveryMs: INLINE_YIELD_MS,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal,
     });
   } finally {
+    clearTimeout(timer);
     exec.close();
   }
   await interruptAbandoned(deps.db, runId, new Date());
