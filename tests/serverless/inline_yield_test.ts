@@ -5,18 +5,15 @@
  * line, except under CI=true, where that fails.
  */
 import assert from "node:assert/strict";
-import { generateTable, setupJson, sizesAt } from "../../bench/generate.ts";
+import { generateTable, sizesAt } from "../../bench/generate.ts";
 import { runSettings } from "../../bench/scenario.ts";
-import { loadConfig } from "../../src/config.ts";
-import { openDatabase } from "../../src/db/client.ts";
-import { migrateDatabase } from "../../src/db/migrate.ts";
 import { createLogger } from "../../src/log.ts";
 import { borrowExecutor } from "../../src/pipeline/executor.ts";
 import { createRunQueue } from "../../src/pipeline/queue.ts";
 import { insertRun } from "../../src/pipeline/run_store.ts";
-import { ensureDistrictOffice, loadSetup } from "../../src/sis/setup.ts";
 import { createApp } from "../../src/web/app.ts";
 import { sqldProblem, startSqld } from "../support/sqld.ts";
+import { inlineDistrict } from "../support/in_process.ts";
 
 const problem = await sqldProblem();
 
@@ -36,18 +33,7 @@ Deno.test({
     const sqld = await startSqld();
     const dir = await Deno.makeTempDir({ prefix: "autocomm_inline_" });
     try {
-      const config = loadConfig({
-        env: {
-          DATABASE_URL: sqld.url,
-          AUTOCOMM_DATA_DIR: `${dir}/data`,
-          AUTOCOMM_IMPORT_MODE: "inline",
-          AUTOCOMM_LOG_LEVEL: "error",
-        },
-      });
-      const database = await openDatabase(config);
-      await migrateDatabase(database);
-      await ensureDistrictOffice(database.db);
-      await loadSetup(database.db, setupJson());
+      const { config, database } = await inlineDistrict(sqld.url, dir);
       const files = await generateTable(dir, "students", 20260817, sizesAt(1));
       assert.equal(files.expected.rows, 200_000);
       const queue = createRunQueue({ db: database.db, config }, { mode: "inline" });

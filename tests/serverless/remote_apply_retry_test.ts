@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { createClient } from "@libsql/client/web";
 import { Sandbox, TEACHER_FIELDS, tsv } from "../support/sandbox.ts";
-import { sqldProblem, startSqld } from "../support/sqld.ts";
+import { forwardingProxy, sqldProblem, startSqld } from "../support/sqld.ts";
 
 const problem = await sqldProblem();
 if (problem !== undefined && Deno.env.get("CI") !== "true") {
@@ -23,25 +23,15 @@ if (problem !== undefined && Deno.env.get("CI") !== "true") {
  */
 function stallingProxy(target: string, meanwhile: () => Promise<void>) {
   const state = { stalled: 0 };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const body = new Uint8Array(await req.arrayBuffer());
-    const url = new URL(req.url);
-    const res = await fetch(`${target}${url.pathname}${url.search}`, {
-      method: req.method,
-      headers: req.headers,
-      ...(body.length > 0 ? { body } : {}),
-    });
-    const answer = await res.arrayBuffer();
-    if (state.stalled === 0 && new TextDecoder().decode(body).includes("SAVEPOINT apply")) {
-      state.stalled++;
-      await meanwhile();
-    }
-    const headers = new Headers(res.headers);
-    headers.delete("content-encoding");
-    headers.delete("content-length");
-    return new Response(answer, { status: res.status, headers });
+  const proxy = forwardingProxy(target, {
+    async after(text) {
+      if (state.stalled === 0 && text.includes("SAVEPOINT apply")) {
+        state.stalled++;
+        await meanwhile();
+      }
+    },
   });
-  return { url: `http://127.0.0.1:${server.addr.port}`, state, close: () => server.shutdown() };
+  return { ...proxy, state };
 }
 
 Deno.test({

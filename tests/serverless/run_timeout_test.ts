@@ -7,16 +7,13 @@
  * printed line when sqld cannot run here, except under CI=true.
  */
 import assert from "node:assert/strict";
-import { generateTable, setupJson, sizesAt } from "../../bench/generate.ts";
+import { generateTable, sizesAt } from "../../bench/generate.ts";
 import { runSettings } from "../../bench/scenario.ts";
-import { loadConfig } from "../../src/config.ts";
-import { openDatabase } from "../../src/db/client.ts";
-import { migrateDatabase } from "../../src/db/migrate.ts";
 import { borrowExecutor, openExecutor } from "../../src/pipeline/executor.ts";
 import { insertRun } from "../../src/pipeline/run_store.ts";
 import { executeInline } from "../../src/pipeline/service.ts";
-import { ensureDistrictOffice, loadSetup } from "../../src/sis/setup.ts";
-import { sqldProblem, startSqld } from "../support/sqld.ts";
+import { forwardingProxy, sqldProblem, startSqld } from "../support/sqld.ts";
+import { inlineDistrict } from "../support/in_process.ts";
 
 const problem = await sqldProblem();
 if (problem !== undefined && Deno.env.get("CI") !== "true") {
@@ -30,35 +27,26 @@ if (problem !== undefined && Deno.env.get("CI") !== "true") {
 function holdingProxy(target: string, options: { hold?: string; slow?: string }) {
   const state = { held: 0, slowed: 0 };
   const { promise: closing, resolve: release } = Promise.withResolvers<void>();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const body = new Uint8Array(await req.arrayBuffer());
-    const text = new TextDecoder().decode(body);
-    if (options.hold !== undefined && text.includes(options.hold)) {
-      state.held++;
-      await closing;
-      return new Response("closed", { status: 503 });
-    }
-    if (options.slow !== undefined && text.includes(options.slow)) {
-      state.slowed++;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    const url = new URL(req.url);
-    const res = await fetch(`${target}${url.pathname}${url.search}`, {
-      method: req.method,
-      headers: req.headers,
-      ...(body.length > 0 ? { body } : {}),
-    });
-    const headers = new Headers(res.headers);
-    headers.delete("content-encoding");
-    headers.delete("content-length");
-    return new Response(await res.arrayBuffer(), { status: res.status, headers });
+  const proxy = forwardingProxy(target, {
+    async before(text) {
+      if (options.hold !== undefined && text.includes(options.hold)) {
+        state.held++;
+        await closing;
+        return new Response("closed", { status: 503 });
+      }
+      if (options.slow !== undefined && text.includes(options.slow)) {
+        state.slowed++;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      return undefined;
+    },
   });
   return {
-    url: `http://127.0.0.1:${server.addr.port}`,
+    url: proxy.url,
     state,
     async close() {
       release();
-      await server.shutdown();
+      await proxy.close();
     },
   };
 }
@@ -74,21 +62,9 @@ Deno.test({
     const proxy = holdingProxy(sqld.url, { hold: "json_each(CAST(? AS TEXT))" });
     const dir = await Deno.makeTempDir({ prefix: "autocomm_timeout_" });
     try {
-      const config = {
-        ...loadConfig({
-          env: {
-            DATABASE_URL: proxy.url,
-            AUTOCOMM_DATA_DIR: `${dir}/data`,
-            AUTOCOMM_IMPORT_MODE: "inline",
-            AUTOCOMM_LOG_LEVEL: "error",
-          },
-        }),
-        runTimeoutSeconds: 1,
-      };
-      const database = await openDatabase(config);
-      await migrateDatabase(database);
-      await ensureDistrictOffice(database.db);
-      await loadSetup(database.db, setupJson());
+      const district = await inlineDistrict(proxy.url, dir);
+      const { database } = district;
+      const config = { ...district.config, runTimeoutSeconds: 1 };
       const files = await generateTable(dir, "students", 20261206, sizesAt(0.01));
       const runId = await insertRun(
         borrowExecutor(database.client),

@@ -10,6 +10,9 @@ import {
 import { insertRun } from "../../src/pipeline/run_store.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { createRecord } from "../../src/records/store.ts";
+import { migrateDatabase } from "../../src/db/migrate.ts";
+import { ensureDistrictOffice, loadSetup } from "../../src/sis/setup.ts";
+import { setupJson } from "../../bench/generate.ts";
 import { type Sandbox, TEACHER_FIELDS } from "./sandbox.ts";
 
 /**
@@ -76,4 +79,24 @@ export async function addTeacherRecord(
   } finally {
     database.close();
   }
+}
+
+/**
+ * A service's configuration and database in inline mode on the libSQL server at
+ * `databaseUrl` (its data folder under `dir`), migrated, with the bench's district loaded.
+ */
+export async function inlineDistrict(databaseUrl: string, dir: string) {
+  const config = loadConfig({
+    env: {
+      DATABASE_URL: databaseUrl,
+      AUTOCOMM_DATA_DIR: `${dir}/data`,
+      AUTOCOMM_IMPORT_MODE: "inline",
+      AUTOCOMM_LOG_LEVEL: "error",
+    },
+  });
+  const database = await openDatabase(config);
+  await migrateDatabase(database);
+  await ensureDistrictOffice(database.db);
+  await loadSetup(database.db, setupJson());
+  return { config, database };
 }
