@@ -351,10 +351,11 @@ const PLAIN_INSERT =
  * values in order) given as its UTF-8 bytes: `INSERT INTO t (a, b) WITH json_rows(v) AS
  * MATERIALIZED (SELECT jsonb(value) FROM json_each(CAST(? AS TEXT))) SELECT
  * json_extract(v, '$[0]'), json_extract(v, '$[1]') FROM json_rows` (bytes given to
- * `json_each` itself would be read as JSONB). Each row is parsed once into JSONB: `value ->> 0, value ->>
- * 1, …` straight from `json_each` parsed the row's text again for every column, which
- * made the inserts 2–3 times slower on sqld (README, Performance). Needs SQLite 3.45 (sqld
- * 0.24) or later. Rows go in the array's order. Null for any other statement.
+ * `json_each` itself would be read as JSONB). Each row is parsed once into JSONB:
+ * `value ->> 0, value ->> 1, …` straight from `json_each` parsed the row's text again
+ * for every column, which made the inserts 2–3 times slower on sqld
+ * (docs/performance.md). Needs SQLite 3.45 (sqld 0.24) or later. Rows go in the array's
+ * order. Null for any other statement.
  */
 export function jsonInsert(sql: string): string | null {
   const m = PLAIN_INSERT.exec(sql);
