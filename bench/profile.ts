@@ -210,7 +210,6 @@ const environment = {
   importRoot: values.data,
   dataDir: values.data,
   timeZone: "UTC",
-  runTimeoutSeconds: 7200,
   leaseSeconds: 60,
   stagingThreadMinBytes: loadConfig({ env: {} }).stagingThreadMinBytes,
 };

@@ -64,7 +64,10 @@ export async function queueRun(
   return Number(row!.id);
 }
 
-/** The variables an import process needs to reach the same database and files. */
+/**
+ * The variables an import process needs to reach the same database and files. Not the
+ * run timeout: the process that starts an import process kills it at that time.
+ */
 export function childEnv(config: Config): Record<string, string> {
   const env: Record<string, string> = {
     DATABASE_URL: config.databaseUrl,
@@ -72,7 +75,6 @@ export function childEnv(config: Config): Record<string, string> {
     AUTOCOMM_IMPORT_ROOT: config.importRoot,
     AUTOCOMM_TIMEZONE: config.timeZone,
     AUTOCOMM_BUSY_TIMEOUT_MS: String(config.busyTimeoutMs),
-    AUTOCOMM_RUN_TIMEOUT_SECONDS: String(config.runTimeoutSeconds),
     AUTOCOMM_RUN_LEASE_SECONDS: String(config.runLeaseSeconds),
     AUTOCOMM_IMPORT_PROCESS_MAX_MB: String(config.importProcessMaxMb),
     AUTOCOMM_STAGING_THREAD_MIN_BYTES: String(config.stagingThreadMinBytes),
@@ -130,7 +132,16 @@ export interface RunProcessOptions {
   timeoutSeconds?: number;
 }
 
-/** Starts an import process for one queued run and waits for it to exit. */
+/**
+ * What {@linkcode runImportProcess} and `ImportWorker.run` answer when they killed the
+ * import process at the run timeout (as `timeout(1)` exits).
+ */
+export const KILLED_AT_TIMEOUT = 124;
+
+/**
+ * Starts an import process for one queued run and waits for it to exit; answers its
+ * exit code, or {@linkcode KILLED_AT_TIMEOUT}.
+ */
 export async function runImportProcess(
   config: Config,
   runId: number,
@@ -138,13 +149,13 @@ export async function runImportProcess(
 ): Promise<number> {
   const child = spawnImportProcess(config, [String(runId)]);
   try {
-    using _killer = killAfter(child, (options.timeoutSeconds ?? config.runTimeoutSeconds) * 1000);
+    using killer = killAfter(child, (options.timeoutSeconds ?? config.runTimeoutSeconds) * 1000);
     for await (const event of eventLines(child.stdout)) {
       if (event["event"] === "progress") options.onProgress?.(event);
       else if (event["event"] === "stage") options.onStage?.(event);
     }
     const status = await child.status;
-    return status.code;
+    return killer.fired ? KILLED_AT_TIMEOUT : status.code;
   } finally {
     await child.stdin.close().catch(() => {});
   }

@@ -117,7 +117,6 @@ export interface RunEnvironment {
   importRoot: string;
   dataDir: string;
   timeZone: string;
-  runTimeoutSeconds: number;
   /** Length of the run's lease; this process renews it every third of it (`lease.ts`). */
   leaseSeconds: number;
   /** Keys that open managed connections' secrets (`AUTOCOMM_SECRET_KEY`, `…_PREVIOUS`). */
@@ -169,7 +168,7 @@ export function runEnvironment(
   config:
     & Pick<
       RunEnvironment,
-      "importRoot" | "dataDir" | "timeZone" | "runTimeoutSeconds" | "stagingThreadMinBytes"
+      "importRoot" | "dataDir" | "timeZone" | "stagingThreadMinBytes"
     >
     & {
       runLeaseSeconds: number;
@@ -185,7 +184,6 @@ export function runEnvironment(
     importRoot: config.importRoot,
     dataDir: config.dataDir,
     timeZone: config.timeZone,
-    runTimeoutSeconds: config.runTimeoutSeconds,
     leaseSeconds: config.runLeaseSeconds,
     stagingThreadMinBytes: config.stagingThreadMinBytes,
   };

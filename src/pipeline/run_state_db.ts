@@ -26,6 +26,7 @@ import type { Db } from "../db/client.ts";
 import { runs } from "../db/schema/autocomm.ts";
 import {
   interruptedMessage,
+  type InterruptReason,
   leaseEnd,
   renewLeaseStatement,
   type RunStatement,
@@ -119,15 +120,21 @@ export async function expireLeases(
 
 /**
  * Marks interrupted a queued or running run whose import process has exited (it
- * died, or was killed at the run timeout) without ending it; false when it had ended.
+ * died, or was killed at the run timeout: `reason`) without ending it; false when it
+ * had ended.
  */
-export async function interruptAbandoned(db: Db, runId: number, now: Date): Promise<boolean> {
+export async function interruptAbandoned(
+  db: Db,
+  runId: number,
+  now: Date,
+  reason: InterruptReason = "process_stopped",
+): Promise<boolean> {
   return await writeRuns(
     db,
     transitionStatement(runId, "interrupted", {
       from: ["queued", "running"],
       set: {
-        message: interruptedMessage("process_stopped"),
+        message: interruptedMessage(reason),
         ended_at: now.toISOString(),
         lease_expires_at: null,
       },

@@ -13,6 +13,7 @@ import { getRecord, type StoredRecord } from "../records/store.ts";
 import { type AttendanceMode, coreCatalog, type ImportTable } from "../sis/catalog.ts";
 import {
   getRun,
+  KILLED_AT_TIMEOUT,
   queueRun,
   type QueueRunOptions,
   recordSettings,
@@ -75,10 +76,15 @@ export async function executeQueued(
   worker?: ImportWorker,
 ): Promise<void> {
   if (deps.config.importMode === "inline") return await executeInline(deps, runId);
-  await (worker ? worker.run(runId) : runImportProcess(deps.config, runId));
+  const code = await (worker ? worker.run(runId) : runImportProcess(deps.config, runId));
   // The process is done with the run: a stage file left behind means it died.
   await removeRunStage(deps.config.databaseUrl, runId);
-  await interruptAbandoned(deps.db, runId, new Date());
+  await interruptAbandoned(
+    deps.db,
+    runId,
+    new Date(),
+    code === KILLED_AT_TIMEOUT ? { timeoutSeconds: deps.config.runTimeoutSeconds } : undefined,
+  );
 }
 
 /** Options of {@linkcode executeInline}. */

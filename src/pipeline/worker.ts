@@ -15,6 +15,7 @@ import type { Config } from "../config.ts";
 import { killAfter } from "../util/process.ts";
 import {
   eventLines,
+  KILLED_AT_TIMEOUT,
   runImportProcess,
   type RunProcessOptions,
   spawnImportProcess,
@@ -68,8 +69,9 @@ export class ImportWorker implements AsyncDisposable {
 
   /**
    * Executes a queued run in the warm process and waits for its end; returns 0 when the
-   * run ended (whatever its status), 1 when it failed or the process died or was killed
-   * before the run ended (the caller marks such a run interrupted).
+   * run ended (whatever its status), {@linkcode KILLED_AT_TIMEOUT} when the process was
+   * killed at the run timeout, 1 when the run failed or the process died before the run
+   * ended (the caller marks such a run interrupted).
    */
   async run(runId: number, options: RunProcessOptions = {}): Promise<number> {
     if (this.#closed || this.#busy) return await runImportProcess(this.#config, runId, options);
@@ -78,7 +80,9 @@ export class ImportWorker implements AsyncDisposable {
       // A process that died while waiting never took the run: it goes to a new one.
       for (let attempt = 0;; attempt++) {
         const outcome = await this.#runOnce(runId, options);
-        if (outcome !== "not_taken" || attempt === 1) return outcome === "ended" ? 0 : 1;
+        if (outcome !== "not_taken" || attempt === 1) {
+          return outcome === "ended" ? 0 : outcome === "timed_out" ? KILLED_AT_TIMEOUT : 1;
+        }
       }
     })();
     this.#current = current.catch(() => {});
@@ -92,15 +96,15 @@ export class ImportWorker implements AsyncDisposable {
   async #runOnce(
     runId: number,
     options: RunProcessOptions,
-  ): Promise<"ended" | "failed" | "not_taken"> {
+  ): Promise<"ended" | "failed" | "timed_out" | "not_taken"> {
     this.start();
     const serving = this.#serving!;
     let taken = false;
+    using killer = killAfter(
+      serving.child,
+      (options.timeoutSeconds ?? this.#config.runTimeoutSeconds) * 1000,
+    );
     try {
-      using _killer = killAfter(
-        serving.child,
-        (options.timeoutSeconds ?? this.#config.runTimeoutSeconds) * 1000,
-      );
       await serving.stdin.write(new TextEncoder().encode(`${runId}\n`));
       for (;;) {
         const next = await serving.events.next();
@@ -122,6 +126,7 @@ export class ImportWorker implements AsyncDisposable {
       // The pipe broke: the process is gone.
     }
     this.#retire(serving);
+    if (killer.fired) return "timed_out";
     return taken ? "failed" : "not_taken";
   }
 

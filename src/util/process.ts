@@ -13,17 +13,30 @@ export function scriptArgs(script: string | URL, args: readonly string[] = []): 
   return ["run", "--allow-all", "--frozen", `--config=${DENO_JSON}`, path, ...args];
 }
 
+/** What {@linkcode killAfter} returns: disposing it cancels the kill. */
+export interface Killer extends Disposable {
+  /** True once the time ran out and the kill was sent. */
+  readonly fired: boolean;
+}
+
 /**
  * Kills `child` with SIGKILL once `ms` have passed, unless disposed before (`using`);
  * a process already gone is left alone.
  */
-export function killAfter(child: Pick<Deno.ChildProcess, "kill">, ms: number): Disposable {
+export function killAfter(child: Pick<Deno.ChildProcess, "kill">, ms: number): Killer {
+  const state = { fired: false };
   const timer = setTimeout(() => {
+    state.fired = true;
     try {
       child.kill("SIGKILL");
     } catch {
       // already gone
     }
   }, ms);
-  return { [Symbol.dispose]: () => clearTimeout(timer) };
+  return {
+    get fired() {
+      return state.fired;
+    },
+    [Symbol.dispose]: () => clearTimeout(timer),
+  };
 }

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { filePathOf } from "../../src/pipeline/executor.ts";
+import { KILLED_AT_TIMEOUT } from "../../src/pipeline/launch.ts";
 import { executeQueued } from "../../src/pipeline/service.ts";
 import { ImportWorker } from "../../src/pipeline/worker.ts";
 import { queue } from "../support/in_process.ts";
@@ -137,7 +138,7 @@ Deno.test("a run past its timeout kills the warm process mid-run: nothing change
   const pid = worker.pid!;
   const before = await sb.checksum();
   const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 40_000, 2)));
-  assert.equal(await worker.run(big, { timeoutSeconds: 0.1 }), 1);
+  assert.equal(await worker.run(big, { timeoutSeconds: 0.1 }), KILLED_AT_TIMEOUT);
   // Taken and killed before its end: still running until its lease expires (the
   // service's executeQueued marks it interrupted at once).
   assert.equal((await status(sb, big))["status"], "running");
@@ -147,6 +148,28 @@ Deno.test("a run past its timeout kills the warm process mid-run: nothing change
   assert.equal(await worker.run(after), 0);
   assert.equal((await status(sb, after))["status"], "succeeded");
   assert.notEqual(worker.pid, pid);
+});
+
+Deno.test("a run the service's warm process is killed for at the run timeout is marked interrupted saying so", async () => {
+  const sb = await Sandbox.create();
+  await using _ = sb;
+  const config = { ...loadConfig({ env: sb.env }), runTimeoutSeconds: 1 };
+  await using worker = new ImportWorker(config);
+  const database = await openDatabase(config);
+  try {
+    const before = await sb.checksum();
+    const big = await queue(sb, teacherRunSettings(await teachers(sb, "big.txt", 400_000)));
+    await executeQueued({ db: database.db, config }, big, worker);
+    const run = await status(sb, big);
+    assert.equal(run["status"], "interrupted");
+    assert.equal(
+      run["message"],
+      "Stopped after 1 s, the longest a run may take (AUTOCOMM_RUN_TIMEOUT_SECONDS); nothing was changed",
+    );
+    assert.equal(await sb.checksum(), before);
+  } finally {
+    database.close();
+  }
 });
 
 Deno.test("SIGTERM to the warm process stops its run at a safe point, and the process ends", async () => {

@@ -3,6 +3,7 @@
  * school setup, the app built with a real run queue (runs execute in the real
  * import process), signed-in sessions per role, and request helpers.
  */
+import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config.ts";
 import type { Config } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/client.ts";
@@ -15,6 +16,7 @@ import { createApp } from "../../src/web/app.ts";
 import { CSRF_FIELD, CSRF_HEADER } from "../../src/web/auth/middleware.ts";
 import type { Role } from "../../src/web/auth/roles.ts";
 import { createSession, SESSION_COOKIE } from "../../src/web/auth/session.ts";
+import type { SftpServer } from "./sftp_server.ts";
 
 /** The API token of test services. */
 export const API_TOKEN = "test-api-token-0123456789";
@@ -286,4 +288,45 @@ export function textOf(html: string): string {
   return html.replace(/<script[\s\S]*?<\/script>/g, "").replace(/<[^>]+>/g, " ")
     .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">")
     .replace(/&amp;/g, "&").replace(/\s+/g, " ");
+}
+
+/**
+ * Starts a run of a new students record that reads `content` from `sftp` through a
+ * managed connection, each 32 KB read of the file answered after 60 ms — so that the run
+ * is surely under way for a while however fast or busy the machine is. The service needs
+ * `AUTOCOMM_SECRET_KEY` (the connection's password is sealed with it).
+ */
+export async function slowSftpRun(
+  s: TestService,
+  sftp: SftpServer,
+  content: string,
+): Promise<number> {
+  await sftp.write("students.txt", content);
+  sftp.readDelayMs = 60;
+  const connection = await s.api("/api/v1/connections", {
+    method: "POST",
+    json: {
+      name: "State SFTP",
+      host: "127.0.0.1",
+      port: sftp.port,
+      username: sftp.username,
+      password: sftp.password,
+      hostKeyFingerprint: sftp.fingerprint,
+    },
+  });
+  assert.equal(connection.status, 201, await connection.clone().text());
+  const created = await s.api("/api/v1/records", {
+    method: "POST",
+    json: studentsRecord({
+      name: "Students from the state",
+      source: "managed",
+      connectionId: (await connection.json()).id,
+      path: "students.txt",
+    }),
+  });
+  assert.equal(created.status, 201, await created.clone().text());
+  const recordId = (await created.json()).records[0].id as number;
+  const res = await s.api(`/api/v1/records/${recordId}/run`, { method: "POST" });
+  assert.equal(res.status, 202, await res.clone().text());
+  return (await res.json() as { runId: number }).runId;
 }

@@ -28,19 +28,24 @@ Deno.test("a project script runs with all permissions, the lock file and the pro
 
 Deno.test("a process still running when its time is up is killed with SIGKILL", async () => {
   const child = sleeper(60_000);
-  using _killer = killAfter(child, 100);
+  using killer = killAfter(child, 100);
+  assert.equal(killer.fired, false);
   const status = await child.status;
   assert.equal(status.signal, "SIGKILL");
+  assert.equal(killer.fired, true, "the killer says it killed");
 });
 
 Deno.test("a process whose killer was disposed in time is left to finish", async () => {
   const child = sleeper(300);
+  let killer;
   {
-    using _killer = killAfter(child, 100);
+    using disposed = killAfter(child, 100);
+    killer = disposed;
   }
   const status = await child.status;
   assert.equal(status.code, 0);
   assert.equal(status.signal, null);
+  assert.equal(killer.fired, false);
 });
 
 Deno.test("a process that ended before its time is not an error when the time comes", async () => {

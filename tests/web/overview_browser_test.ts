@@ -11,10 +11,11 @@ import { runs } from "../../src/db/schema/autocomm.ts";
 import { SESSION_COOKIE } from "../../src/web/auth/session.ts";
 import { assertAccessible } from "../support/axe.ts";
 import { browserTest, launchChromium, SCREENSHOTS } from "../support/browser.ts";
-import { type SftpServer, startSftpServer } from "../support/sftp_server.ts";
+import { startSftpServer } from "../support/sftp_server.ts";
 import {
   schoolYear,
   serveOnLoopback,
+  slowSftpRun,
   startTestService,
   studentsRecord,
   type TestService,
@@ -53,41 +54,6 @@ function bigStudents(rows: number): string {
   const lines: string[] = [];
   for (let i = 1; i <= rows; i++) lines.push(`${200000 + i}\tF${i % 97}\tL${i % 89}\t3\t${entry}`);
   return lines.join("\n") + "\n";
-}
-
-/**
- * Starts a run of a new students record that reads `content` from `sftp` through a
- * managed connection, each read of the file answered after 60 ms.
- */
-async function slowSftpRun(s: TestService, sftp: SftpServer, content: string): Promise<number> {
-  await sftp.write("students.txt", content);
-  sftp.readDelayMs = 60;
-  const connection = await s.api("/api/v1/connections", {
-    method: "POST",
-    json: {
-      name: "State SFTP",
-      host: "127.0.0.1",
-      port: sftp.port,
-      username: sftp.username,
-      password: sftp.password,
-      hostKeyFingerprint: sftp.fingerprint,
-    },
-  });
-  assert.equal(connection.status, 201, await connection.clone().text());
-  const created = await s.api("/api/v1/records", {
-    method: "POST",
-    json: studentsRecord({
-      name: "Students from the state",
-      source: "managed",
-      connectionId: (await connection.json()).id,
-      path: "students.txt",
-    }),
-  });
-  assert.equal(created.status, 201, await created.clone().text());
-  const recordId = (await created.json()).records[0].id as number;
-  const res = await s.api(`/api/v1/records/${recordId}/run`, { method: "POST" });
-  assert.equal(res.status, 202, await res.clone().text());
-  return (await res.json() as { runId: number }).runId;
 }
 
 /** A signed-in page of `width` px. */

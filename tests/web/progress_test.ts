@@ -1,13 +1,19 @@
 /**
  * Live progress of a run under way: during a real import of a large file, the progress
  * endpoints (`/api/v1/runs/{id}/progress`, `/runs/:id/progress`) answer its stage and
- * rows and bytes read as they grow, and the run page and the overview show them.
+ * rows and bytes read as they grow, and the run page and the overview show them. The
+ * file comes from a slow in-process SFTP server (`slowSftpRun`), so that the run reads
+ * for several seconds however fast the machine is (from a local file a fast machine read
+ * it within the one-second progress timer, and no reading was ever seen).
  */
 import assert from "node:assert/strict";
-import { schoolYear, startTestService, studentsRecord, type TestService } from "../support/web.ts";
+import { startSftpServer } from "../support/sftp_server.ts";
+import { schoolYear, slowSftpRun, startTestService } from "../support/web.ts";
 
-/** Rows of the large students file: enough for a run of several seconds. */
-const ROWS = 400_000;
+/** Rows of the large students file: about 3.5 MB, read in about six seconds. */
+const ROWS = 100_000;
+/** The key that seals the managed connection's password. */
+const SECRET_KEY = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 
 /** A students file of `rows` rows (tab-separated, LF). */
 function bigStudents(rows: number): string {
@@ -33,24 +39,15 @@ interface Answer {
   } | null;
 }
 
-async function startBigRun(s: TestService): Promise<{ runId: number; size: number }> {
-  const text = bigStudents(ROWS);
-  await s.writeImport("big.txt", text);
-  const created = await s.api("/api/v1/records", {
-    method: "POST",
-    json: studentsRecord({ path: "big.txt", name: "Big students" }),
-  });
-  const { records } = await created.json() as { records: { id: number }[] };
-  const res = await s.api(`/api/v1/records/${records[0]!.id}/run`, { method: "POST" });
-  assert.equal(res.status, 202);
-  const { runId } = await res.json() as { runId: number };
-  return { runId, size: new TextEncoder().encode(text).length };
-}
-
 Deno.test("during a large import the progress endpoint answers its stage and growing rows and bytes", async () => {
-  const s = await startTestService({ env: { AUTOCOMM_LOG_LEVEL: "error" } });
+  await using sftp = await startSftpServer();
+  const s = await startTestService({
+    env: { AUTOCOMM_LOG_LEVEL: "error", AUTOCOMM_SECRET_KEY: SECRET_KEY },
+  });
   try {
-    const { runId, size } = await startBigRun(s);
+    const text = bigStudents(ROWS);
+    const size = new TextEncoder().encode(text).length;
+    const runId = await slowSftpRun(s, sftp, text);
     const viewer = await s.session("viewer");
     const seen: Answer[] = [];
     let page = "";
