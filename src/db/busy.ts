@@ -27,15 +27,26 @@ import type {
 /** Seconds a client is told to wait before trying a write again that found the database busy. */
 export const BUSY_RETRY_AFTER_SECONDS = 5;
 
-/** True for an error (or an error it wraps, e.g. Drizzle's query error) that says the database was locked. */
-export function isDatabaseBusy(error: unknown): boolean {
+/**
+ * True when `error` or an error it wraps (its `cause`s, e.g. Drizzle's query error
+ * around the client's) has a `code` or a message that `test` accepts.
+ */
+function anyCause(error: unknown, test: (code: unknown, message: string) => boolean): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
-    if (/\bdatabase (table )?is locked\b|\bSQLITE_BUSY\b/.test(e.message)) return true;
+    if (test((e as { code?: unknown }).code, e.message)) return true;
     e = e.cause;
   }
   return false;
+}
+
+/** True for an error (or an error it wraps, e.g. Drizzle's query error) that says the database was locked. */
+export function isDatabaseBusy(error: unknown): boolean {
+  return anyCause(
+    error,
+    (code, message) =>
+      (typeof code === "string" && /^SQLITE_(BUSY|LOCKED)/.test(code)) ||
+      /\bdatabase (table )?is locked\b|\bSQLITE_BUSY\b/.test(message),
+  );
 }
 
 /**
@@ -45,12 +56,10 @@ export function isDatabaseBusy(error: unknown): boolean {
  * transaction back (`TRANSACTION_TIMEOUT`). Nothing of it was applied.
  */
 export function isTransactionTimeout(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (code === "TRANSACTION_TIMEOUT" || /\bTRANSACTION_TIMEOUT\b/.test(e.message)) return true;
-    e = e.cause;
-  }
-  return false;
+  return anyCause(
+    error,
+    (code, message) => code === "TRANSACTION_TIMEOUT" || /\bTRANSACTION_TIMEOUT\b/.test(message),
+  );
 }
 
 /** Options of {@linkcode BusySafeClient}. */
