@@ -154,21 +154,39 @@ export function stageNames(
   const schema = `side_${runId}`;
   const tag = exec.embedded ? shapeTag(plan) : String(runId);
   const prefix = exec.embedded ? "temp." : "";
+  const name = (kind: StageTable) => `${prefix}stage_${STAGE_TABLES[kind]}${tag}`;
   return {
-    rows: file ? `${schema}.stage_${runId}` : `${prefix}stage_${tag}`,
-    errors: `${prefix}stage_errors_${tag}`,
-    conditional: `${prefix}stage_cond_${tag}`,
-    flags: `${prefix}stage_flags_${tag}`,
-    removals: `${prefix}stage_removals_${tag}`,
-    marks: `${prefix}stage_marks_${tag}`,
-    dupes: `${prefix}stage_dupes_${tag}`,
+    rows: file ? `${schema}.stage_${runId}` : name("rows"),
+    errors: name("errors"),
+    conditional: name("conditional"),
+    flags: name("flags"),
+    removals: name("removals"),
+    marks: name("marks"),
+    dupes: name("dupes"),
     side: file ? { schema, file: stageFile(file, runId) } : null,
   };
 }
 
+/** The staging tables of a run. */
+type StageTable = Exclude<keyof StageNames, "side">;
+/** What each staging table's name has between `stage_` and its tag (or run id). */
+const STAGE_TABLES: Readonly<Record<StageTable, string>> = {
+  rows: "",
+  errors: "errors_",
+  conditional: "cond_",
+  flags: "flags_",
+  removals: "removals_",
+  marks: "marks_",
+  dupes: "dupes_",
+};
+/** A remote server's staging table name: `stage_`, the table's infix, the run id. */
+const REMOTE_STAGE_TABLE = new RegExp(
+  `^stage_(?:${Object.values(STAGE_TABLES).filter((x) => x !== "").join("|")})?(\\d+)$`,
+);
+
 /** The run whose staging table on a remote server is `name` (see above), or null. */
 export function stageTableRun(name: string): number | null {
-  const m = /^stage_(?:(?:errors|cond|flags|removals|marks|dupes)_)?(\d+)$/.exec(name);
+  const m = REMOTE_STAGE_TABLE.exec(name);
   return m ? Number(m[1]) : null;
 }
 
@@ -201,18 +219,10 @@ async function removeStageFile(file: string): Promise<void> {
 }
 
 /** The staging tables of `names` other than the stage file's, in creation order. */
-function ownTables(names: StageNames): [Exclude<keyof StageNames, "side">, string][] {
-  return ([
-    ["rows", names.rows],
-    ["errors", names.errors],
-    ["conditional", names.conditional],
-    ["flags", names.flags],
-    ["removals", names.removals],
-    ["marks", names.marks],
-    ["dupes", names.dupes],
-  ] as [Exclude<keyof StageNames, "side">, string][]).filter(([k]) =>
-    !(k === "rows" && names.side)
-  );
+function ownTables(names: StageNames): [StageTable, string][] {
+  return (Object.keys(STAGE_TABLES) as StageTable[])
+    .filter((k) => !(k === "rows" && names.side))
+    .map((k) => [k, names[k]]);
 }
 
 /** The index of every staged key, made when the duplicate check needs it (`indexStage`). */
